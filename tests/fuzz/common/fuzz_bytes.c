@@ -15,7 +15,6 @@
 static void walk(veil_reader_t *r, veil_writer_t *w, int depth) {
   while (veil_reader_remaining(r) > 0 && !r->err) {
     uint8_t op;
-    const uint8_t *op_at = r->p;
     if (veil_read_u8(r, &op))
       return;
     veil_write_u8(w, op);
@@ -51,10 +50,27 @@ static void walk(veil_reader_t *r, veil_writer_t *w, int depth) {
       veil_writer_close_block(w, &b);
       break;
     }
-    case 8: { uint64_t v; if (!veil_read_quic_varint(r, &v)) { (void)v; } return; }
+    case 8: {
+      /* QUIC allows non-minimal forms: copy the raw bytes back, and check that the
+       * minimal re-encoding decodes to the same value. */
+      const uint8_t *start = r->p;
+      uint64_t v, v2;
+      if (veil_read_quic_varint(r, &v))
+        return;
+      veil_write_bytes(w, start, (size_t)(r->p - start));
+      uint8_t tmp[8];
+      veil_writer_t tw;
+      veil_reader_t tr;
+      veil_writer_init(&tw, tmp, sizeof tmp);
+      if (veil_write_quic_varint(&tw, v))
+        TRAP();
+      veil_reader_init(&tr, tmp, tw.len);
+      if (veil_read_quic_varint(&tr, &v2) || v2 != v || veil_reader_finish(&tr))
+        TRAP();
+      break;
+    }
     default: { veil_view_t v; if (!veil_read_bytes(r, op >> 5, &v)) veil_write_bytes(w, v.ptr, v.len); break; }
     }
-    (void)op_at;
     if (r->err)
       return;
     if (r->p > r->end)
