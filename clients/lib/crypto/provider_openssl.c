@@ -1,1 +1,681 @@
-/* being written: see provider.h / hpke.h */
+/*
+ * veil — crypto provider on OpenSSL 3 (provider.h). The only file of the client library
+ * that includes OpenSSL headers when -Dcrypto_backend=openssl (and the one always used by
+ * Criterion unit tests and libwebsockets binaries, DESIGN.md "Why two crypto libraries").
+ *
+ * Algorithm objects (digests, ciphers, HMAC, HKDF, the P-256 group) are fetched once per
+ * process (pthread_once) instead of implicitly on every call: implicit fetches take a
+ * global lock and a method-store lookup, which dominated small per-frame operations.
+ * Shared fetched objects are immutable after the fetch and safe to use from any thread.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
+#include <openssl/rand.h>
+
+#include "clients/lib/crypto/provider.h"
+
+/* ---- process-wide fetched algorithms ---------------------------------------------- */
+
+static struct {
+  int ok;
+  EVP_MD *md[5];         /* indexed by vc_hash_t */
+  EVP_CIPHER *aead[4];   /* indexed by vc_aead_t */
+  EVP_CIPHER *ctr[3];    /* AES-128/192/256-CTR */
+  EVP_MAC *hmac;
+  EVP_KDF *hkdf;
+  EC_GROUP *p256;
+} g;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void g_init(void) {
+  g.md[VC_SHA1] = EVP_MD_fetch(NULL, "SHA1", NULL);
+  g.md[VC_SHA256] = EVP_MD_fetch(NULL, "SHA256", NULL);
+  g.md[VC_SHA384] = EVP_MD_fetch(NULL, "SHA384", NULL);
+  g.md[VC_SHA512] = EVP_MD_fetch(NULL, "SHA512", NULL);
+  g.aead[VC_AES_128_GCM] = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+  g.aead[VC_AES_256_GCM] = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+  g.aead[VC_CHACHA20_POLY1305] = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+  g.ctr[0] = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
+  g.ctr[1] = EVP_CIPHER_fetch(NULL, "AES-192-CTR", NULL);
+  g.ctr[2] = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+  g.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  g.hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+  g.p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+  g.ok = 1;
+  for (int i = 1; i <= 4; i++)
+    if (!g.md[i]) g.ok = 0;
+  for (int i = 1; i <= 3; i++)
+    if (!g.aead[i] || !g.ctr[i - 1]) g.ok = 0;
+  if (!g.hmac || !g.hkdf || !g.p256) g.ok = 0;
+}
+
+static int ready(void) {
+  pthread_once(&g_once, g_init);
+  return g.ok;
+}
+
+static const EVP_MD *md_of(vc_hash_t h) {
+  if (!ready() || h < VC_SHA1 || h > VC_SHA512) return NULL;
+  return g.md[h];
+}
+
+static const char *md_name(vc_hash_t h) {
+  switch (h) {
+  case VC_SHA1: return "SHA1";
+  case VC_SHA256: return "SHA256";
+  case VC_SHA384: return "SHA384";
+  case VC_SHA512: return "SHA512";
+  }
+  return NULL;
+}
+
+const char *vc_backend_name(void) { return "openssl"; }
+
+/* ---- randomness, comparison, wiping ---------------------------------------------- */
+
+int vc_random(uint8_t *out, size_t len) {
+  while (len > 0) {
+    int n = len > INT_MAX ? INT_MAX : (int)len;
+    if (RAND_bytes(out, n) != 1) return VEIL_ECRYPTO;
+    out += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int vc_ct_equal(const void *a, const void *b, size_t len) {
+  return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void vc_wipe(void *p, size_t len) {
+  if (p && len) OPENSSL_cleanse(p, len);
+}
+
+/* ---- hashes, HMAC, HKDF ------------------------------------------------------------ */
+
+size_t vc_hash_len(vc_hash_t h) {
+  switch (h) {
+  case VC_SHA1: return 20;
+  case VC_SHA256: return 32;
+  case VC_SHA384: return 48;
+  case VC_SHA512: return 64;
+  }
+  return 0;
+}
+
+int vc_hash(vc_hash_t h, const uint8_t *in, size_t len, uint8_t *out) {
+  const EVP_MD *md = md_of(h);
+  if (!md) return ready() ? VEIL_EINVAL : VEIL_ECRYPTO;
+  static const uint8_t empty = 0;
+  if (EVP_Digest(len ? in : &empty, len, out, NULL, md, NULL) != 1) return VEIL_ECRYPTO;
+  return 0;
+}
+
+int vc_hmac(vc_hash_t h, const uint8_t *key, size_t key_len, const uint8_t *in, size_t len,
+            uint8_t *out) {
+  static const uint8_t empty = 0;
+  const char *name = md_name(h);
+  if (!name) return VEIL_EINVAL;
+  if (!ready()) return VEIL_ECRYPTO;
+  int rc = VEIL_ECRYPTO;
+  EVP_MAC_CTX *m = EVP_MAC_CTX_new(g.hmac);
+  if (!m) return VEIL_ENOMEM;
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)name, 0),
+      OSSL_PARAM_construct_end(),
+  };
+  size_t outl = 0;
+  /* An empty key is legal HMAC (zero-padded); pass a valid pointer so OpenSSL sets it. */
+  if (EVP_MAC_init(m, key_len ? key : &empty, key_len, params) != 1) goto fail;
+  if (len && EVP_MAC_update(m, in, len) != 1) goto fail;
+  if (EVP_MAC_final(m, out, &outl, vc_hash_len(h)) != 1) goto fail;
+  rc = 0;
+fail:
+  EVP_MAC_CTX_free(m);
+  return rc;
+}
+
+/* RFC 5869 via the HKDF KDF in its extract-only / expand-only modes. */
+static int hkdf_run(vc_hash_t h, int mode, const uint8_t *key, size_t key_len,
+                    const uint8_t *salt, size_t salt_len, const uint8_t *info, size_t info_len,
+                    uint8_t *out, size_t out_len) {
+  const char *name = md_name(h);
+  if (!name) return VEIL_EINVAL;
+  if (!ready()) return VEIL_ECRYPTO;
+  static const uint8_t empty = 0;
+  OSSL_PARAM params[6];
+  size_t n = 0;
+  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)name, 0);
+  params[n++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+  params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+                                                  (void *)(key_len ? key : &empty), key_len);
+  if (salt) params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
+                                                            salt_len);
+  if (info_len)
+    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
+  params[n] = OSSL_PARAM_construct_end();
+  EVP_KDF_CTX *k = EVP_KDF_CTX_new(g.hkdf);
+  if (!k) return VEIL_ENOMEM;
+  int rc = EVP_KDF_derive(k, out, out_len, params) == 1 ? 0 : VEIL_ECRYPTO;
+  EVP_KDF_CTX_free(k);
+  return rc;
+}
+
+int vc_hkdf_extract(vc_hash_t h, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+                    size_t ikm_len, uint8_t *prk_out) {
+  size_t hl = vc_hash_len(h);
+  if (!hl) return VEIL_EINVAL;
+  /* RFC 5869 §2.2: an absent salt is HashLen zeros (passed explicitly, not left unset). */
+  uint8_t zeros[VC_HASH_MAX] = {0};
+  if (salt_len == 0) {
+    salt = zeros;
+    salt_len = hl;
+  }
+  return hkdf_run(h, EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm, ikm_len, salt, salt_len, NULL, 0,
+                  prk_out, hl);
+}
+
+int vc_hkdf_expand(vc_hash_t h, const uint8_t *prk, size_t prk_len, const uint8_t *info,
+                   size_t info_len, uint8_t *out, size_t out_len) {
+  size_t hl = vc_hash_len(h);
+  if (!hl || out_len == 0 || out_len > 255 * hl || prk_len == 0) return VEIL_EINVAL;
+  return hkdf_run(h, EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk, prk_len, NULL, 0, info, info_len, out,
+                  out_len);
+}
+
+struct vc_hash_ctx {
+  EVP_MD_CTX *md_ctx; /* owned */
+  const EVP_MD *md;   /* borrowed from g */
+};
+
+vc_hash_ctx_t *vc_hash_new(vc_hash_t h) {
+  const EVP_MD *md = md_of(h);
+  if (!md) return NULL;
+  vc_hash_ctx_t *c = calloc(1, sizeof(*c));
+  if (!c) return NULL;
+  c->md = md;
+  c->md_ctx = EVP_MD_CTX_new();
+  if (!c->md_ctx || EVP_DigestInit_ex(c->md_ctx, md, NULL) != 1) {
+    vc_hash_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+int vc_hash_update(vc_hash_ctx_t *c, const uint8_t *in, size_t len) {
+  if (!c) return VEIL_EINVAL;
+  if (len == 0) return 0;
+  return EVP_DigestUpdate(c->md_ctx, in, len) == 1 ? 0 : VEIL_ECRYPTO;
+}
+
+int vc_hash_final(vc_hash_ctx_t *c, uint8_t *out) {
+  if (!c) return VEIL_EINVAL;
+  return EVP_DigestFinal_ex(c->md_ctx, out, NULL) == 1 ? 0 : VEIL_ECRYPTO;
+}
+
+int vc_hash_reset(vc_hash_ctx_t *c) {
+  if (!c) return VEIL_EINVAL;
+  return EVP_DigestInit_ex(c->md_ctx, c->md, NULL) == 1 ? 0 : VEIL_ECRYPTO;
+}
+
+void vc_hash_free(vc_hash_ctx_t *c) {
+  if (!c) return;
+  EVP_MD_CTX_free(c->md_ctx);
+  free(c);
+}
+
+/* ---- AEAD ---------------------------------------------------------------------------- */
+
+size_t vc_aead_key_len(vc_aead_t a) {
+  switch (a) {
+  case VC_AES_128_GCM: return 16;
+  case VC_AES_256_GCM: return 32;
+  case VC_CHACHA20_POLY1305: return 32;
+  }
+  return 0;
+}
+
+/* Two cipher contexts keyed once: OpenSSL keeps the AES key schedule / GHASH tables when
+ * a later EVP_CipherInit_ex passes only the IV, so per-call cost is the IV setup alone. */
+struct vc_aead_ctx {
+  EVP_CIPHER_CTX *enc; /* owned */
+  EVP_CIPHER_CTX *dec; /* owned */
+};
+
+vc_aead_ctx_t *vc_aead_new(vc_aead_t a, const uint8_t *key) {
+  if (!vc_aead_key_len(a) || !ready() || !key) return NULL;
+  vc_aead_ctx_t *c = calloc(1, sizeof(*c));
+  if (!c) return NULL;
+  c->enc = EVP_CIPHER_CTX_new();
+  c->dec = EVP_CIPHER_CTX_new();
+  if (!c->enc || !c->dec) goto fail;
+  /* All AEADs here default to a 12-byte IV, so no SET_IVLEN is needed. */
+  if (EVP_EncryptInit_ex(c->enc, g.aead[a], NULL, key, NULL) != 1) goto fail;
+  if (EVP_DecryptInit_ex(c->dec, g.aead[a], NULL, key, NULL) != 1) goto fail;
+  return c;
+fail:
+  vc_aead_free(c);
+  return NULL;
+}
+
+void vc_aead_free(vc_aead_ctx_t *c) {
+  if (!c) return;
+  /* EVP_CIPHER_CTX_free cleanses the key schedule held by the cipher. */
+  EVP_CIPHER_CTX_free(c->enc);
+  EVP_CIPHER_CTX_free(c->dec);
+  free(c);
+}
+
+int vc_aead_ctx_seal(vc_aead_ctx_t *c, const uint8_t nonce[VC_AEAD_NONCE_LEN],
+                     const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len,
+                     uint8_t *out) {
+  if (!c || aad_len > INT_MAX || pt_len > INT_MAX - VC_AEAD_TAG_LEN) return VEIL_EINVAL;
+  EVP_CIPHER_CTX *x = c->enc;
+  int l = 0;
+  if (EVP_EncryptInit_ex(x, NULL, NULL, NULL, nonce) != 1) return VEIL_ECRYPTO;
+  if (aad_len && EVP_EncryptUpdate(x, NULL, &l, aad, (int)aad_len) != 1) return VEIL_ECRYPTO;
+  if (pt_len && EVP_EncryptUpdate(x, out, &l, pt, (int)pt_len) != 1) return VEIL_ECRYPTO;
+  if (EVP_EncryptFinal_ex(x, out + pt_len, &l) != 1) return VEIL_ECRYPTO;
+  if (EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, VC_AEAD_TAG_LEN, out + pt_len) != 1)
+    return VEIL_ECRYPTO;
+  return 0;
+}
+
+int vc_aead_ctx_open(vc_aead_ctx_t *c, const uint8_t nonce[VC_AEAD_NONCE_LEN],
+                     const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
+                     uint8_t *out) {
+  if (!c || ct_len < VC_AEAD_TAG_LEN || aad_len > INT_MAX || ct_len > INT_MAX)
+    return VEIL_EINVAL;
+  EVP_CIPHER_CTX *x = c->dec;
+  size_t pt_len = ct_len - VC_AEAD_TAG_LEN;
+  uint8_t tag[VC_AEAD_TAG_LEN];
+  memcpy(tag, ct + pt_len, sizeof(tag)); /* ct may alias out */
+  int l = 0;
+  if (EVP_DecryptInit_ex(x, NULL, NULL, NULL, nonce) != 1) return VEIL_ECRYPTO;
+  if (aad_len && EVP_DecryptUpdate(x, NULL, &l, aad, (int)aad_len) != 1) return VEIL_ECRYPTO;
+  if (pt_len && EVP_DecryptUpdate(x, out, &l, ct, (int)pt_len) != 1) return VEIL_ECRYPTO;
+  if (EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, VC_AEAD_TAG_LEN, tag) != 1)
+    return VEIL_ECRYPTO;
+  if (EVP_DecryptFinal_ex(x, out + pt_len, &l) != 1) {
+    /* The contract: on a tag mismatch no unauthenticated plaintext is left behind. */
+    if (pt_len) vc_wipe(out, pt_len);
+    return VEIL_EAUTH;
+  }
+  return 0;
+}
+
+int vc_aead_seal(vc_aead_t a, const uint8_t *key, const uint8_t nonce[VC_AEAD_NONCE_LEN],
+                 const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len,
+                 uint8_t *out) {
+  if (!vc_aead_key_len(a)) return VEIL_EINVAL;
+  vc_aead_ctx_t *c = vc_aead_new(a, key);
+  if (!c) return VEIL_ECRYPTO;
+  int rc = vc_aead_ctx_seal(c, nonce, aad, aad_len, pt, pt_len, out);
+  vc_aead_free(c);
+  return rc;
+}
+
+int vc_aead_open(vc_aead_t a, const uint8_t *key, const uint8_t nonce[VC_AEAD_NONCE_LEN],
+                 const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
+                 uint8_t *out) {
+  if (!vc_aead_key_len(a)) return VEIL_EINVAL;
+  vc_aead_ctx_t *c = vc_aead_new(a, key);
+  if (!c) return VEIL_ECRYPTO;
+  int rc = vc_aead_ctx_open(c, nonce, aad, aad_len, ct, ct_len, out);
+  vc_aead_free(c);
+  return rc;
+}
+
+/* ---- AES-CTR ------------------------------------------------------------------------ */
+
+int vc_aes_ctr(const uint8_t *key, size_t key_len, const uint8_t iv[16], const uint8_t *in,
+               size_t len, uint8_t *out) {
+  int idx = key_len == 16 ? 0 : key_len == 24 ? 1 : key_len == 32 ? 2 : -1;
+  if (idx < 0 || len > INT_MAX) return VEIL_EINVAL;
+  if (!ready()) return VEIL_ECRYPTO;
+  if (len == 0) return 0;
+  EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+  if (!x) return VEIL_ENOMEM;
+  int rc = VEIL_ECRYPTO, l = 0;
+  if (EVP_EncryptInit_ex(x, g.ctr[idx], NULL, key, iv) != 1) goto fail;
+  if (EVP_EncryptUpdate(x, out, &l, in, (int)len) != 1) goto fail;
+  if (EVP_EncryptFinal_ex(x, out + l, &l) != 1) goto fail;
+  rc = 0;
+fail:
+  EVP_CIPHER_CTX_free(x);
+  return rc;
+}
+
+/* ---- P-256 helpers ------------------------------------------------------------------ */
+
+/* Scalar from 32 big-endian bytes; VEIL_EBADKEY unless 0 < d < n (SEC1 §3.2.1). */
+static int p256_scalar(const uint8_t *priv, BIGNUM **out) {
+  BIGNUM *d = BN_secure_new();
+  if (!d) return VEIL_ENOMEM;
+  BN_set_flags(d, BN_FLG_CONSTTIME);
+  if (!BN_bin2bn(priv, 32, d)) {
+    BN_clear_free(d);
+    return VEIL_ECRYPTO;
+  }
+  if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(g.p256)) >= 0) {
+    BN_clear_free(d);
+    return VEIL_EBADKEY;
+  }
+  *out = d;
+  return 0;
+}
+
+/* A peer point from its uncompressed SEC1 encoding. EC_POINT_oct2point checks the point
+ * is on the curve; the 0x04 prefix and length exclude the identity's 1-byte encoding. */
+static int p256_point(const uint8_t *pub, size_t len, EC_POINT **out) {
+  if (len != 65 || pub[0] != 0x04) return VEIL_EBADKEY;
+  EC_POINT *p = EC_POINT_new(g.p256);
+  if (!p) return VEIL_ENOMEM;
+  if (EC_POINT_oct2point(g.p256, p, pub, len, NULL) != 1 ||
+      EC_POINT_is_at_infinity(g.p256, p) || EC_POINT_is_on_curve(g.p256, p, NULL) != 1) {
+    EC_POINT_free(p);
+    return VEIL_EBADKEY;
+  }
+  *out = p;
+  return 0;
+}
+
+static int p256_public(const uint8_t *priv, uint8_t pub[65]) {
+  BIGNUM *d = NULL;
+  int rc = p256_scalar(priv, &d);
+  if (rc) return rc;
+  rc = VEIL_ECRYPTO;
+  EC_POINT *q = EC_POINT_new(g.p256);
+  if (!q) goto fail;
+  if (EC_POINT_mul(g.p256, q, d, NULL, NULL, NULL) != 1) goto fail;
+  if (EC_POINT_point2oct(g.p256, q, POINT_CONVERSION_UNCOMPRESSED, pub, 65, NULL) != 65)
+    goto fail;
+  rc = 0;
+fail:
+  EC_POINT_free(q);
+  BN_clear_free(d);
+  return rc;
+}
+
+/* An EVP_PKEY for P-256 from a scalar (with its public point) or from a public point. */
+static int p256_pkey(const uint8_t *priv, const uint8_t *pub, size_t pub_len, EVP_PKEY **out) {
+  uint8_t pubbuf[65];
+  BIGNUM *d = NULL;
+  OSSL_PARAM_BLD *bld = NULL;
+  OSSL_PARAM *params = NULL;
+  EVP_PKEY_CTX *pc = NULL;
+  int rc;
+  if (priv) {
+    if ((rc = p256_public(priv, pubbuf))) return rc;
+    if ((rc = p256_scalar(priv, &d))) return rc;
+    pub = pubbuf;
+    pub_len = 65;
+  } else {
+    EC_POINT *p = NULL;
+    if ((rc = p256_point(pub, pub_len, &p))) return rc;
+    EC_POINT_free(p);
+  }
+  rc = VEIL_ECRYPTO;
+  bld = OSSL_PARAM_BLD_new();
+  if (!bld) goto fail;
+  if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
+      !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, pub_len))
+    goto fail;
+  if (d && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d)) goto fail;
+  params = OSSL_PARAM_BLD_to_param(bld);
+  pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+  if (!params || !pc || EVP_PKEY_fromdata_init(pc) != 1) goto fail;
+  *out = NULL;
+  if (EVP_PKEY_fromdata(pc, out, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) != 1)
+    goto fail;
+  rc = 0;
+fail:
+  EVP_PKEY_CTX_free(pc);
+  OSSL_PARAM_free(params); /* d was a secure BIGNUM: its copy sits in the secure heap */
+  OSSL_PARAM_BLD_free(bld);
+  BN_clear_free(d);
+  vc_wipe(pubbuf, sizeof(pubbuf));
+  return rc;
+}
+
+/* ---- key agreement ---------------------------------------------------------------- */
+
+size_t vc_kex_priv_len(vc_group_t gr) { return gr == VC_X25519 || gr == VC_P256 ? 32 : 0; }
+size_t vc_kex_pub_len(vc_group_t gr) {
+  return gr == VC_X25519 ? 32 : gr == VC_P256 ? 65 : 0;
+}
+size_t vc_kex_shared_len(vc_group_t gr) { return vc_kex_priv_len(gr); }
+
+static int raw_public(int type, const uint8_t *priv, uint8_t *pub) {
+  EVP_PKEY *k = EVP_PKEY_new_raw_private_key_ex(NULL, type == EVP_PKEY_X25519 ? "X25519"
+                                                                              : "ED25519",
+                                                NULL, priv, 32);
+  if (!k) return VEIL_EBADKEY;
+  size_t len = 32;
+  int rc = EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == 32 ? 0 : VEIL_ECRYPTO;
+  EVP_PKEY_free(k);
+  return rc;
+}
+
+int vc_kex_public(vc_group_t gr, const uint8_t *priv, uint8_t *pub) {
+  if (!ready()) return VEIL_ECRYPTO;
+  switch (gr) {
+  case VC_X25519: return raw_public(EVP_PKEY_X25519, priv, pub);
+  case VC_P256: return p256_public(priv, pub);
+  }
+  return VEIL_EINVAL;
+}
+
+int vc_kex_generate(vc_group_t gr, uint8_t *priv, uint8_t *pub) {
+  if (!vc_kex_priv_len(gr)) return VEIL_EINVAL;
+  /* Rejection sampling keeps the P-256 scalar uniform in [1, n-1]; for X25519 any 32
+   * random bytes are a valid (clamped on use) private key. */
+  for (int i = 0; i < 64; i++) {
+    int rc = vc_random(priv, 32);
+    if (rc) return rc;
+    rc = vc_kex_public(gr, priv, pub);
+    if (rc != VEIL_EBADKEY) {
+      if (rc) vc_wipe(priv, 32);
+      return rc;
+    }
+  }
+  vc_wipe(priv, 32);
+  return VEIL_ECRYPTO;
+}
+
+static int x25519_derive(const uint8_t *priv, const uint8_t *peer, size_t peer_len,
+                         uint8_t *shared) {
+  if (peer_len != 32) return VEIL_EBADKEY;
+  int rc = VEIL_ECRYPTO;
+  EVP_PKEY *sk = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, 32);
+  EVP_PKEY *pk = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, peer, 32);
+  EVP_PKEY_CTX *dc = NULL;
+  if (!sk || !pk) {
+    rc = VEIL_EBADKEY;
+    goto fail;
+  }
+  dc = EVP_PKEY_CTX_new_from_pkey(NULL, sk, NULL);
+  size_t len = 32;
+  if (!dc || EVP_PKEY_derive_init(dc) != 1 || EVP_PKEY_derive_set_peer(dc, pk) != 1) goto fail;
+  /* OpenSSL fails the derivation itself when the result is all zero (a low-order peer
+   * point, RFC 7748 §6.1); we check again below so the contract does not rest on that. */
+  if (EVP_PKEY_derive(dc, shared, &len) != 1 || len != 32) {
+    rc = VEIL_EBADKEY;
+    goto fail;
+  }
+  static const uint8_t zeros[32] = {0};
+  if (CRYPTO_memcmp(shared, zeros, 32) == 0) {
+    rc = VEIL_EBADKEY;
+    goto fail;
+  }
+  rc = 0;
+fail:
+  if (rc) vc_wipe(shared, 32);
+  EVP_PKEY_CTX_free(dc);
+  EVP_PKEY_free(sk);
+  EVP_PKEY_free(pk);
+  return rc;
+}
+
+/* ECDH on P-256 (SEC1 §3.3.1): x-coordinate of d·Q. The cofactor is 1, so the only invalid
+ * peer points are off-curve points and the identity, both rejected by p256_point. */
+static int p256_derive(const uint8_t *priv, const uint8_t *peer, size_t peer_len,
+                       uint8_t *shared) {
+  BIGNUM *d = NULL, *x = NULL;
+  EC_POINT *q = NULL, *r = NULL;
+  int rc = p256_point(peer, peer_len, &q);
+  if (rc) return rc;
+  if ((rc = p256_scalar(priv, &d))) goto fail;
+  rc = VEIL_ECRYPTO;
+  r = EC_POINT_new(g.p256);
+  x = BN_new();
+  if (!r || !x) goto fail;
+  if (EC_POINT_mul(g.p256, r, NULL, q, d, NULL) != 1) goto fail;
+  if (EC_POINT_is_at_infinity(g.p256, r)) {
+    rc = VEIL_EBADKEY;
+    goto fail;
+  }
+  if (EC_POINT_get_affine_coordinates(g.p256, r, x, NULL, NULL) != 1) goto fail;
+  if (BN_bn2binpad(x, shared, 32) != 32) goto fail;
+  rc = 0;
+fail:
+  BN_clear_free(x);
+  BN_clear_free(d);
+  EC_POINT_clear_free(r);
+  EC_POINT_free(q);
+  return rc;
+}
+
+int vc_kex_derive(vc_group_t gr, const uint8_t *priv, const uint8_t *peer_pub, size_t peer_len,
+                  uint8_t *shared) {
+  if (!ready()) return VEIL_ECRYPTO;
+  switch (gr) {
+  case VC_X25519: return x25519_derive(priv, peer_pub, peer_len, shared);
+  case VC_P256: return p256_derive(priv, peer_pub, peer_len, shared);
+  }
+  return VEIL_EINVAL;
+}
+
+/* ---- signatures ------------------------------------------------------------------- */
+
+size_t vc_sig_priv_len(vc_sig_t s) { return s == VC_ED25519 || s == VC_ECDSA_P256_SHA256 ? 32 : 0; }
+size_t vc_sig_pub_len(vc_sig_t s) {
+  return s == VC_ED25519 ? 32 : s == VC_ECDSA_P256_SHA256 ? 65 : 0;
+}
+
+int vc_sig_public(vc_sig_t s, const uint8_t *priv, uint8_t *pub) {
+  if (!ready()) return VEIL_ECRYPTO;
+  switch (s) {
+  case VC_ED25519: return raw_public(EVP_PKEY_ED25519, priv, pub);
+  case VC_ECDSA_P256_SHA256: return p256_public(priv, pub);
+  }
+  return VEIL_EINVAL;
+}
+
+int vc_sig_generate(vc_sig_t s, uint8_t *priv, uint8_t *pub) {
+  switch (s) {
+  case VC_ED25519: return vc_kex_generate(VC_X25519, priv, pub) ? VEIL_ECRYPTO
+                                                               : raw_public(EVP_PKEY_ED25519,
+                                                                            priv, pub);
+  case VC_ECDSA_P256_SHA256: return vc_kex_generate(VC_P256, priv, pub);
+  }
+  return VEIL_EINVAL;
+}
+
+int vc_sign(vc_sig_t s, const uint8_t *priv, const uint8_t *msg, size_t msg_len, uint8_t *sig,
+            size_t *sig_len) {
+  if (!ready()) return VEIL_ECRYPTO;
+  static const uint8_t empty = 0;
+  EVP_PKEY *k = NULL;
+  const EVP_MD *md = NULL;
+  int rc;
+  switch (s) {
+  case VC_ED25519:
+    k = EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, priv, 32);
+    if (!k) return VEIL_EBADKEY;
+    break;
+  case VC_ECDSA_P256_SHA256:
+    if ((rc = p256_pkey(priv, NULL, 0, &k))) return rc;
+    md = g.md[VC_SHA256];
+    break;
+  default: return VEIL_EINVAL;
+  }
+  rc = VEIL_ECRYPTO;
+  EVP_MD_CTX *m = EVP_MD_CTX_new();
+  size_t len = VC_SIG_MAX;
+  if (!m || EVP_DigestSignInit_ex(m, NULL, md ? EVP_MD_get0_name(md) : NULL, NULL, NULL, k,
+                                  NULL) != 1)
+    goto fail;
+  /* One-shot EVP_DigestSign: Ed25519 (PureEdDSA) has no streaming form. */
+  if (EVP_DigestSign(m, sig, &len, msg_len ? msg : &empty, msg_len) != 1) goto fail;
+  *sig_len = len;
+  rc = 0;
+fail:
+  EVP_MD_CTX_free(m);
+  EVP_PKEY_free(k);
+  return rc;
+}
+
+int vc_verify(vc_sig_t s, const uint8_t *pub, size_t pub_len, const uint8_t *msg,
+              size_t msg_len, const uint8_t *sig, size_t sig_len) {
+  if (!ready()) return VEIL_ECRYPTO;
+  static const uint8_t empty = 0;
+  EVP_PKEY *k = NULL;
+  const char *mdname = NULL;
+  int rc;
+  switch (s) {
+  case VC_ED25519:
+    if (pub_len != 32) return VEIL_EBADKEY;
+    k = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, pub, 32);
+    if (!k) return VEIL_EBADKEY;
+    break;
+  case VC_ECDSA_P256_SHA256:
+    if ((rc = p256_pkey(NULL, pub, pub_len, &k))) return rc;
+    mdname = "SHA256";
+    break;
+  default: return VEIL_EINVAL;
+  }
+  rc = VEIL_ECRYPTO;
+  EVP_MD_CTX *m = EVP_MD_CTX_new();
+  if (!m || EVP_DigestVerifyInit_ex(m, NULL, mdname, NULL, NULL, k, NULL) != 1) goto fail;
+  /* 1 is valid; 0 (mismatch) and <0 (e.g. malformed DER) are both "not valid". */
+  rc = EVP_DigestVerify(m, sig_len ? sig : &empty, sig_len, msg_len ? msg : &empty, msg_len) == 1
+           ? 0
+           : VEIL_EVERIFY;
+fail:
+  EVP_MD_CTX_free(m);
+  EVP_PKEY_free(k);
+  return rc;
+}
+
+/* ---- scrypt ------------------------------------------------------------------------ */
+
+/* Cap on scrypt working memory: N=2^20, r=8 (1 GiB, RFC 7914 §12 test 4) plus slack. The
+ * device JWE format needs 32 MiB; parameters come from stored blobs, so they are bounded. */
+#define VC_SCRYPT_MAXMEM (((uint64_t)1 << 30) + ((uint64_t)64 << 20))
+
+int vc_scrypt(const uint8_t *pw, size_t pw_len, const uint8_t *salt, size_t salt_len,
+              uint64_t N, uint32_t r, uint32_t p, uint8_t *out, size_t out_len) {
+  if (N < 2 || (N & (N - 1)) || r == 0 || p == 0 || out_len == 0) return VEIL_EINVAL;
+  /* OpenSSL's own accounting (crypto/evp/pbe_scrypt.c): 128·r·(N + 2) + 128·r·p bytes. */
+  if (N > (VC_SCRYPT_MAXMEM / 128) / r || p > (VC_SCRYPT_MAXMEM / 128) / r)
+    return VEIL_ELIMIT;
+  uint64_t need = 128 * (uint64_t)r * (N + 2) + 128 * (uint64_t)r * p;
+  if (need > VC_SCRYPT_MAXMEM) return VEIL_ELIMIT;
+  static const uint8_t empty = 0;
+  if (EVP_PBE_scrypt((const char *)(pw_len ? pw : &empty), pw_len, salt_len ? salt : &empty,
+                     salt_len, N, r, p, need + 4096, out, out_len) != 1)
+    return VEIL_ECRYPTO;
+  return 0;
+}
