@@ -110,4 +110,23 @@ int hpke_open_single(hpke_suite_t suite, hpke_mode_t mode, const hpke_mode_param
                      const uint8_t *info, size_t info_len, const uint8_t *aad, size_t aad_len,
                      const uint8_t *ct, size_t ct_len, uint8_t *pt);
 
+/* ---- the building blocks of setup, exposed for known-answer tests and for callers that
+ * need the KEM alone (additive to the API above; setup_sender = encap + key_schedule). */
+#define HPKE_SECRET_MAX 32 /* Nsecret of both DHKEMs */
+
+/* Encap / AuthEncap (§4.1): `sender_sk` NULL for Encap, the sender's private key for
+ * AuthEncap. `ikm_e` as in hpke_setup_sender. Writes Nsecret bytes to shared_secret and
+ * Nenc bytes to enc. */
+int hpke_encap(uint16_t kem_id, const uint8_t *pk_r, size_t pk_r_len, const uint8_t *sender_sk,
+               const uint8_t *ikm_e, size_t ikm_e_len, uint8_t *shared_secret, uint8_t *enc,
+               size_t *enc_len);
+/* Decap / AuthDecap (§4.1): `sender_pk` NULL for Decap. */
+int hpke_decap(uint16_t kem_id, const uint8_t *enc, size_t enc_len, const uint8_t *sk_r,
+               const uint8_t *sender_pk, size_t sender_pk_len, uint8_t *shared_secret);
+/* KeySchedule (§5.1) from a KEM shared secret, with VerifyPSKInputs. Only the psk/psk_id
+ * fields of `params` are used here (params may be NULL for base/auth). */
+int hpke_key_schedule(hpke_ctx_t *ctx, hpke_suite_t suite, hpke_mode_t mode,
+                      const uint8_t *shared_secret, size_t shared_secret_len,
+                      const uint8_t *info, size_t info_len, const hpke_mode_params_t *params);
+
 #endif
