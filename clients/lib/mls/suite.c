@@ -165,26 +165,34 @@ int mls_extract(const mls_suite_t *s, const uint8_t *salt, size_t salt_len,
   return vc_hkdf_extract(s->hash, salt, salt_len, ikm, ikm_len, out);
 }
 
-int mls_expand_with_label(const mls_suite_t *s, const uint8_t *secret, size_t secret_len,
-                          const char *label, const uint8_t *context, size_t context_len,
-                          uint8_t *out, size_t out_len) {
-  if (!s || !label || out_len > 0xFFFF || out_len > 255 * s->nh)
+int mls_expand_with_label_n(const mls_suite_t *s, const uint8_t *secret, size_t secret_len,
+                            const uint8_t *label, size_t label_len, const uint8_t *context,
+                            size_t context_len, uint8_t *out, size_t out_len) {
+  if (!s || (!label && label_len) || out_len > 0xFFFF || out_len > 255 * s->nh)
     return VEIL_EINVAL;
-  size_t label_len = strlen(label);
   size_t a = vsize(PREFIX_LEN + label_len), b = vsize(context_len);
   if (!a || !b)
     return VEIL_ERANGE;
-  /* KDFLabel (§8): uint16 length; opaque label<V>; opaque context<V>. */
+  /* KDFLabel (§8): uint16 length; opaque label<V> = "MLS 1.0 " + Label; context<V>. */
   scratch_t sc;
   scratch_init(&sc, 2 + a + b);
   veil_write_u16(&sc.w, (uint16_t)out_len);
-  write_label(&sc.w, label, label_len);
+  write_label(&sc.w, (const char *)label, label_len);
   veil_write_vec(&sc.w, VEIL_LEN_VARINT, context, context_len);
   int rc = sc.w.err;
   if (rc == 0)
     rc = vc_hkdf_expand(s->hash, secret, secret_len, sc.w.buf, sc.w.len, out, out_len);
   scratch_free(&sc);
   return rc;
+}
+
+int mls_expand_with_label(const mls_suite_t *s, const uint8_t *secret, size_t secret_len,
+                          const char *label, const uint8_t *context, size_t context_len,
+                          uint8_t *out, size_t out_len) {
+  if (!label)
+    return VEIL_EINVAL;
+  return mls_expand_with_label_n(s, secret, secret_len, (const uint8_t *)label, strlen(label),
+                                 context, context_len, out, out_len);
 }
 
 int mls_derive_secret(const mls_suite_t *s, const uint8_t *secret, size_t secret_len,

@@ -88,6 +88,10 @@ int mls_extract(const mls_suite_t *s, const uint8_t *salt, size_t salt_len,
 int mls_expand_with_label(const mls_suite_t *s, const uint8_t *secret, size_t secret_len,
                           const char *label, const uint8_t *context, size_t context_len,
                           uint8_t *out, size_t out_len);
+/* The same with a label of arbitrary bytes (MLS-Exporter labels are opaque, §8.5). */
+int mls_expand_with_label_n(const mls_suite_t *s, const uint8_t *secret, size_t secret_len,
+                            const uint8_t *label, size_t label_len, const uint8_t *context,
+                            size_t context_len, uint8_t *out, size_t out_len);
 /* DeriveSecret(secret, label) = ExpandWithLabel(secret, label, "", Nh); out: s->nh. */
 int mls_derive_secret(const mls_suite_t *s, const uint8_t *secret, size_t secret_len,
                       const char *label, uint8_t *out);

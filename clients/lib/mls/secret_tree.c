@@ -1,0 +1,307 @@
+/*
+ * veil MLS — secret tree and sender ratchets (RFC 9420 §9). Contract in secret_tree.h.
+ *
+ * Node secrets sit in one array indexed by node index (2n-1 slots of Nh bytes, plus a
+ * "held" flag per slot). Only the frontier is ever held: the root at first, then the
+ * siblings left behind by each downward walk. Rejected alternative: a sparse map keyed by
+ * node index — smaller for huge, mostly silent groups, but a 1024-leaf group's array is
+ * 64 KiB and the map's bookkeeping is not worth it below MLS_MAX_LEAVES.
+ *
+ * Tree math for the full trees RFC 9420 uses (§4.2, Appendix C): leaf i is node 2i, the
+ * root of an n-leaf tree is node n-1, a node's level is its number of trailing one bits,
+ * and the children of x at level k > 0 are x ^ (1 << (k-1)) and x ^ (3 << (k-1)).
+ */
+#include "clients/lib/mls/secret_tree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct skipped {
+  uint32_t generation;
+  uint8_t key[MLS_AEAD_KEY_MAX];
+  uint8_t nonce[MLS_AEAD_NONCE_LEN];
+} skipped_t;
+
+typedef struct ratchet {
+  uint8_t secret[MLS_HASH_MAX]; /* ratchet_secret_[N]_[next_gen] */
+  uint32_t next_gen;            /* the generation `secret` produces next */
+  int exhausted;                /* next_gen passed 2^32-1 */
+  skipped_t *skipped;           /* owned, `window` slots, allocated on first skip */
+  uint32_t n_skipped;           /* ordered by generation, oldest first */
+} ratchet_t;
+
+typedef struct leaf_state {
+  ratchet_t r[2]; /* indexed by mls_ratchet_type_t */
+} leaf_state_t;
+
+struct mls_secret_tree {
+  const mls_suite_t *suite; /* static */
+  uint32_t n_leaves;
+  uint32_t n_nodes;
+  mls_secret_tree_config_t cfg;
+  uint8_t *node_secret;     /* owned: n_nodes * nh bytes */
+  uint8_t *held;            /* owned: n_nodes flags */
+  leaf_state_t **leaves;    /* owned: n_leaves pointers, each owned, NULL until used */
+};
+
+static uint32_t level(uint32_t x) {
+  uint32_t k = 0;
+  while (x & 1) {
+    k++;
+    x >>= 1;
+  }
+  return k;
+}
+
+mls_secret_tree_t *mls_secret_tree_new(const mls_suite_t *s, const uint8_t *encryption_secret,
+                                       uint32_t n_leaves, const mls_secret_tree_config_t *cfg) {
+  if (!s || !encryption_secret || n_leaves == 0 || n_leaves > (1u << 16) ||
+      (n_leaves & (n_leaves - 1)) != 0)
+    return NULL;
+  mls_secret_tree_t *t = calloc(1, sizeof(*t));
+  if (!t)
+    return NULL;
+  t->suite = s;
+  t->n_leaves = n_leaves;
+  t->n_nodes = 2 * n_leaves - 1;
+  t->cfg.max_forward = cfg ? cfg->max_forward : MLS_ST_DEFAULT_MAX_FORWARD;
+  t->cfg.window = cfg ? cfg->window : MLS_ST_DEFAULT_WINDOW;
+  t->node_secret = calloc(t->n_nodes, s->nh);
+  t->held = calloc(t->n_nodes, 1);
+  t->leaves = calloc(n_leaves, sizeof(*t->leaves));
+  if (!t->node_secret || !t->held || !t->leaves) {
+    mls_secret_tree_free(t);
+    return NULL;
+  }
+  uint32_t root = n_leaves - 1;
+  memcpy(t->node_secret + (size_t)root * s->nh, encryption_secret, s->nh);
+  t->held[root] = 1;
+  return t;
+}
+
+static void ratchet_wipe(ratchet_t *r, uint32_t window) {
+  if (r->skipped) {
+    vc_wipe(r->skipped, (size_t)window * sizeof(skipped_t));
+    free(r->skipped);
+  }
+  vc_wipe(r, sizeof(*r));
+}
+
+void mls_secret_tree_free(mls_secret_tree_t *t) {
+  if (!t)
+    return;
+  if (t->leaves) {
+    for (uint32_t i = 0; i < t->n_leaves; i++) {
+      if (!t->leaves[i])
+        continue;
+      ratchet_wipe(&t->leaves[i]->r[0], t->cfg.window);
+      ratchet_wipe(&t->leaves[i]->r[1], t->cfg.window);
+      free(t->leaves[i]);
+    }
+    free(t->leaves);
+  }
+  if (t->node_secret) {
+    vc_wipe(t->node_secret, (size_t)t->n_nodes * t->suite->nh);
+    free(t->node_secret);
+  }
+  free(t->held);
+  free(t);
+}
+
+void mls_ratchet_key_wipe(mls_ratchet_key_t *k) {
+  if (k)
+    vc_wipe(k, sizeof(*k));
+}
+
+/* Walks from the root towards leaf node 2*leaf. At each held node on the path, both
+ * children are derived (the sibling stays held for its own subtree) and the node's secret
+ * is wiped. Then the leaf secret starts the two ratchets and is wiped too. */
+static int leaf_init(mls_secret_tree_t *t, uint32_t leaf, leaf_state_t **out) {
+  const mls_suite_t *s = t->suite;
+  size_t nh = s->nh;
+  uint32_t target = 2 * leaf, x = t->n_leaves - 1;
+  leaf_state_t *ls = calloc(1, sizeof(*ls));
+  if (!ls)
+    return VEIL_ENOMEM;
+  int rc = 0;
+  while (x != target) {
+    uint32_t k = level(x);
+    uint32_t left = x ^ (1u << (k - 1)), right = x ^ (3u << (k - 1));
+    if (t->held[x]) {
+      uint8_t *sec = t->node_secret + (size_t)x * nh;
+      rc = mls_expand_with_label(s, sec, nh, "tree", (const uint8_t *)"left", 4,
+                                 t->node_secret + (size_t)left * nh, nh);
+      if (rc == 0)
+        rc = mls_expand_with_label(s, sec, nh, "tree", (const uint8_t *)"right", 5,
+                                   t->node_secret + (size_t)right * nh, nh);
+      if (rc)
+        goto fail;
+      t->held[left] = t->held[right] = 1;
+      vc_wipe(sec, nh);
+      t->held[x] = 0;
+    }
+    x = target < x ? left : right;
+  }
+  if (!t->held[target]) {
+    /* Every node on the path was consumed but the leaf has no ratchets: impossible unless
+     * the tree state is corrupt. */
+    rc = VEIL_ESTATE;
+    goto fail;
+  }
+  uint8_t *leaf_sec = t->node_secret + (size_t)target * nh;
+  rc = mls_expand_with_label(s, leaf_sec, nh, "handshake", NULL, 0,
+                             ls->r[MLS_RATCHET_HANDSHAKE].secret, nh);
+  if (rc == 0)
+    rc = mls_expand_with_label(s, leaf_sec, nh, "application", NULL, 0,
+                               ls->r[MLS_RATCHET_APPLICATION].secret, nh);
+  if (rc)
+    goto fail;
+  vc_wipe(leaf_sec, nh);
+  t->held[target] = 0;
+  *out = ls;
+  return 0;
+fail:
+  ratchet_wipe(&ls->r[0], t->cfg.window);
+  ratchet_wipe(&ls->r[1], t->cfg.window);
+  free(ls);
+  return rc;
+}
+
+static int get_ratchet(mls_secret_tree_t *t, uint32_t leaf, mls_ratchet_type_t type,
+                       ratchet_t **out) {
+  if (!t || leaf >= t->n_leaves)
+    return VEIL_EMLS_LEAF_INDEX;
+  if (type != MLS_RATCHET_HANDSHAKE && type != MLS_RATCHET_APPLICATION)
+    return VEIL_EINVAL;
+  if (!t->leaves[leaf]) {
+    int rc = leaf_init(t, leaf, &t->leaves[leaf]);
+    if (rc)
+      return rc;
+  }
+  *out = &t->leaves[leaf]->r[type];
+  return 0;
+}
+
+/* key/nonce of the ratchet's current generation, then secret_[j+1]; the old secret is
+ * overwritten (consumed). `want_key` 0 skips the key/nonce (generations that would fall
+ * out of the window anyway). */
+static int ratchet_step(const mls_suite_t *s, ratchet_t *r, int want_key, uint32_t *gen,
+                        uint8_t *key, uint8_t *nonce) {
+  if (r->exhausted)
+    return VEIL_EMLS_RATCHET_EXHAUSTED;
+  uint32_t j = r->next_gen;
+  int rc = 0;
+  if (want_key) {
+    rc = mls_derive_tree_secret(s, r->secret, s->nh, "key", j, key, s->nk);
+    if (rc == 0)
+      rc = mls_derive_tree_secret(s, r->secret, s->nh, "nonce", j, nonce, s->nn);
+  }
+  uint8_t next[MLS_HASH_MAX];
+  if (rc == 0)
+    rc = mls_derive_tree_secret(s, r->secret, s->nh, "secret", j, next, s->nh);
+  if (rc == 0) {
+    memcpy(r->secret, next, s->nh);
+    *gen = j;
+    if (j == UINT32_MAX)
+      r->exhausted = 1;
+    else
+      r->next_gen = j + 1;
+  }
+  vc_wipe(next, sizeof(next));
+  return rc;
+}
+
+int mls_secret_tree_next(mls_secret_tree_t *t, uint32_t leaf, mls_ratchet_type_t type,
+                         mls_ratchet_key_t *out) {
+  ratchet_t *r;
+  int rc = get_ratchet(t, leaf, type, &r);
+  if (rc)
+    return rc;
+  memset(out, 0, sizeof(*out));
+  rc = ratchet_step(t->suite, r, 1, &out->generation, out->key, out->nonce);
+  if (rc)
+    mls_ratchet_key_wipe(out);
+  return rc;
+}
+
+static void window_remove(ratchet_t *r, uint32_t i) {
+  vc_wipe(&r->skipped[i], sizeof(skipped_t));
+  memmove(&r->skipped[i], &r->skipped[i + 1], (r->n_skipped - i - 1) * sizeof(skipped_t));
+  r->n_skipped--;
+  vc_wipe(&r->skipped[r->n_skipped], sizeof(skipped_t));
+}
+
+int mls_secret_tree_get(mls_secret_tree_t *t, uint32_t leaf, mls_ratchet_type_t type,
+                        uint32_t generation, mls_ratchet_key_t *out) {
+  ratchet_t *r;
+  int rc = get_ratchet(t, leaf, type, &r);
+  if (rc)
+    return rc;
+  memset(out, 0, sizeof(*out));
+  if (r->exhausted || generation < r->next_gen) {
+    /* Behind the ratchet: only a key still in the window can be used, and only once. */
+    for (uint32_t i = 0; i < r->n_skipped; i++) {
+      if (r->skipped[i].generation != generation)
+        continue;
+      out->generation = generation;
+      memcpy(out->key, r->skipped[i].key, sizeof(out->key));
+      memcpy(out->nonce, r->skipped[i].nonce, sizeof(out->nonce));
+      window_remove(r, i);
+      return 0;
+    }
+    return VEIL_EMLS_GENERATION_USED;
+  }
+  uint32_t ahead = generation - r->next_gen;
+  if (ahead > t->cfg.max_forward)
+    return VEIL_EMLS_GENERATION_AHEAD;
+  if (ahead && t->cfg.window && !r->skipped) {
+    r->skipped = calloc(t->cfg.window, sizeof(skipped_t));
+    if (!r->skipped)
+      return VEIL_ENOMEM;
+  }
+  /* Skipped generations go to the window, oldest evicted first; those that could not
+   * survive in it are stepped over without deriving their key and nonce. */
+  while (r->next_gen < generation) {
+    int keep = t->cfg.window && generation - r->next_gen <= t->cfg.window;
+    skipped_t tmp;
+    rc = ratchet_step(t->suite, r, keep, &tmp.generation, tmp.key, tmp.nonce);
+    if (rc) {
+      vc_wipe(&tmp, sizeof(tmp));
+      return rc;
+    }
+    if (keep) {
+      if (r->n_skipped == t->cfg.window)
+        window_remove(r, 0);
+      r->skipped[r->n_skipped++] = tmp;
+    }
+    vc_wipe(&tmp, sizeof(tmp));
+  }
+  rc = ratchet_step(t->suite, r, 1, &out->generation, out->key, out->nonce);
+  if (rc)
+    mls_ratchet_key_wipe(out);
+  return rc;
+}
+
+uint32_t mls_secret_tree_window_len(const mls_secret_tree_t *t, uint32_t leaf,
+                                    mls_ratchet_type_t type) {
+  if (!t || leaf >= t->n_leaves || !t->leaves[leaf] ||
+      (type != MLS_RATCHET_HANDSHAKE && type != MLS_RATCHET_APPLICATION))
+    return 0;
+  return t->leaves[leaf]->r[type].n_skipped;
+}
+
+int mls_sender_data_key_nonce(const mls_suite_t *s, const uint8_t *sender_data_secret,
+                              const uint8_t *ciphertext, size_t ciphertext_len, uint8_t *key,
+                              uint8_t *nonce) {
+  if (!s)
+    return VEIL_EINVAL;
+  size_t sample = ciphertext_len < s->nh ? ciphertext_len : s->nh;
+  int rc = mls_expand_with_label(s, sender_data_secret, s->nh, "key", ciphertext, sample, key,
+                                 s->nk);
+  if (rc == 0)
+    rc = mls_expand_with_label(s, sender_data_secret, s->nh, "nonce", ciphertext, sample,
+                               nonce, s->nn);
+  if (rc)
+    vc_wipe(key, s->nk);
+  return rc;
+}
