@@ -1,0 +1,207 @@
+/*
+ * Leaf node validation (RFC 9420 §7.3) and the ratchet tree checks of a joiner
+ * (§12.4.3.1): unique keys, credential support, unmerged leaves, parent hashes.
+ *
+ * Not here: credential validation against trust anchors (§5.3.1 — the identity module's
+ * job, it needs the application's policy) and the leaf_node_source check, which depends
+ * on where the leaf arrived (KeyPackage, Update, Commit) and is the caller's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clients/lib/mls/codec_internal.h"
+#include "clients/lib/mls/tree_internal.h"
+
+/* Extension types 1-5 are the RFC's defaults: a client need not list them (§7.2 lists
+ * only "non-default extension types" in capabilities). */
+static int ext_supported(const mls_capabilities_t *c, uint16_t type) {
+  return (type >= MLS_EXT_APPLICATION_ID && type <= MLS_EXT_EXTERNAL_SENDERS) ||
+         mls_list_has_u16(&c->extensions, type);
+}
+
+/* Proposal types 1-7 are defaults likewise (§7.2). */
+static int proposal_supported(const mls_capabilities_t *c, uint16_t type) {
+  return (type >= MLS_PROP_ADD && type <= MLS_PROP_GROUP_CONTEXT_EXTENSIONS) ||
+         mls_list_has_u16(&c->proposals, type);
+}
+
+/* RequiredCapabilities (§11.1): extension_types<V>, proposal_types<V>,
+ * credential_types<V>, each a uint16 list. */
+static int check_required(const mls_leaf_node_t *leaf, const mls_list_t *body) {
+  veil_reader_t r;
+  mls_list_t ext, prop, cred;
+  veil_reader_init(&r, body->raw.ptr, body->raw.len);
+  mls_read_int_list(&r, 2, &ext);
+  mls_read_int_list(&r, 2, &prop);
+  mls_read_int_list(&r, 2, &cred);
+  int rc = veil_reader_finish(&r);
+  if (rc)
+    return rc;
+  const mls_capabilities_t *c = &leaf->capabilities;
+  for (uint32_t i = 0; i < ext.count; i++)
+    if (!ext_supported(c, mls_list_u16(&ext, i)))
+      return VEIL_EMLS_LEAF_INVALID;
+  for (uint32_t i = 0; i < prop.count; i++)
+    if (!proposal_supported(c, mls_list_u16(&prop, i)))
+      return VEIL_EMLS_LEAF_INVALID;
+  for (uint32_t i = 0; i < cred.count; i++)
+    if (!mls_list_has_u16(&c->credentials, mls_list_u16(&cred, i)))
+      return VEIL_EMLS_LEAF_INVALID;
+  return 0;
+}
+
+int mls_leaf_node_validate(uint16_t cipher_suite, const mls_leaf_node_t *leaf,
+                           uint32_t leaf_index, const mls_leaf_check_t *chk) {
+  const mls_suite_t *s = mls_suite_get(cipher_suite);
+  if (!s)
+    return VEIL_EMLS_SUITE;
+  /* Signature over LeafNodeTBS (§7.2); update/commit leaves bind group and position. */
+  veil_writer_t w;
+  veil_writer_init_growable(&w, 512);
+  mls_leaf_node_encode_tbs(&w, leaf, chk->group_id, leaf_index);
+  int rc = w.err;
+  if (!rc)
+    rc = mls_verify_with_label(s, leaf->signature_key.ptr, leaf->signature_key.len,
+                               "LeafNodeTBS", w.buf, w.len, leaf->signature.ptr,
+                               leaf->signature.len);
+  veil_writer_free(&w);
+  if (rc == VEIL_EVERIFY || rc == VEIL_EBADKEY)
+    return VEIL_EMLS_LEAF_SIGNATURE;
+  if (rc)
+    return rc;
+  /* Its own credential type must be one it supports (§7.3, "supported by all members",
+   * this one included). */
+  if (!mls_list_has_u16(&leaf->capabilities.credentials, leaf->credential.type))
+    return VEIL_EMLS_LEAF_INVALID;
+  /* Every extension it carries must be listed in its capabilities (§7.3). */
+  veil_reader_t r;
+  mls_list_reader(&leaf->extensions, &r);
+  for (uint32_t i = 0; i < leaf->extensions.count; i++) {
+    mls_extension_t e;
+    if ((rc = mls_extension_decode(&r, &e)))
+      return rc;
+    if (!ext_supported(&leaf->capabilities, e.type))
+      return VEIL_EMLS_LEAF_INVALID;
+  }
+  if (chk->required_capabilities && (rc = check_required(leaf, chk->required_capabilities)))
+    return rc;
+  if (chk->now && leaf->source == MLS_LEAF_SRC_KEY_PACKAGE &&
+      (chk->now < leaf->lifetime.not_before || chk->now > leaf->lifetime.not_after))
+    return VEIL_EMLS_LEAF_INVALID;
+  return 0;
+}
+
+/* ---- tree-wide checks ------------------------------------------------------------------ */
+static int view_cmp(const void *a, const void *b) {
+  const veil_view_t *x = a, *y = b;
+  if (x->len != y->len)
+    return x->len < y->len ? -1 : 1;
+  return x->len ? memcmp(x->ptr, y->ptr, x->len) : 0;
+}
+
+/* 1 when two views in the array are equal. O(n log n): sorts the array. */
+static int has_duplicate(veil_view_t *v, size_t n) {
+  qsort(v, n, sizeof *v, view_cmp);
+  for (size_t i = 1; i < n; i++)
+    if (view_cmp(&v[i - 1], &v[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/* §12.4.3.1: each unmerged leaf of P is a non-blank leaf below P, listed once, and every
+ * non-blank node between it and P lists it as well. */
+static int check_unmerged(const mls_tree_t *t) {
+  uint32_t width = mls_tree_width(t);
+  for (uint32_t pn = 1; pn < width; pn += 2) {
+    const mls_parent_node_t *p = mls_tree_parent(t, pn);
+    if (!p)
+      continue;
+    const mls_list_t *u = &p->unmerged_leaves;
+    for (uint32_t i = 0; i < u->count; i++) {
+      uint32_t leaf = mls_list_u32(u, i);
+      if (leaf >= t->n_leaves || !mls_tree_leaf(t, leaf))
+        return VEIL_EMLS_UNMERGED;
+      uint32_t ln = mls_tm_leaf_to_node(leaf);
+      if (!mls_tm_is_descendant(ln, pn))
+        return VEIL_EMLS_UNMERGED;
+      for (uint32_t j = 0; j < i; j++)
+        if (mls_list_u32(u, j) == leaf)
+          return VEIL_EMLS_UNMERGED;
+      for (uint32_t x = mls_tm_parent(ln, t->n_leaves); x != pn;
+           x = mls_tm_parent(x, t->n_leaves)) {
+        const mls_parent_node_t *mid = mls_tree_parent(t, x);
+        int listed = 0;
+        for (uint32_t j = 0; mid && j < mid->unmerged_leaves.count && !listed; j++)
+          listed = mls_list_u32(&mid->unmerged_leaves, j) == leaf;
+        if (mid && !listed)
+          return VEIL_EMLS_UNMERGED;
+      }
+    }
+  }
+  return 0;
+}
+
+/* Every member must support every credential type in use (§7.3). The set of types in use
+ * is tiny in practice; it is bounded here at 16 distinct values (more is rejected). */
+static int check_credentials(const mls_tree_t *t) {
+  uint16_t used[16];
+  uint32_t n_used = 0;
+  for (uint32_t l = 0; l < t->n_leaves; l++) {
+    const mls_leaf_node_t *leaf = mls_tree_leaf(t, l);
+    if (!leaf)
+      continue;
+    uint32_t k = 0;
+    while (k < n_used && used[k] != leaf->credential.type)
+      k++;
+    if (k == n_used) {
+      if (n_used == 16)
+        return VEIL_EMLS_LEAF_INVALID;
+      used[n_used++] = leaf->credential.type;
+    }
+  }
+  for (uint32_t l = 0; l < t->n_leaves; l++) {
+    const mls_leaf_node_t *leaf = mls_tree_leaf(t, l);
+    for (uint32_t k = 0; leaf && k < n_used; k++)
+      if (!mls_list_has_u16(&leaf->capabilities.credentials, used[k]))
+        return VEIL_EMLS_LEAF_INVALID;
+  }
+  return 0;
+}
+
+int mls_tree_validate(mls_tree_t *t, const mls_leaf_check_t *chk) {
+  uint32_t width = mls_tree_width(t);
+  if (!width)
+    return VEIL_EMLS_TREE_SHAPE;
+  veil_view_t *sig = malloc((size_t)t->n_leaves * sizeof *sig);
+  veil_view_t *enc = malloc((size_t)width * sizeof *enc);
+  int rc = 0;
+  if (!sig || !enc) {
+    rc = VEIL_ENOMEM;
+    goto done;
+  }
+  size_t n_sig = 0, n_enc = 0;
+  for (uint32_t i = 0; i < width; i++) {
+    if (!t->nodes[i].type)
+      continue;
+    enc[n_enc++] = mls_tree_encryption_key(t, i);
+    if (mls_tm_is_leaf(i)) {
+      const mls_leaf_node_t *leaf = &t->nodes[i].v.leaf;
+      sig[n_sig++] = leaf->signature_key;
+      if ((rc = mls_leaf_node_validate(t->suite->id, leaf, mls_tm_node_to_leaf(i), chk)))
+        goto done;
+    }
+  }
+  /* §7.3: signature and encryption keys unique among members; §12.4.3.1: parent keys
+   * unique across the whole tree. */
+  if (has_duplicate(sig, n_sig) || has_duplicate(enc, n_enc)) {
+    rc = VEIL_EMLS_DUP_KEY;
+    goto done;
+  }
+  if ((rc = check_credentials(t)) || (rc = check_unmerged(t)))
+    goto done;
+  rc = mls_tree_verify_parent_hashes(t);
+done:
+  free(sig);
+  free(enc);
+  return rc;
+}
