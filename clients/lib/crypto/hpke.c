@@ -375,9 +375,9 @@ int hpke_setup_receiver(hpke_ctx_t *ctx, hpke_suite_t suite, hpke_mode_t mode,
  * bytes change; the RFC's limit of 2^96 - 1 messages is therefore tightened to 2^64 - 1. */
 static int aead_of(const hpke_ctx_t *ctx, vc_aead_t *a, uint8_t nonce[VC_AEAD_NONCE_LEN]) {
   int export_only = 0;
-  if (!aead_lookup(ctx->suite.aead_id, a, &export_only) || ctx->key_len == 0)
-    return VEIL_EINVAL;
+  if (!aead_lookup(ctx->suite.aead_id, a, &export_only)) return VEIL_EINVAL;
   if (export_only) return VEIL_EUNSUPPORTED; /* §5.3: export-only contexts cannot seal */
+  if (ctx->key_len != vc_aead_key_len(*a)) return VEIL_EINVAL;
   if (ctx->seq == UINT64_MAX) return VEIL_ESEQ;
   memcpy(nonce, ctx->base_nonce, VC_AEAD_NONCE_LEN);
   for (int i = 0; i < 8; i++) nonce[VC_AEAD_NONCE_LEN - 1 - i] ^= (uint8_t)(ctx->seq >> (8 * i));
