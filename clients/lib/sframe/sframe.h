@@ -231,30 +231,56 @@ int sframe_rtp_packetize(sframe_ctx_t *c, sframe_rtp_mode_t mode, uint64_t kid,
                          size_t frame_len, size_t max_payload, uint8_t *buf, size_t cap,
                          sframe_rtp_payload_t *out, size_t max_out, size_t *n_out);
 
-/* Receive side: reassembles a frame's payloads by RTP sequence number, timestamp and
- * marker bit (per-frame mode: SFrame ciphertext fragments; per-packet mode: decrypted
- * plaintext chunks). Bounded: at most max_packets payloads of at most max_payload bytes
- * are held; frames never complete from a partial set. Loss of any fragment loses that
- * frame only; reordering within the window is tolerated. */
+/* Receive side, per-frame mode: reassembles the ciphertext fragments of a frame by RTP
+ * sequence number, timestamp and marker bit (docs/protocol.md, "SFrame RTP payload
+ * format"). A frame is the run of payloads from the one after the previous frame's last
+ * payload up to a payload with the marker bit, all with one RTP timestamp. Bounded: at
+ * most max_packets payloads of at most max_payload bytes are held, in storage allocated
+ * once by sframe_reasm_new. Frames are delivered in sequence order: a complete frame
+ * waits while an older frame has fragments held, up to reorder_delay further packets;
+ * then the older frame is dropped. A frame missing any fragment is never delivered.
+ *
+ * When the packet before a frame's first payload was lost, nothing in RTP tells whether
+ * that packet ended the previous frame or began this one. Such a candidate is offered
+ * with start_known = 0 and taken only if the accept callback takes it (SFrame decryption
+ * authenticates it: a frame missing its start cannot authenticate); otherwise it stays
+ * held in case its earlier fragment arrives late. */
 typedef struct sframe_reasm sframe_reasm_t;
 
 typedef struct sframe_reasm_config {
-  uint32_t max_packets; /* payloads held, power of two 16..4096; 0 means 256 */
-  uint32_t max_payload; /* largest payload accepted; 0 means 1500 */
+  uint32_t max_packets; /* payloads held, a power of two 16..4096; 0 means 256 */
+  uint32_t max_payload; /* largest payload accepted, 16..9000; 0 means 1500 */
+  uint32_t max_frame;   /* largest frame; 0 means max_packets * max_payload */
+  /* Packets to wait for a late fragment of an older frame before delivering a newer,
+   * complete one (and dropping the older): 1..max_packets-1; 0 means
+   * min(16, max_packets / 2). */
+  uint32_t reorder_delay;
 } sframe_reasm_config_t;
+
+/* Offered one candidate frame (a view of the reassembler's buffer, valid during the call).
+ * Return 0 to take it; a negative code refuses it: a frame with a known start is then
+ * dropped, one with an unknown start is kept for a later retry. */
+typedef int (*sframe_reasm_accept_cb)(void *arg, const uint8_t *frame, size_t len,
+                                      uint32_t ts, int start_known);
 
 int sframe_reasm_new(sframe_reasm_t **out, const sframe_reasm_config_t *cfg);
 void sframe_reasm_free(sframe_reasm_t *r);
-/* Stores one payload (copied). Duplicates and payloads too old for the window are
- * ignored (return 0); VEIL_ELIMIT for an oversized payload. */
+/* Stores one payload (copied). Duplicates and payloads older than the window or than the
+ * last delivered frame are ignored (return 0); VEIL_ELIMIT for an oversized payload. */
 int sframe_reasm_push(sframe_reasm_t *r, uint16_t seq, uint32_t timestamp, int marker,
                       const uint8_t *payload, size_t len);
-/* Returns 1 and writes the oldest complete frame into out (caller-owned) when one is
- * ready, 0 when none is; VEIL_EOVERFLOW if out_cap is too small (the frame is dropped).
- * ts (may be NULL) receives its RTP timestamp. Call until it returns 0. */
-int sframe_reasm_pop(sframe_reasm_t *r, uint8_t *out, size_t out_cap, size_t *out_len,
-                     uint32_t *ts);
-/* Frames dropped so far because a fragment never arrived (for stats and tests). */
+/* Offers complete frames, oldest first, to accept (NULL: take every frame whose start is
+ * known, never offer the others). Returns 1 once a frame was taken, 0 when no candidate
+ * is left. Call after every push until it returns 0. */
+int sframe_reasm_pop(sframe_reasm_t *r, sframe_reasm_accept_cb accept, void *arg);
+/* Frames known to be lost: their marker payload was discarded undelivered. */
 uint64_t sframe_reasm_dropped(const sframe_reasm_t *r);
+
+/* pop + sframe_ctx_decrypt: returns 1 with one decrypted frame in out (and its header in
+ * hdr, may be NULL), 0 when no frame is ready. Frames that fail to decrypt are dropped
+ * (start known) or kept (start unknown), as for pop. */
+int sframe_rtp_depacketize(sframe_reasm_t *r, sframe_ctx_t *c, const uint8_t *metadata,
+                           size_t meta_len, uint8_t *out, size_t out_cap, size_t *out_len,
+                           sframe_header_t *hdr);
 
 #endif

@@ -1,0 +1,290 @@
+/* Unit tests of the SFrame context (RFC 9605 §4.4, §4.5, §7.4, §9.3): tampering in every
+ * suite, wrong KIDs and key usage, replay window edges, counter exhaustion, the key table. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "clients/lib/crypto/provider.h"
+#include "clients/lib/sframe/sframe.h"
+
+static const sframe_suite_t all_suites[] = {
+    SFRAME_AES_128_CTR_HMAC_SHA256_80, SFRAME_AES_128_CTR_HMAC_SHA256_64,
+    SFRAME_AES_128_CTR_HMAC_SHA256_32, SFRAME_AES_128_GCM_SHA256_128,
+    SFRAME_AES_256_GCM_SHA512_128};
+static const uint8_t base_key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+static const uint8_t meta[] = "rtp-ext";
+
+static void pair(sframe_suite_t s, uint64_t kid, uint32_t window, sframe_ctx_t **tx,
+                 sframe_ctx_t **rx) {
+  sframe_ctx_config_t cfg = {.suite = s, .replay_window = window};
+  cr_assert_eq(sframe_ctx_new(tx, &cfg), 0);
+  cr_assert_eq(sframe_ctx_new(rx, &cfg), 0);
+  cr_assert_eq(sframe_ctx_add_key(*tx, kid, SFRAME_KEY_SEND, base_key, sizeof base_key), 0);
+  cr_assert_eq(sframe_ctx_add_key(*rx, kid, SFRAME_KEY_RECV, base_key, sizeof base_key), 0);
+}
+
+static size_t seal(sframe_ctx_t *tx, uint64_t kid, const uint8_t *pt, size_t n, uint8_t *out) {
+  size_t len = 0;
+  cr_assert_eq(sframe_ctx_encrypt(tx, kid, meta, sizeof meta, pt, n, out, 4096, &len), 0);
+  return len;
+}
+
+static int open_(sframe_ctx_t *rx, const uint8_t *ct, size_t n, uint8_t *out, size_t *len) {
+  return sframe_ctx_decrypt(rx, meta, sizeof meta, ct, n, out, 4096, len, NULL);
+}
+
+Test(sframe_ctx, rejects_every_single_bit_flip_in_every_suite) {
+  for (size_t si = 0; si < sizeof all_suites / sizeof all_suites[0]; si++) {
+    sframe_ctx_t *tx, *rx;
+    uint64_t kid = 0x1234; /* extended KID: the header has KID bytes to flip too */
+    pair(all_suites[si], kid, 0, &tx, &rx);
+    cr_assert_eq(sframe_ctx_advance_ctr(tx, kid, 300), 0);
+    uint8_t pt[40], ct[4096], out[4096];
+    for (size_t i = 0; i < sizeof pt; i++)
+      pt[i] = (uint8_t)i;
+    size_t n = seal(tx, kid, pt, sizeof pt, ct), len;
+    cr_assert_eq(n, 1 + 2 + 2 + sizeof pt + sframe_suite_nt(all_suites[si]));
+    for (size_t bit = 0; bit < n * 8; bit++) {
+      ct[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+      cr_assert_neq(open_(rx, ct, n, out, &len), 0, "suite %d bit %zu accepted",
+                    (int)all_suites[si], bit);
+      ct[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    /* Metadata is authenticated too. */
+    uint8_t other_meta[] = "rtp-exT";
+    cr_assert_eq(sframe_ctx_decrypt(rx, other_meta, sizeof other_meta, ct, n, out, 4096, &len,
+                                    NULL),
+                 VEIL_EAUTH);
+    /* Failed attempts did not touch the replay state: the genuine frame still opens. */
+    cr_assert_eq(open_(rx, ct, n, out, &len), 0);
+    cr_assert_eq(len, sizeof pt);
+    cr_assert_arr_eq(out, pt, sizeof pt);
+    sframe_ctx_free(tx);
+    sframe_ctx_free(rx);
+  }
+}
+
+Test(sframe_ctx, rejects_truncated_ciphertext) {
+  sframe_ctx_t *tx, *rx;
+  pair(SFRAME_AES_128_CTR_HMAC_SHA256_32, 3, 0, &tx, &rx);
+  uint8_t ct[4096], out[4096];
+  size_t n = seal(tx, 3, (const uint8_t *)"abc", 3, ct), len;
+  for (size_t cut = 0; cut < n; cut++)
+    cr_assert_neq(open_(rx, ct, cut, out, &len), 0, "accepted %zu of %zu bytes", cut, n);
+  cr_assert_eq(open_(rx, ct, 1 + 4 - 1, out, &len), VEIL_ETRUNC); /* shorter than the tag */
+  sframe_ctx_free(tx);
+  sframe_ctx_free(rx);
+}
+
+Test(sframe_ctx, rejects_unknown_kid_and_wrong_key) {
+  sframe_ctx_t *tx, *rx;
+  pair(SFRAME_AES_128_GCM_SHA256_128, 5, 0, &tx, &rx);
+  uint8_t ct[4096], out[4096];
+  size_t len;
+  cr_assert_eq(sframe_ctx_encrypt(tx, 6, NULL, 0, (const uint8_t *)"x", 1, ct, sizeof ct, &len),
+               VEIL_ESFRAME_KID);
+  size_t n = seal(tx, 5, (const uint8_t *)"hello", 5, ct);
+  sframe_ctx_t *other;
+  sframe_ctx_config_t cfg = {.suite = SFRAME_AES_128_GCM_SHA256_128};
+  cr_assert_eq(sframe_ctx_new(&other, &cfg), 0);
+  cr_assert_eq(open_(other, ct, n, out, &len), VEIL_ESFRAME_KID);
+  /* Same KID, different base key: authentication fails. */
+  uint8_t k2[16] = {0};
+  cr_assert_eq(sframe_ctx_add_key(other, 5, SFRAME_KEY_RECV, k2, sizeof k2), 0);
+  cr_assert_eq(open_(other, ct, n, out, &len), VEIL_EAUTH);
+  /* The KID enters the derivation: the same base key under KID 4 cannot open KID 5. */
+  cr_assert_eq(sframe_ctx_add_key(other, 4, SFRAME_KEY_RECV, base_key, sizeof base_key), 0);
+  ct[0] = (uint8_t)((ct[0] & 0x8f) | (4 << 4));
+  cr_assert_eq(open_(other, ct, n, out, &len), VEIL_EAUTH);
+  sframe_ctx_free(other);
+  sframe_ctx_free(tx);
+  sframe_ctx_free(rx);
+}
+
+Test(sframe_ctx, keeps_send_and_receive_keys_apart) {
+  sframe_ctx_t *tx, *rx;
+  pair(SFRAME_AES_128_GCM_SHA256_128, 2, 0, &tx, &rx);
+  uint8_t ct[4096], out[4096];
+  size_t n = seal(tx, 2, (const uint8_t *)"a", 1, ct), len;
+  /* A frame under our own send KID is not decrypted (§4.4.1: never both). */
+  cr_assert_eq(open_(tx, ct, n, out, &len), VEIL_ESFRAME_KEY_USAGE);
+  cr_assert_eq(sframe_ctx_encrypt(rx, 2, NULL, 0, out, 0, ct, sizeof ct, &len),
+               VEIL_ESFRAME_KEY_USAGE);
+  cr_assert_eq(sframe_ctx_add_key(tx, 2, SFRAME_KEY_RECV, base_key, 16), VEIL_EEXIST);
+  sframe_ctx_free(tx);
+  sframe_ctx_free(rx);
+}
+
+Test(sframe_ctx, rejects_replay_and_accepts_reorder_inside_window) {
+  sframe_ctx_t *tx, *rx;
+  pair(SFRAME_AES_128_GCM_SHA256_128, 1, 128, &tx, &rx);
+  static uint8_t ct[300][64];
+  size_t n[300];
+  for (int i = 0; i < 300; i++)
+    n[i] = seal(tx, 1, (const uint8_t *)"frame", 5, ct[i]);
+  uint8_t out[4096];
+  size_t len;
+  cr_assert_eq(open_(rx, ct[10], n[10], out, &len), 0);
+  cr_assert_eq(open_(rx, ct[10], n[10], out, &len), VEIL_ESFRAME_REPLAY);
+  /* Older but inside the window, in any order. */
+  cr_assert_eq(open_(rx, ct[3], n[3], out, &len), 0);
+  cr_assert_eq(open_(rx, ct[0], n[0], out, &len), 0);
+  cr_assert_eq(open_(rx, ct[3], n[3], out, &len), VEIL_ESFRAME_REPLAY);
+  /* Jump ahead: top = 137; 137-127 = 10 is the oldest CTR still inside the window. */
+  cr_assert_eq(open_(rx, ct[137], n[137], out, &len), 0);
+  cr_assert_eq(open_(rx, ct[10], n[10], out, &len), VEIL_ESFRAME_REPLAY);
+  cr_assert_eq(open_(rx, ct[11], n[11], out, &len), 0);
+  cr_assert_eq(open_(rx, ct[9], n[9], out, &len), VEIL_ESFRAME_TOO_OLD);
+  cr_assert_eq(open_(rx, ct[0], n[0], out, &len), VEIL_ESFRAME_TOO_OLD);
+  /* A shift by less than the window keeps the bits: 11 is still remembered. */
+  cr_assert_eq(open_(rx, ct[138], n[138], out, &len), 0);
+  cr_assert_eq(open_(rx, ct[11], n[11], out, &len), VEIL_ESFRAME_REPLAY);
+  cr_assert_eq(open_(rx, ct[12], n[12], out, &len), 0);
+  /* A jump larger than the window clears it. */
+  cr_assert_eq(open_(rx, ct[299], n[299], out, &len), 0);
+  cr_assert_eq(open_(rx, ct[172], n[172], out, &len), 0);
+  cr_assert_eq(open_(rx, ct[171], n[171], out, &len), VEIL_ESFRAME_TOO_OLD);
+  cr_assert_eq(open_(rx, ct[299], n[299], out, &len), VEIL_ESFRAME_REPLAY);
+  sframe_ctx_free(tx);
+  sframe_ctx_free(rx);
+}
+
+Test(sframe_ctx, never_advances_window_on_authentication_failure) {
+  sframe_ctx_t *tx, *rx;
+  pair(SFRAME_AES_128_CTR_HMAC_SHA256_80, 1, 64, &tx, &rx);
+  uint8_t a[64], b[64], out[4096];
+  size_t na = seal(tx, 1, (const uint8_t *)"a", 1, a), len;
+  cr_assert_eq(sframe_ctx_advance_ctr(tx, 1, 1000), 0);
+  size_t nb = seal(tx, 1, (const uint8_t *)"b", 1, b);
+  /* A forged frame with a far-ahead CTR must not push frame 0 out of the window. */
+  b[nb - 1] ^= 1;
+  cr_assert_eq(open_(rx, b, nb, out, &len), VEIL_EAUTH);
+  cr_assert_eq(open_(rx, a, na, out, &len), 0);
+  b[nb - 1] ^= 1;
+  cr_assert_eq(open_(rx, b, nb, out, &len), 0);
+  sframe_ctx_free(tx);
+  sframe_ctx_free(rx);
+}
+
+Test(sframe_ctx, honours_configured_window_size) {
+  sframe_ctx_t *tx, *rx;
+  pair(SFRAME_AES_128_GCM_SHA256_128, 1, 1024, &tx, &rx);
+  static uint8_t ct[1100][64];
+  size_t n[1100], len;
+  uint8_t out[4096];
+  for (int i = 0; i < 1100; i++)
+    n[i] = seal(tx, 1, (const uint8_t *)"f", 1, ct[i]);
+  cr_assert_eq(open_(rx, ct[1099], n[1099], out, &len), 0);
+  cr_assert_eq(open_(rx, ct[76], n[76], out, &len), 0); /* 1099 - 1023 */
+  cr_assert_eq(open_(rx, ct[75], n[75], out, &len), VEIL_ESFRAME_TOO_OLD);
+  sframe_ctx_free(tx);
+  sframe_ctx_free(rx);
+  sframe_ctx_config_t cfg = {.suite = SFRAME_AES_128_GCM_SHA256_128,
+                             .replay_window = SFRAME_REPLAY_WINDOW_MAX + 1};
+  cr_assert_eq(sframe_ctx_new(&tx, &cfg), VEIL_ERANGE);
+}
+
+Test(sframe_ctx, exhausted_counter_is_an_error_not_a_wrap) {
+  sframe_ctx_t *tx, *rx;
+  pair(SFRAME_AES_128_GCM_SHA256_128, 9, 0, &tx, &rx);
+  cr_assert_eq(sframe_ctx_advance_ctr(tx, 9, UINT64_MAX - 1), 0);
+  uint8_t ct[4096], out[4096];
+  size_t len, n1 = seal(tx, 9, (const uint8_t *)"x", 1, ct);
+  sframe_header_t h;
+  cr_assert_eq(sframe_ctx_decrypt(rx, meta, sizeof meta, ct, n1, out, 4096, &len, &h), 0);
+  cr_assert_eq(h.ctr, UINT64_MAX - 1);
+  size_t n2 = seal(tx, 9, (const uint8_t *)"y", 1, ct);
+  cr_assert_eq(sframe_ctx_decrypt(rx, meta, sizeof meta, ct, n2, out, 4096, &len, &h), 0);
+  cr_assert_eq(h.ctr, UINT64_MAX);
+  cr_assert_eq(sframe_ctx_encrypt(tx, 9, NULL, 0, out, 1, ct, sizeof ct, &len),
+               VEIL_ESFRAME_CTR_EXHAUSTED);
+  uint64_t next;
+  cr_assert_eq(sframe_ctx_next_ctr(tx, 9, &next), VEIL_ESFRAME_CTR_EXHAUSTED);
+  cr_assert_eq(sframe_ctx_advance_ctr(tx, 9, 0), VEIL_ERANGE);
+  sframe_ctx_free(tx);
+  sframe_ctx_free(rx);
+}
+
+Test(sframe_ctx, counter_never_moves_backwards) {
+  sframe_ctx_t *tx, *rx;
+  pair(SFRAME_AES_128_GCM_SHA256_128, 9, 0, &tx, &rx);
+  uint8_t ct[4096];
+  seal(tx, 9, (const uint8_t *)"x", 1, ct);
+  seal(tx, 9, (const uint8_t *)"x", 1, ct);
+  cr_assert_eq(sframe_ctx_advance_ctr(tx, 9, 1), VEIL_ERANGE);
+  uint64_t next;
+  cr_assert_eq(sframe_ctx_next_ctr(tx, 9, &next), 0);
+  cr_assert_eq(next, 2);
+  /* A too-small output buffer consumes no counter. */
+  size_t len;
+  cr_assert_eq(sframe_ctx_encrypt(tx, 9, NULL, 0, ct, 10, ct + 100, 10, &len), VEIL_EOVERFLOW);
+  cr_assert_eq(sframe_ctx_next_ctr(tx, 9, &next), 0);
+  cr_assert_eq(next, 2);
+  sframe_ctx_free(tx);
+  sframe_ctx_free(rx);
+}
+
+Test(sframe_ctx, key_table_survives_many_adds_and_removes) {
+  sframe_ctx_config_t cfg = {.suite = SFRAME_AES_128_GCM_SHA256_128, .max_keys = 300};
+  sframe_ctx_t *c;
+  cr_assert_eq(sframe_ctx_new(&c, &cfg), 0);
+  for (uint64_t k = 0; k < 300; k++)
+    cr_assert_eq(sframe_ctx_add_key(c, k * 16 + 3, SFRAME_KEY_RECV, base_key, 16), 0);
+  cr_assert_eq(sframe_ctx_add_key(c, 99999, SFRAME_KEY_RECV, base_key, 16), VEIL_ESFRAME_FULL);
+  for (uint64_t k = 0; k < 300; k += 2)
+    cr_assert_eq(sframe_ctx_remove_key(c, k * 16 + 3), 0);
+  for (uint64_t k = 0; k < 300; k++)
+    cr_assert_eq(sframe_ctx_has_key(c, k * 16 + 3), (int)(k % 2), "kid %llu",
+                 (unsigned long long)k);
+  cr_assert_eq(sframe_ctx_remove_key(c, 3), VEIL_ENOTFOUND);
+  /* Remove by mask: KIDs whose bit 4 is set (k odd) -> all remaining. */
+  cr_assert_eq(sframe_ctx_remove_keys_matching(c, 0x1f, 0x13), 150);
+  for (uint64_t k = 0; k < 300; k++)
+    cr_assert_eq(sframe_ctx_has_key(c, k * 16 + 3), 0);
+  sframe_ctx_free(c);
+}
+
+/* The CTR suites compose HMAC from the incremental hash; check the tag against the
+ * provider's one-shot HMAC over §4.5.1's auth_data, built contiguously here. */
+Test(sframe_ctx, compound_tag_matches_provider_hmac) {
+  uint8_t key[48], nonce[12], aad[30], pt[77], ct[77 + 16];
+  for (size_t i = 0; i < sizeof key; i++)
+    key[i] = (uint8_t)(i * 7 + 1);
+  memset(nonce, 0x42, sizeof nonce);
+  memset(aad, 0x17, sizeof aad);
+  memset(pt, 0x99, sizeof pt);
+  const sframe_suite_t s[] = {SFRAME_AES_128_CTR_HMAC_SHA256_80,
+                              SFRAME_AES_128_CTR_HMAC_SHA256_64,
+                              SFRAME_AES_128_CTR_HMAC_SHA256_32};
+  for (int j = 0; j < 3; j++) {
+    size_t nt = sframe_suite_nt(s[j]);
+    cr_assert_eq(sframe_aead_seal(s[j], key, nonce, aad, sizeof aad, pt, sizeof pt, ct), 0);
+    uint8_t auth[24 + 12 + sizeof aad + sizeof pt], mac[32];
+    memset(auth, 0, 24);
+    auth[7] = sizeof aad;
+    auth[15] = sizeof pt;
+    auth[23] = (uint8_t)nt;
+    memcpy(auth + 24, nonce, 12);
+    memcpy(auth + 36, aad, sizeof aad);
+    memcpy(auth + 36 + sizeof aad, ct, sizeof pt);
+    cr_assert_eq(vc_hmac(VC_SHA256, key + 16, 32, auth, sizeof auth, mac), 0);
+    cr_assert_arr_eq(ct + sizeof pt, mac, nt);
+    /* And the ciphertext is AES-128-CTR from nonce || 0^32. */
+    uint8_t iv[16] = {0}, ks[sizeof pt];
+    memcpy(iv, nonce, 12);
+    cr_assert_eq(vc_aes_ctr(key, 16, iv, pt, sizeof pt, ks), 0);
+    cr_assert_arr_eq(ks, ct, sizeof pt);
+  }
+}
+
+Test(sframe_ctx, rejects_oversized_metadata) {
+  sframe_ctx_t *tx, *rx;
+  pair(SFRAME_AES_128_GCM_SHA256_128, 1, 0, &tx, &rx);
+  static uint8_t big[SFRAME_METADATA_MAX + 1], ct[4096];
+  size_t len;
+  cr_assert_eq(sframe_ctx_encrypt(tx, 1, big, sizeof big, big, 1, ct, sizeof ct, &len),
+               VEIL_ELIMIT);
+  cr_assert_eq(sframe_ctx_encrypt(tx, 1, big, SFRAME_METADATA_MAX, big, 1, ct, sizeof ct, &len),
+               0);
+  sframe_ctx_free(tx);
+  sframe_ctx_free(rx);
+}
