@@ -162,6 +162,30 @@ Test(provider, aead_round_trips_one_shot_and_keyed) {
   }
 }
 
+/* A keyed context reused across changing nonces, AAD and lengths (the SFrame / SRTP
+ * pattern) must give exactly the one-shot result each time: no state leaks between calls. */
+Test(provider, aead_keyed_context_has_no_state_between_calls) {
+  uint8_t key[32], nonce[12] = {0}, aad[40], pt[300], ct[316], ref[316], out[300];
+  for (size_t i = 0; i < sizeof(key); i++) key[i] = (uint8_t)(0xc0 ^ i);
+  for (size_t i = 0; i < sizeof(pt); i++) pt[i] = (uint8_t)(i * 31);
+  memset(aad, 0x3c, sizeof(aad));
+  for (size_t k = 0; k < 3; k++) {
+    vc_aead_ctx_t *c = vc_aead_new(k_aeads[k], key);
+    cr_assert_not_null(c);
+    for (uint32_t i = 0; i < 64; i++) {
+      size_t len = (i * 37) % sizeof(pt), alen = (i * 7) % sizeof(aad);
+      nonce[11] = (uint8_t)i;
+      nonce[0] = (uint8_t)(i >> 3);
+      cr_assert_eq(vc_aead_seal(k_aeads[k], key, nonce, aad, alen, pt, len, ref), 0);
+      cr_assert_eq(vc_aead_ctx_seal(c, nonce, aad, alen, pt, len, ct), 0);
+      cr_assert_arr_eq(ct, ref, len + VC_AEAD_TAG_LEN, "aead %d call %u", (int)k_aeads[k], i);
+      cr_assert_eq(vc_aead_ctx_open(c, nonce, aad, alen, ct, len + VC_AEAD_TAG_LEN, out), 0);
+      if (len) cr_assert_arr_eq(out, pt, len);
+    }
+    vc_aead_free(c);
+  }
+}
+
 /* Every single-bit change of ciphertext, tag, AAD or nonce must fail with VEIL_EAUTH and
  * leave no plaintext behind. */
 Test(provider, aead_rejects_every_bit_flip) {
@@ -346,7 +370,7 @@ Test(provider, ed25519_matches_rfc8032_test1) {
 }
 
 static void sig_rejections(vc_sig_t s) {
-  uint8_t sk[32], pk[65], sk2[32], pk2[65], sig[VC_SIG_MAX];
+  uint8_t sk[32], pk[65], sk2[32], pk2[65], sig[VC_SIG_MAX + 1]; /* +1: the extension test */
   size_t sl = 0, pl = vc_sig_pub_len(s);
   const uint8_t msg[] = "a message to sign";
   cr_assert_eq(vc_sig_generate(s, sk, pk), 0);
