@@ -142,7 +142,7 @@ static int on_gone(relay_room_t *r, relay_member_id_t id, int left, uint64_t now
   switch (m->state) {
   case M_IN_GROUP:
     if (id == r->leader)
-      return room_demote_leader(r, now, out);
+      return room_demote_leader(r, 1, now, out);
     if (left) {
       room_push_leave(r, id, now);
       room_free_member(r, m);

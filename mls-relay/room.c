@@ -137,7 +137,7 @@ int room_rejoin(relay_room_t *r, struct member *m, uint64_t now, relay_actions_t
   return room_emit_rejoin(r, m->id, out);
 }
 
-int room_demote_leader(relay_room_t *r, uint64_t now, relay_actions_t *out) {
+int room_demote_leader(relay_room_t *r, int gone, uint64_t now, relay_actions_t *out) {
   struct member *m = room_find(r, r->leader);
   int rc = 0;
   r->leader = RELAY_NO_MEMBER;
@@ -145,7 +145,7 @@ int room_demote_leader(relay_room_t *r, uint64_t now, relay_actions_t *out) {
   room_unbatch(r, now);
   if (!m)
     return 0;
-  if (m->connected) {
+  if (!gone) {
     /* A connected leader that missed its deadline: the next leader removes it, so its
      * state is useless; it must come back as a joiner. */
     rc = room_rejoin(r, m, now, out);
@@ -297,7 +297,7 @@ static int run_timers(relay_room_t *r, uint64_t now, relay_actions_t *out) {
     }
   }
   if (r->state == ROOM_EXPECT_COMMIT && now >= r->commit_deadline)
-    return room_demote_leader(r, now, out);
+    return room_demote_leader(r, 0, now, out);
   return 0;
 }
 

@@ -89,9 +89,9 @@ void room_push_leave(relay_room_t *r, relay_member_id_t id, uint64_t now);
 void room_note_pending(relay_room_t *r, uint64_t now);
 /* The outstanding batch is void (leader gone, or epoch moved): queue its items again. */
 void room_unbatch(relay_room_t *r, uint64_t now);
-/* The leader is gone or failed: it becomes a leave; a connected ex-leader is told to
- * rejoin. */
-int room_demote_leader(relay_room_t *r, uint64_t now, relay_actions_t *out);
+/* The leader left or disconnected (`gone`: its slot is freed) or missed its commit
+ * deadline (it stays, told to rejoin): either way its leaf becomes a leave. */
+int room_demote_leader(relay_room_t *r, int gone, uint64_t now, relay_actions_t *out);
 /* Member `m` (in the group) lost its place: leave + REJOIN, back to expecting a KP. */
 int room_rejoin(relay_room_t *r, struct member *m, uint64_t now, relay_actions_t *out);
 /* Elects a leader / appoints a creator, hands a due batch, runs the timers. */
