@@ -1,0 +1,340 @@
+/* Unit tests of the ratchet tree (RFC 9420 §4, §7, §12.1): shape rules of the
+ * ratchet_tree encoding, Add/Update/Remove (§12.1.1-3, §7.7), resolution and filtered
+ * direct path, hash-cache invalidation, parent-hash chains (§7.9.2) and the joiner's
+ * validation (§7.3, §12.4.3.1). Known answers live in the tree-* vectors. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clients/lib/mls/suite.h"
+#include "clients/lib/mls/tree.h"
+
+#define CS 1
+static const uint8_t GROUP[] = {'g', 'i', 'd'};
+
+/* Storage behind one test leaf's views (the tree copies what it is given). */
+typedef struct fleaf {
+  uint8_t enc_key[32], sig_priv[MLS_SIG_PRIV_MAX], sig_pub[MLS_SIG_PUB_MAX], sig[MLS_SIG_MAX];
+  uint8_t ident[8], caps_cs[2], caps_cred[2], parent_hash[MLS_HASH_MAX];
+  mls_leaf_node_t leaf;
+} fleaf_t;
+
+/* A signed leaf with a basic credential, for leaf position `idx`. */
+static void make_leaf(fleaf_t *f, uint32_t idx, uint8_t source, const uint8_t *ph, size_t phl) {
+  const mls_suite_t *s = mls_suite_get(CS);
+  memset(f, 0, sizeof *f);
+  cr_assert_eq(vc_random(f->enc_key, sizeof f->enc_key), 0);
+  cr_assert_eq(vc_sig_generate(s->sig, f->sig_priv, f->sig_pub), 0);
+  memcpy(f->ident, "member", 6);
+  f->ident[6] = (uint8_t)idx;
+  f->caps_cs[1] = CS;
+  f->caps_cred[1] = MLS_CRED_BASIC;
+  mls_leaf_node_t *l = &f->leaf;
+  l->encryption_key = (veil_view_t){f->enc_key, sizeof f->enc_key};
+  l->signature_key = (veil_view_t){f->sig_pub, s->sig_pub_len};
+  l->credential.type = MLS_CRED_BASIC;
+  l->credential.identity = (veil_view_t){f->ident, 7};
+  l->capabilities.cipher_suites = (mls_list_t){{f->caps_cs, 2}, 1};
+  l->capabilities.credentials = (mls_list_t){{f->caps_cred, 2}, 1};
+  l->source = source;
+  l->lifetime = (mls_lifetime_t){0, UINT64_MAX};
+  if (phl)
+    memcpy(f->parent_hash, ph, phl);
+  l->parent_hash = (veil_view_t){f->parent_hash, phl};
+  veil_writer_t w;
+  veil_writer_init_growable(&w, 256);
+  cr_assert_eq(mls_leaf_node_encode_tbs(&w, l, (veil_view_t){GROUP, sizeof GROUP}, idx), 0);
+  size_t sl;
+  cr_assert_eq(mls_sign_with_label(s, f->sig_priv, "LeafNodeTBS", w.buf, w.len, f->sig, &sl), 0);
+  veil_writer_free(&w);
+  l->signature = (veil_view_t){f->sig, sl};
+}
+
+/* A tree of `n` members added one by one (key_package leaves). */
+static mls_tree_t *make_tree(uint32_t n, fleaf_t *leaves) {
+  mls_tree_t *t;
+  cr_assert_eq(mls_tree_new(CS, &t), 0);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t idx;
+    make_leaf(&leaves[i], i, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+    cr_assert_eq(mls_tree_add(t, &leaves[i].leaf, &idx), 0);
+    cr_assert_eq(idx, i);
+  }
+  return t;
+}
+
+static const mls_leaf_check_t CHK = {.group_id = {GROUP, sizeof GROUP}};
+
+static void root_hash(mls_tree_t *t, uint8_t *out) {
+  cr_assert_eq(mls_tree_root_hash(t, out), 0);
+}
+
+/* The root hash of a freshly parsed copy: no cached hash can leak into it. */
+static void fresh_root_hash(const mls_tree_t *t, uint8_t *out) {
+  veil_writer_t w;
+  veil_writer_init_growable(&w, 1024);
+  cr_assert_eq(mls_tree_encode(t, &w), 0);
+  mls_tree_t *c;
+  cr_assert_eq(mls_tree_parse(CS, w.buf, w.len, &c), 0);
+  veil_writer_free(&w);
+  root_hash(c, out);
+  mls_tree_free(c);
+}
+
+Test(mls_tree, parse_rejects_node_type_at_wrong_position) {
+  /* One entry: present, node_type parent at index 0 (a leaf position). */
+  const uint8_t bad[] = {5, 1, MLS_NODE_PARENT, 0, 0, 0};
+  mls_tree_t *t = NULL;
+  cr_assert_eq(mls_tree_parse(CS, bad, sizeof bad, &t), VEIL_EMLS_TREE_SHAPE);
+  cr_assert_null(t);
+}
+
+Test(mls_tree, parse_rejects_trailing_blank_and_empty_tree) {
+  fleaf_t f[1];
+  mls_tree_t *t = make_tree(1, f);
+  veil_writer_t w;
+  veil_writer_init_growable(&w, 512);
+  cr_assert_eq(mls_tree_encode(t, &w), 0);
+  mls_tree_free(t);
+  /* Append a blank entry (presence 0) inside the vector: bump the 2-byte length. */
+  cr_assert_eq(w.buf[0] & 0xc0, 0x40);
+  size_t len = ((size_t)(w.buf[0] & 0x3f) << 8 | w.buf[1]) + 1;
+  w.buf[0] = (uint8_t)(0x40 | (len >> 8));
+  w.buf[1] = (uint8_t)len;
+  veil_write_u8(&w, 0);
+  cr_assert_eq(mls_tree_parse(CS, w.buf, w.len, &t), VEIL_EMLS_TREE_SHAPE);
+  veil_writer_free(&w);
+  const uint8_t empty[] = {0};
+  cr_assert_eq(mls_tree_parse(CS, empty, sizeof empty, &t), VEIL_EMLS_TREE_SHAPE);
+  const uint8_t blank[] = {1, 0};
+  cr_assert_eq(mls_tree_parse(CS, blank, sizeof blank, &t), VEIL_EMLS_TREE_SHAPE);
+}
+
+Test(mls_tree, add_doubles_when_full_and_fills_leftmost_blank) {
+  fleaf_t f[5];
+  mls_tree_t *t = make_tree(3, f);
+  cr_assert_eq(mls_tree_leaf_count(t), 4);
+  cr_assert_eq(mls_tree_remove(t, 1), 0);
+  make_leaf(&f[3], 1, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+  uint32_t idx;
+  cr_assert_eq(mls_tree_add(t, &f[3].leaf, &idx), 0);
+  cr_assert_eq(idx, 1, "the leftmost blank leaf is reused");
+  make_leaf(&f[4], 3, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+  cr_assert_eq(mls_tree_add(t, &f[4].leaf, &idx), 0);
+  cr_assert_eq(idx, 3);
+  cr_assert_eq(mls_tree_leaf_count(t), 4);
+  mls_tree_free(t);
+}
+
+Test(mls_tree, add_marks_new_leaf_unmerged_on_nonblank_parents) {
+  fleaf_t f[5];
+  mls_tree_t *t = make_tree(4, f);
+  cr_assert_eq(mls_tree_remove(t, 2), 0); /* leaf 3 remains: no truncation */
+  uint8_t key[32] = {7};
+  mls_parent_node_t p = {.encryption_key = {key, sizeof key}};
+  cr_assert_eq(mls_tree_set_parent(t, 1, &p), 0);
+  key[0] = 8;
+  cr_assert_eq(mls_tree_set_parent(t, 3, &p), 0);
+  key[0] = 9;
+  cr_assert_eq(mls_tree_set_parent(t, 5, &p), 0);
+  make_leaf(&f[4], 2, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+  uint32_t idx;
+  cr_assert_eq(mls_tree_add(t, &f[4].leaf, &idx), 0);
+  cr_assert_eq(idx, 2);
+  cr_assert_eq(mls_tree_parent(t, 1)->unmerged_leaves.count, 0, "node 1 is not on the path");
+  for (uint32_t x = 3; x <= 5; x += 2) {
+    const mls_parent_node_t *r = mls_tree_parent(t, x);
+    cr_assert_not_null(r);
+    cr_assert_eq(r->unmerged_leaves.count, 1);
+    cr_assert_eq(mls_list_u32(&r->unmerged_leaves, 0), 2);
+  }
+  uint32_t res[8], n;
+  cr_assert_eq(mls_tree_resolution(t, 5, res, 8, &n), 0);
+  cr_assert_eq(n, 2);
+  cr_assert_eq(res[0], 5);
+  cr_assert_eq(res[1], 4);
+  cr_assert_eq(mls_tree_resolution(t, 5, res, 1, &n), VEIL_EOVERFLOW);
+  mls_tree_free(t);
+}
+
+Test(mls_tree, remove_truncates_empty_right_half) {
+  fleaf_t f[5];
+  mls_tree_t *t = make_tree(5, f);
+  cr_assert_eq(mls_tree_leaf_count(t), 8);
+  cr_assert_eq(mls_tree_remove(t, 4), 0);
+  cr_assert_eq(mls_tree_leaf_count(t), 4);
+  cr_assert_eq(mls_tree_remove(t, 3), 0);
+  cr_assert_eq(mls_tree_remove(t, 2), 0);
+  cr_assert_eq(mls_tree_leaf_count(t), 2);
+  cr_assert_eq(mls_tree_remove(t, 0), 0);
+  cr_assert_eq(mls_tree_leaf_count(t), 2, "leaf 1 still holds a member");
+  cr_assert_eq(mls_tree_remove(t, 0), VEIL_EMLS_LEAF_INDEX, "a blank leaf cannot be removed");
+  cr_assert_eq(mls_tree_remove(t, 9), VEIL_EMLS_LEAF_INDEX);
+  mls_tree_free(t);
+}
+
+Test(mls_tree, update_blanks_direct_path) {
+  fleaf_t f[4], nf;
+  mls_tree_t *t = make_tree(4, f);
+  uint8_t key[32] = {1};
+  mls_parent_node_t p = {.encryption_key = {key, sizeof key}};
+  cr_assert_eq(mls_tree_set_parent(t, 1, &p), 0);
+  key[0] = 2;
+  cr_assert_eq(mls_tree_set_parent(t, 3, &p), 0);
+  key[0] = 3;
+  cr_assert_eq(mls_tree_set_parent(t, 5, &p), 0);
+  make_leaf(&nf, 0, MLS_LEAF_SRC_UPDATE, NULL, 0);
+  cr_assert_eq(mls_tree_update(t, 0, &nf.leaf), 0);
+  cr_assert_null(mls_tree_parent(t, 1));
+  cr_assert_null(mls_tree_parent(t, 3));
+  cr_assert_not_null(mls_tree_parent(t, 5), "node 5 is not on leaf 0's path");
+  mls_tree_free(t);
+}
+
+Test(mls_tree, filtered_direct_path_skips_empty_copath_subtrees) {
+  fleaf_t f[5];
+  mls_tree_t *t = make_tree(5, f); /* 8 leaves, 5..7 blank */
+  uint32_t path[MLS_MAX_PATH], cop[MLS_MAX_PATH], n;
+  cr_assert_eq(mls_tree_filtered_direct_path(t, 4, path, cop, &n), 0);
+  /* Leaf 4 (node 8): parents 9 (sibling 10 blank: skipped), 11 (sibling 13: blank
+   * subtree, skipped), 7 (sibling 3: members) -> only the root. */
+  cr_assert_eq(n, 1);
+  cr_assert_eq(path[0], 7);
+  cr_assert_eq(cop[0], 3);
+  cr_assert_eq(mls_tree_filtered_direct_path(t, 0, path, cop, &n), 0);
+  cr_assert_eq(n, 3);
+  mls_tree_free(t);
+}
+
+Test(mls_tree, hash_cache_follows_every_change) {
+  fleaf_t f[6], nf;
+  mls_tree_t *t = make_tree(5, f);
+  uint8_t a[MLS_HASH_MAX], b[MLS_HASH_MAX];
+  root_hash(t, a);
+  fresh_root_hash(t, b);
+  cr_assert_eq(memcmp(a, b, 32), 0);
+  make_leaf(&nf, 2, MLS_LEAF_SRC_UPDATE, NULL, 0);
+  cr_assert_eq(mls_tree_update(t, 2, &nf.leaf), 0);
+  root_hash(t, b);
+  cr_assert_neq(memcmp(a, b, 32), 0, "an update must change the root hash");
+  fresh_root_hash(t, a);
+  cr_assert_eq(memcmp(a, b, 32), 0, "cached and fresh hashes agree after update");
+  cr_assert_eq(mls_tree_remove(t, 4), 0);
+  root_hash(t, a);
+  fresh_root_hash(t, b);
+  cr_assert_eq(memcmp(a, b, 32), 0, "cached and fresh hashes agree after truncation");
+  make_leaf(&f[5], 4, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+  uint32_t idx;
+  cr_assert_eq(mls_tree_add(t, &f[5].leaf, &idx), 0);
+  root_hash(t, a);
+  fresh_root_hash(t, b);
+  cr_assert_eq(memcmp(a, b, 32), 0, "cached and fresh hashes agree after growth");
+  mls_tree_free(t);
+}
+
+/* Leaf 0 commits over a 4-member tree: set keys on its path, compute the parent-hash
+ * chain, sign a commit leaf carrying it. The result must validate; tampering must not. */
+static mls_tree_t *committed_tree(uint32_t members, fleaf_t *f, fleaf_t *cf) {
+  mls_tree_t *t = make_tree(members, f);
+  static uint8_t k1[32] = {0x11}, k3[32] = {0x33};
+  mls_parent_node_t p1 = {.encryption_key = {k1, 32}}, p3 = {.encryption_key = {k3, 32}};
+  cr_assert_eq(mls_tree_set_parent(t, 1, &p1), 0);
+  cr_assert_eq(mls_tree_set_parent(t, 3, &p3), 0);
+  uint8_t ph[MLS_HASH_MAX];
+  size_t phl;
+  cr_assert_eq(mls_tree_set_path_parent_hashes(t, 0, ph, &phl), 0);
+  cr_assert_eq(phl, 32);
+  cr_assert_eq(mls_tree_parent(t, 3)->parent_hash.len, 0, "the root's parent_hash is empty");
+  cr_assert_eq(mls_tree_parent(t, 1)->parent_hash.len, 32);
+  make_leaf(cf, 0, MLS_LEAF_SRC_COMMIT, ph, phl);
+  cr_assert_eq(mls_tree_set_leaf(t, 0, &cf->leaf), 0);
+  return t;
+}
+
+Test(mls_tree, parent_hash_chain_validates) {
+  fleaf_t f[4], cf;
+  mls_tree_t *t = committed_tree(4, f, &cf);
+  cr_assert_eq(mls_tree_verify_parent_hashes(t), 0);
+  cr_assert_eq(mls_tree_validate(t, &CHK), 0);
+  mls_tree_free(t);
+}
+
+Test(mls_tree, rejects_parent_not_chained_to_a_leaf) {
+  fleaf_t f[4], cf;
+  mls_tree_t *t = committed_tree(4, f, &cf);
+  /* A parent node set by nobody (node 5, above leaves 2 and 3). */
+  uint8_t k5[32] = {0x55};
+  mls_parent_node_t p5 = {.encryption_key = {k5, 32}};
+  cr_assert_eq(mls_tree_set_parent(t, 5, &p5), 0);
+  cr_assert_eq(mls_tree_verify_parent_hashes(t), VEIL_EMLS_PARENT_HASH);
+  mls_tree_free(t);
+}
+
+Test(mls_tree, rejects_changed_sibling_subtree) {
+  fleaf_t f[4], cf, nf;
+  mls_tree_t *t = committed_tree(4, f, &cf);
+  /* Replacing leaf 1 changes the original sibling tree hash under node 1. */
+  make_leaf(&nf, 1, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+  cr_assert_eq(mls_tree_set_leaf(t, 1, &nf.leaf), 0);
+  cr_assert_eq(mls_tree_verify_parent_hashes(t), VEIL_EMLS_PARENT_HASH);
+  mls_tree_free(t);
+}
+
+Test(mls_tree, unmerged_leaf_keeps_chain_valid_after_add) {
+  fleaf_t f[4], cf;
+  /* 3 members in 4 leaves: leaf 0's path is nodes 1 and 3, leaf 3 is blank. */
+  mls_tree_t *t = committed_tree(3, f, &cf);
+  cr_assert_eq(mls_tree_validate(t, &CHK), 0);
+  /* The newcomer at leaf 3 becomes unmerged at the root. The original sibling tree hash
+   * of §7.9 excludes it, so the chain through node 3 stays valid. */
+  make_leaf(&f[3], 3, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+  uint32_t idx;
+  cr_assert_eq(mls_tree_add(t, &f[3].leaf, &idx), 0);
+  cr_assert_eq(idx, 3);
+  cr_assert_eq(mls_tree_parent(t, 3)->unmerged_leaves.count, 1);
+  cr_assert_eq(mls_list_u32(&mls_tree_parent(t, 3)->unmerged_leaves, 0), 3);
+  cr_assert_eq(mls_tree_validate(t, &CHK), 0);
+  mls_tree_free(t);
+}
+
+Test(mls_tree, rejects_bad_leaf_signature_and_duplicate_keys) {
+  fleaf_t f[3], g;
+  mls_tree_t *t = make_tree(3, f);
+  cr_assert_eq(mls_tree_validate(t, &CHK), 0);
+  /* Same leaf signed for position 0 placed at 1: key_package leaves carry no position,
+   * so this is a duplicate-key problem, not a signature one. */
+  cr_assert_eq(mls_tree_set_leaf(t, 1, &f[0].leaf), 0);
+  cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_DUP_KEY);
+  /* An update leaf signed for position 0 fails at position 1 (§7.2 binds the index). */
+  make_leaf(&g, 0, MLS_LEAF_SRC_UPDATE, NULL, 0);
+  cr_assert_eq(mls_tree_set_leaf(t, 1, &g.leaf), 0);
+  cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_LEAF_SIGNATURE);
+  mls_tree_free(t);
+}
+
+Test(mls_tree, rejects_unmerged_leaf_outside_subtree) {
+  fleaf_t f[4];
+  mls_tree_t *t = make_tree(4, f);
+  uint8_t key[32] = {0x42}, um[4] = {0, 0, 0, 2}; /* leaf 2 is not below node 1 */
+  mls_parent_node_t p = {.encryption_key = {key, 32}, .unmerged_leaves = {{um, 4}, 1}};
+  cr_assert_eq(mls_tree_set_parent(t, 1, &p), 0);
+  cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_UNMERGED);
+  mls_tree_free(t);
+}
+
+Test(mls_tree, leaf_validation_checks_capabilities_and_lifetime) {
+  fleaf_t f;
+  make_leaf(&f, 0, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+  mls_leaf_check_t chk = CHK;
+  cr_assert_eq(mls_leaf_node_validate(CS, &f.leaf, 0, &chk), 0);
+  chk.now = 1000;
+  cr_assert_eq(mls_leaf_node_validate(CS, &f.leaf, 0, &chk), 0);
+  /* RequiredCapabilities{extension_types=[], proposal_types=[], credential_types=[x509]} */
+  uint8_t req[] = {0, 0, 2, 0, 2};
+  mls_list_t rl = {{req, sizeof req}, 0};
+  chk.required_capabilities = &rl;
+  cr_assert_eq(mls_leaf_node_validate(CS, &f.leaf, 0, &chk), VEIL_EMLS_LEAF_INVALID);
+  req[4] = MLS_CRED_BASIC;
+  cr_assert_eq(mls_leaf_node_validate(CS, &f.leaf, 0, &chk), 0);
+  cr_assert_eq(mls_leaf_node_validate(4, &f.leaf, 0, &chk), VEIL_EMLS_SUITE);
+}
