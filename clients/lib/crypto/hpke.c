@@ -261,24 +261,32 @@ out:
 
 /* ---- key schedule (§5.1) ----------------------------------------------------------- */
 
-/* VerifyPSKInputs (§5.1) plus the checks on the auth inputs of the mode. `side` is 's' for
- * the sender (needs sender_sk in auth modes) or 'r' (needs sender_pk). */
-static int check_mode(hpke_mode_t mode, const hpke_mode_params_t *p, char side) {
+/* VerifyPSKInputs (§5.1): psk and psk_id both or neither, present exactly in the psk
+ * modes, and the psk at least 32 bytes long (§5.1.2 asks for 32 bytes of entropy). */
+static int verify_psk_inputs(hpke_mode_t mode, const hpke_mode_params_t *p) {
   int got_psk = p && p->psk_len > 0;
   int got_psk_id = p && p->psk_id_len > 0;
-  int got_sender = p && (side == 's' ? p->sender_sk != NULL : p->sender_pk != NULL);
-  if (got_psk != got_psk_id) return VEIL_EINVAL; /* both or neither */
-  if ((got_psk && !p->psk) || (got_psk_id && !p->psk_id)) return VEIL_EINVAL;
-  if (got_psk && (p->psk_len < HPKE_PSK_MIN || p->psk_len > HPKE_INPUT_MAX ||
-                  p->psk_id_len > HPKE_INPUT_MAX))
+  if (got_psk != got_psk_id) return VEIL_EINVAL;
+  if (got_psk && (!p->psk || !p->psk_id || p->psk_len < HPKE_PSK_MIN ||
+                  p->psk_len > HPKE_INPUT_MAX || p->psk_id_len > HPKE_INPUT_MAX))
     return VEIL_EINVAL;
   switch (mode) {
-  case HPKE_MODE_BASE: return got_psk || got_sender ? VEIL_EINVAL : 0;
-  case HPKE_MODE_PSK: return !got_psk || got_sender ? VEIL_EINVAL : 0;
-  case HPKE_MODE_AUTH: return got_psk || !got_sender ? VEIL_EINVAL : 0;
-  case HPKE_MODE_AUTH_PSK: return !got_psk || !got_sender ? VEIL_EINVAL : 0;
+  case HPKE_MODE_BASE:
+  case HPKE_MODE_AUTH: return got_psk ? VEIL_EINVAL : 0;
+  case HPKE_MODE_PSK:
+  case HPKE_MODE_AUTH_PSK: return got_psk ? 0 : VEIL_EINVAL;
   }
   return VEIL_EINVAL;
+}
+
+/* VerifyPSKInputs plus the auth input of the mode: `side` is 's' for the sender (needs
+ * sender_sk in the auth modes, and none otherwise) or 'r' (sender_pk). */
+static int check_mode(hpke_mode_t mode, const hpke_mode_params_t *p, char side) {
+  int rc = verify_psk_inputs(mode, p);
+  if (rc) return rc;
+  int got_sender = p && (side == 's' ? p->sender_sk != NULL : p->sender_pk != NULL);
+  int auth = mode == HPKE_MODE_AUTH || mode == HPKE_MODE_AUTH_PSK;
+  return got_sender == auth ? 0 : VEIL_EINVAL;
 }
 
 int hpke_key_schedule(hpke_ctx_t *ctx, hpke_suite_t suite, hpke_mode_t mode,
@@ -288,12 +296,9 @@ int hpke_key_schedule(hpke_ctx_t *ctx, hpke_suite_t suite, hpke_mode_t mode,
   if (mode > HPKE_MODE_AUTH_PSK || (info_len && !info)) return VEIL_EINVAL;
   if (info_len > HPKE_INPUT_MAX) return VEIL_ELIMIT;
   /* VerifyPSKInputs only: the auth keys are the KEM's business, not the key schedule's. */
-  int got_psk = params && params->psk_len > 0, got_id = params && params->psk_id_len > 0;
-  if (got_psk != got_id || (got_psk && (!params->psk || !params->psk_id)) ||
-      got_psk != (mode == HPKE_MODE_PSK || mode == HPKE_MODE_AUTH_PSK) ||
-      (got_psk && (params->psk_len < HPKE_PSK_MIN || params->psk_len > HPKE_INPUT_MAX ||
-                   params->psk_id_len > HPKE_INPUT_MAX)))
-    return VEIL_EINVAL;
+  int rc = verify_psk_inputs(mode, params);
+  if (rc) return rc;
+  int got_psk = params && params->psk_len > 0;
   vc_hash_t h = kdf_hash(suite.kdf_id);
   size_t nh = vc_hash_len(h);
   vc_aead_t aead = VC_AES_128_GCM;
@@ -306,7 +311,6 @@ int hpke_key_schedule(hpke_ctx_t *ctx, hpke_suite_t suite, hpke_mode_t mode,
   /* key_schedule_context = mode || psk_id_hash || info_hash */
   uint8_t ksc[1 + 2 * VC_HASH_MAX];
   uint8_t secret[VC_HASH_MAX];
-  int rc;
   memset(ctx, 0, sizeof(*ctx));
   ksc[0] = (uint8_t)mode;
   if ((rc = labeled_extract(h, &sid, NULL, 0, "psk_id_hash", psk_id, psk_id_len, ksc + 1)))
