@@ -52,6 +52,7 @@ typedef struct sfu_rtcp_iter {
   veil_reader_t r;
   const uint8_t *start;
   size_t n;            /* packets returned so far */
+  int err;             /* first error, sticky */
 } sfu_rtcp_iter_t;
 
 void sfu_rtcp_iter_init(sfu_rtcp_iter_t *it, const uint8_t *buf, size_t len);
@@ -95,6 +96,7 @@ int sfu_rtcp_report_block(const sfu_rtcp_sr_t *sr, size_t i, sfu_rtcp_report_blo
 /* ---- SDES (RFC 3550 §6.5) ---------------------------------------------------------- */
 typedef struct sfu_rtcp_sdes_iter {
   veil_reader_t r;
+  const uint8_t *base;       /* body start: chunks align to 32 bits from here */
   uint8_t chunks_left;
   int in_chunk;
   uint32_t ssrc;
@@ -186,7 +188,7 @@ typedef struct sfu_rtcp_tcc_iter {
   uint16_t left;             /* statuses left overall */
   uint16_t chunk;            /* current chunk */
   uint16_t in_chunk;         /* statuses left in the current chunk */
-  uint8_t chunk_pos;
+  uint16_t chunk_pos;
 } sfu_rtcp_tcc_iter_t;
 typedef struct sfu_rtcp_tcc_status {
   uint16_t seq;
