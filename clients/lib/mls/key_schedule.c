@@ -30,6 +30,18 @@ int mls_ks_joiner_secret(const mls_suite_t *s, const uint8_t *init_secret,
   return rc;
 }
 
+int mls_ks_welcome_secret(const mls_suite_t *s, const uint8_t *joiner_secret,
+                          const uint8_t *psk_secret, uint8_t *welcome_secret) {
+  if (!s || !joiner_secret || !welcome_secret)
+    return VEIL_EINVAL;
+  uint8_t member[MLS_HASH_MAX];
+  int rc = mls_extract(s, joiner_secret, s->nh, psk_secret ? psk_secret : ZERO, s->nh, member);
+  if (rc == 0)
+    rc = mls_derive_secret(s, member, s->nh, "welcome", welcome_secret);
+  vc_wipe(member, sizeof(member));
+  return rc;
+}
+
 /* Table 4: each epoch-derived secret is DeriveSecret(epoch_secret, label). */
 static int derive_table4(const mls_suite_t *s, const uint8_t *epoch_secret,
                          mls_epoch_secrets_t *out) {

@@ -44,6 +44,11 @@ int mls_ks_joiner_secret(const mls_suite_t *s, const uint8_t *init_secret,
                          const uint8_t *commit_secret, const uint8_t *group_context,
                          size_t group_context_len, uint8_t *joiner_secret);
 
+/* welcome_secret = DeriveSecret(Extract(joiner_secret, psk_secret), "welcome") alone: a
+ * joiner needs it to decrypt the GroupInfo that carries GroupContext_[n]. out: s->nh. */
+int mls_ks_welcome_secret(const mls_suite_t *s, const uint8_t *joiner_secret,
+                          const uint8_t *psk_secret, uint8_t *welcome_secret);
+
 /* Derives every epoch secret from joiner_secret (Welcome receivers start here, §12.4.3.1):
  * member = Extract(joiner_secret, psk_secret); welcome_secret = DeriveSecret(member,
  * "welcome"); epoch_secret = ExpandWithLabel(member, "epoch", GroupContext_[n], Nh); then
