@@ -246,27 +246,25 @@ size_t vc_aead_key_len(vc_aead_t a) {
   return 0;
 }
 
-/* Two cipher contexts keyed once: OpenSSL keeps the AES key schedule / GHASH tables when
- * a later EVP_CipherInit_ex passes only the IV, so per-call cost is the IV setup alone. */
+/* One cipher context per direction, each keyed once on first use: OpenSSL keeps the AES key
+ * schedule / GHASH table when a later EVP_CipherInit_ex passes only the IV, so the per-call
+ * cost is the IV setup alone. Keying lazily means a one-shot seal or open (HPKE, MLS) pays
+ * for one key schedule, not two. */
 struct vc_aead_ctx {
-  EVP_CIPHER_CTX *enc; /* owned */
-  EVP_CIPHER_CTX *dec; /* owned */
+  EVP_CIPHER_CTX *enc;          /* owned; NULL until the first seal */
+  EVP_CIPHER_CTX *dec;          /* owned; NULL until the first open */
+  const EVP_CIPHER *cipher;     /* borrowed from g */
+  uint8_t key[VC_AEAD_KEY_MAX]; /* owned copy, wiped by vc_aead_free */
 };
 
 vc_aead_ctx_t *vc_aead_new(vc_aead_t a, const uint8_t *key) {
-  if (!vc_aead_key_len(a) || !ready() || !key) return NULL;
+  size_t kl = vc_aead_key_len(a);
+  if (!kl || !ready() || !key) return NULL;
   vc_aead_ctx_t *c = calloc(1, sizeof(*c));
   if (!c) return NULL;
-  c->enc = EVP_CIPHER_CTX_new();
-  c->dec = EVP_CIPHER_CTX_new();
-  if (!c->enc || !c->dec) goto fail;
-  /* All AEADs here default to a 12-byte IV, so no SET_IVLEN is needed. */
-  if (EVP_EncryptInit_ex(c->enc, g.aead[a], NULL, key, NULL) != 1) goto fail;
-  if (EVP_DecryptInit_ex(c->dec, g.aead[a], NULL, key, NULL) != 1) goto fail;
+  c->cipher = g.aead[a];
+  memcpy(c->key, key, kl);
   return c;
-fail:
-  vc_aead_free(c);
-  return NULL;
 }
 
 void vc_aead_free(vc_aead_ctx_t *c) {
@@ -274,14 +272,31 @@ void vc_aead_free(vc_aead_ctx_t *c) {
   /* EVP_CIPHER_CTX_free cleanses the key schedule held by the cipher. */
   EVP_CIPHER_CTX_free(c->enc);
   EVP_CIPHER_CTX_free(c->dec);
+  vc_wipe(c, sizeof(*c));
   free(c);
+}
+
+/* The direction's context, keyed on first use. All AEADs here default to a 12-byte IV, so
+ * no SET_IVLEN is needed. */
+static EVP_CIPHER_CTX *aead_dir(vc_aead_ctx_t *c, int enc) {
+  EVP_CIPHER_CTX **x = enc ? &c->enc : &c->dec;
+  if (*x) return *x;
+  EVP_CIPHER_CTX *n = EVP_CIPHER_CTX_new();
+  if (!n) return NULL;
+  if (EVP_CipherInit_ex(n, c->cipher, NULL, c->key, NULL, enc) != 1) {
+    EVP_CIPHER_CTX_free(n);
+    return NULL;
+  }
+  *x = n;
+  return n;
 }
 
 int vc_aead_ctx_seal(vc_aead_ctx_t *c, const uint8_t nonce[VC_AEAD_NONCE_LEN],
                      const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len,
                      uint8_t *out) {
   if (!c || aad_len > INT_MAX || pt_len > INT_MAX - VC_AEAD_TAG_LEN) return VEIL_EINVAL;
-  EVP_CIPHER_CTX *x = c->enc;
+  EVP_CIPHER_CTX *x = aead_dir(c, 1);
+  if (!x) return VEIL_ECRYPTO;
   int l = 0;
   if (EVP_EncryptInit_ex(x, NULL, NULL, NULL, nonce) != 1) return VEIL_ECRYPTO;
   if (aad_len && EVP_EncryptUpdate(x, NULL, &l, aad, (int)aad_len) != 1) return VEIL_ECRYPTO;
@@ -297,7 +312,8 @@ int vc_aead_ctx_open(vc_aead_ctx_t *c, const uint8_t nonce[VC_AEAD_NONCE_LEN],
                      uint8_t *out) {
   if (!c || ct_len < VC_AEAD_TAG_LEN || aad_len > INT_MAX || ct_len > INT_MAX)
     return VEIL_EINVAL;
-  EVP_CIPHER_CTX *x = c->dec;
+  EVP_CIPHER_CTX *x = aead_dir(c, 0);
+  if (!x) return VEIL_ECRYPTO;
   size_t pt_len = ct_len - VC_AEAD_TAG_LEN;
   uint8_t tag[VC_AEAD_TAG_LEN];
   memcpy(tag, ct + pt_len, sizeof(tag)); /* ct may alias out */
