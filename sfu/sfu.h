@@ -46,6 +46,7 @@ typedef struct sfu_subscription sfu_subscription_t;
 #define SFU_MAX_TRACKS_PER_PARTICIPANT 16
 #define SFU_MAX_SUBS_PER_PARTICIPANT 256
 #define SFU_DEFAULT_PORT 7882
+#define SFU_PORT_EPHEMERAL (-1)
 
 /* ---- worker ---------------------------------------------------------------------------- */
 typedef struct sfu_worker_config {
@@ -53,7 +54,8 @@ typedef struct sfu_worker_config {
    * IPV6_V6ONLY off); "0.0.0.0", "127.0.0.1", "::1" or any literal also work.
    * NULL: "127.0.0.1" (a development default: never exposed by accident). */
   const char *bind_ip;
-  uint16_t port;                 /* 0: SFU_DEFAULT_PORT; use distinct ports per worker */
+  int port;                      /* 0: SFU_DEFAULT_PORT; SFU_PORT_EPHEMERAL: the kernel picks
+                                  * (tests). Use distinct ports per worker. */
   /* Addresses announced as host candidates (literals). NULL/0: the bind address, or
    * 127.0.0.1 when binding a wildcard. */
   const char *const *announced_ips;
@@ -71,7 +73,7 @@ int sfu_worker_start(sfu_worker_t *w);
 typedef void (*sfu_worker_close_cb)(void *arg);
 /* Closes every room, then the socket; `cb(arg)` runs after all memory is freed. */
 void sfu_worker_close(sfu_worker_t *w, sfu_worker_close_cb cb, void *arg);
-/* The bound UDP port (useful with port 0 in tests: then the kernel picks one). */
+/* The bound UDP port (useful with SFU_PORT_EPHEMERAL). */
 uint16_t sfu_worker_port(const sfu_worker_t *w);
 /* The certificate fingerprint every participant of this worker presents. */
 const char *sfu_worker_fingerprint(const sfu_worker_t *w);

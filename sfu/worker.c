@@ -203,12 +203,18 @@ int sfu_worker_init(uv_loop_t *loop, const sfu_worker_config_t *cfg, sfu_worker_
     free(w);
     return VEIL_ESFU_DTLS;
   }
+  if (cfg->port < SFU_PORT_EPHEMERAL || cfg->port > 65535) {
+    free(w);
+    return VEIL_EINVAL;
+  }
+  uint16_t port = cfg->port == SFU_PORT_EPHEMERAL ? 0
+                  : cfg->port == 0               ? SFU_DEFAULT_PORT
+                                                 : (uint16_t)cfg->port;
   int rc = sfu_pool_new(cfg->pool_buffers ? cfg->pool_buffers : 8192, &w->pool);
   if (rc) goto fail;
   rc = sfu_dtls_ctx_new(&w->dtls);
   if (rc) goto fail;
-  rc = sfu_udp_init(loop, w->pool, ip, cfg->port ? cfg->port : SFU_DEFAULT_PORT, on_datagram, w,
-                    &w->udp);
+  rc = sfu_udp_init(loop, w->pool, ip, port, on_datagram, w, &w->udp);
   if (rc) goto fail;
   *out = w;
   return 0;

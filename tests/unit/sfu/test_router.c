@@ -1,0 +1,353 @@
+/*
+ * The SFU end to end over loopback sockets: two in-tree client peers (tests/bench/sfu/
+ * sfu_peer.c: ICE check, DTLS client, SRTP) against a worker on its libuv loop, driven
+ * alternately in one thread. Guards: media reaching the wrong SSRC, payload alteration,
+ * sequence gaps across a source switch, PLI not reaching the publisher or not being
+ * rate-limited, SR not translated, forged SRTP accepted, handles leaked at close.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/bytes.h"
+#include "common/err.h"
+#include "sfu/rtcp.h"
+#include "sfu/rtp.h"
+#include "sfu/sfu.h"
+#include "sfu_peer.h"
+
+#define MAXRX 512
+
+typedef struct rx {
+  int n_rtp;
+  uint32_t ssrc[MAXRX];
+  uint16_t seq[MAXRX];
+  uint32_t ts[MAXRX];
+  uint8_t payload[MAXRX][64];
+  size_t payload_len[MAXRX];
+  int n_pli;
+  uint32_t pli_media[16];
+  int n_sr;
+  uint32_t sr_ssrc, sr_ts;
+  int n_rr;
+} rx_t;
+
+typedef struct world {
+  uv_loop_t loop;
+  sfu_worker_t *w;
+  sfu_room_t *room;
+  sfu_participant_t *pa, *pb;
+  sfu_peer_t *a, *b;
+  rx_t ra, rb;
+  int state_a, state_b, kf_events, closed;
+} world_t;
+
+static void on_media(void *arg, sfu_peer_t *p, int is_rtcp, const uint8_t *d, size_t n) {
+  (void)p;
+  rx_t *r = arg;
+  if (!is_rtcp) {
+    sfu_rtp_hdr_t h;
+    if (sfu_rtp_parse(d, n, &h) != 0 || r->n_rtp >= MAXRX) return;
+    r->ssrc[r->n_rtp] = h.ssrc;
+    r->seq[r->n_rtp] = h.seq;
+    r->ts[r->n_rtp] = h.timestamp;
+    r->payload_len[r->n_rtp] = h.payload.len < 64 ? h.payload.len : 64;
+    memcpy(r->payload[r->n_rtp], h.payload.ptr, r->payload_len[r->n_rtp]);
+    r->n_rtp++;
+    return;
+  }
+  sfu_rtcp_iter_t it;
+  sfu_rtcp_pkt_t rp;
+  sfu_rtcp_iter_init(&it, d, n);
+  while (sfu_rtcp_next(&it, &rp) == 1) {
+    sfu_rtcp_fb_t fb;
+    sfu_rtcp_sr_t sr;
+    if (rp.type == SFU_RTCP_PSFB && sfu_rtcp_parse_fb(&rp, &fb) == 0 && fb.fmt == SFU_RTCP_FMT_PLI) {
+      if (r->n_pli < 16) r->pli_media[r->n_pli] = fb.media_ssrc;
+      r->n_pli++;
+    } else if (rp.type == SFU_RTCP_SR && sfu_rtcp_parse_sr(&rp, &sr) == 0) {
+      r->n_sr++;
+      r->sr_ssrc = sr.ssrc;
+      r->sr_ts = sr.rtp_ts;
+    } else if (rp.type == SFU_RTCP_RR) {
+      r->n_rr++;
+    }
+  }
+}
+
+static void on_state(void *arg, sfu_participant_t *p, sfu_transport_state_t st, int err) {
+  (void)err;
+  world_t *wd = arg;
+  if (p == wd->pa) wd->state_a = (int)st;
+  if (p == wd->pb) wd->state_b = (int)st;
+}
+static void on_kf(void *arg, sfu_participant_t *pub, sfu_track_t *t) {
+  (void)pub;
+  (void)t;
+  ((world_t *)arg)->kf_events++;
+}
+
+static void pump(world_t *wd, int ms) {
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    uv_run(&wd->loop, UV_RUN_NOWAIT);
+    sfu_peer_poll(wd->a, 0);
+    sfu_peer_poll(wd->b, 0);
+    uv_run(&wd->loop, UV_RUN_NOWAIT);
+    struct timespec ts = {0, 500 * 1000};
+    nanosleep(&ts, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= ms) return;
+  }
+}
+
+static void connect_world(world_t *wd) {
+  memset(wd, 0, sizeof *wd);
+  cr_assert_eq(uv_loop_init(&wd->loop), 0);
+  sfu_worker_config_t cfg = {.bind_ip = "127.0.0.1", .port = SFU_PORT_EPHEMERAL,
+                             .pool_buffers = 1024, .keyframe_min_interval_ms = 200};
+  int rc = sfu_worker_init(&wd->loop, &cfg, &wd->w);
+  cr_assert_eq(rc, 0, "worker init: %s", veil_strerror(rc));
+  cr_assert_eq(sfu_worker_start(wd->w), 0);
+  cr_assert_eq(sfu_room_create(wd->w, "room-1", &wd->room), 0);
+  sfu_listener_t l = {.arg = wd, .on_transport_state = on_state, .on_keyframe_needed = on_kf};
+  cr_assert_eq(sfu_participant_create(wd->room, "alice", &l, &wd->pa), 0);
+  cr_assert_eq(sfu_participant_create(wd->room, "bob", &l, &wd->pb), 0);
+  cr_assert_eq(sfu_peer_new(on_media, &wd->ra, &wd->a), 0);
+  cr_assert_eq(sfu_peer_new(on_media, &wd->rb, &wd->b), 0);
+  sfu_participant_t *ps[2] = {wd->pa, wd->pb};
+  sfu_peer_t *peers[2] = {wd->a, wd->b};
+  for (int i = 0; i < 2; i++) {
+    sfu_remote_params_t rp = {.ice_ufrag = sfu_peer_ufrag(peers[i]),
+                              .dtls_fingerprint_algorithm = "sha-256",
+                              .dtls_fingerprint = sfu_peer_fingerprint(peers[i])};
+    cr_assert_eq(sfu_participant_set_remote(ps[i], &rp), 0);
+    sfu_local_params_t lp;
+    cr_assert_eq(sfu_participant_local_params(ps[i], &lp), 0);
+    cr_assert_eq(lp.n_candidates, 1);
+    cr_assert_str_eq(lp.candidate_ip[0], "127.0.0.1");
+    cr_assert_eq(sfu_peer_start(peers[i], lp.candidate_port[0], lp.ice_ufrag, lp.ice_pwd,
+                                lp.dtls_fingerprint), 0);
+  }
+  for (int i = 0; i < 100 && !(sfu_peer_connected(wd->a) && sfu_peer_connected(wd->b) &&
+                               wd->state_a == SFU_TRANSPORT_CONNECTED &&
+                               wd->state_b == SFU_TRANSPORT_CONNECTED); i++)
+    pump(wd, 20);
+  cr_assert(sfu_peer_connected(wd->a) && sfu_peer_connected(wd->b), "peers not connected");
+  cr_assert_eq(wd->state_a, SFU_TRANSPORT_CONNECTED);
+  cr_assert_eq(wd->state_b, SFU_TRANSPORT_CONNECTED);
+}
+
+static void on_worker_closed(void *arg) { ((world_t *)arg)->closed = 1; }
+
+static void close_world(world_t *wd) {
+  sfu_worker_close(wd->w, on_worker_closed, wd);
+  for (int i = 0; i < 100 && !wd->closed; i++) uv_run(&wd->loop, UV_RUN_NOWAIT);
+  cr_assert(wd->closed, "worker close callback never ran");
+  cr_assert_eq(uv_loop_close(&wd->loop), 0, "handles left open after close");
+  sfu_peer_free(wd->a);
+  sfu_peer_free(wd->b);
+}
+
+static size_t make_rtp(uint8_t *buf, uint32_t ssrc, uint16_t seq, uint32_t ts, int tag) {
+  veil_writer_t w;
+  veil_writer_init(&w, buf, 256);
+  uint8_t payload[40];
+  for (int i = 0; i < 40; i++) payload[i] = (uint8_t)(tag * 31 + i);
+  sfu_rtp_write_params_t p = {.marker = 1, .payload_type = 96, .seq = seq, .timestamp = ts,
+                              .ssrc = ssrc, .payload = {payload, sizeof payload}};
+  cr_assert_eq(sfu_rtp_write(&w, &p), 0);
+  return w.len;
+}
+
+static size_t make_pli(uint8_t *buf, uint32_t sender, uint32_t media) {
+  veil_writer_t w;
+  veil_writer_init(&w, buf, 256);
+  /* Reduced-size is fine for the SFU, but keep RFC 3550 compound: RR first. */
+  cr_assert_eq(sfu_rtcp_write_rr(&w, sender, NULL, 0), 0);
+  cr_assert_eq(sfu_rtcp_write_pli(&w, sender, media), 0);
+  return w.len;
+}
+
+Test(router, forwards_rtp_payload_intact_under_subscription_ssrc) {
+  world_t wd;
+  connect_world(&wd);
+  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
+                           .payload_type = 96};
+  sfu_track_t *t;
+  sfu_subscription_t *s;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
+  sfu_subscription_info_t si;
+  sfu_subscription_info(s, &si);
+  cr_assert_neq(si.ssrc, 0x1111);
+  uint8_t buf[256];
+  for (int i = 0; i < 20; i++) {
+    size_t n = make_rtp(buf, 0x1111, (uint16_t)(500 + i), 9000u * i, i);
+    cr_assert_eq(sfu_peer_send_rtp(wd.a, buf, n), 0);
+  }
+  pump(&wd, 100);
+  cr_assert_eq(wd.rb.n_rtp, 20, "B received %d of 20", wd.rb.n_rtp);
+  for (int i = 0; i < 20; i++) {
+    cr_assert_eq(wd.rb.ssrc[i], si.ssrc);
+    cr_assert_eq(wd.rb.seq[i], (uint16_t)(500 + i));
+    uint8_t want[40];
+    for (int j = 0; j < 40; j++) want[j] = (uint8_t)(i * 31 + j);
+    cr_assert_eq(wd.rb.payload_len[i], 40);
+    cr_assert_arr_eq(wd.rb.payload[i], want, 40, "payload of packet %d altered", i);
+  }
+  cr_assert_eq(wd.ra.n_rtp, 0, "publisher got its own media back");
+  close_world(&wd);
+}
+
+Test(router, forwards_subscriber_pli_to_publisher_rate_limited) {
+  world_t wd;
+  connect_world(&wd);
+  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
+                           .payload_type = 96};
+  sfu_track_t *t;
+  sfu_subscription_t *s;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
+  pump(&wd, 50);
+  cr_assert_eq(wd.ra.n_pli, 1, "no keyframe request when B subscribed");
+  pump(&wd, 250); /* past the 200 ms limit */
+  sfu_subscription_info_t si;
+  sfu_subscription_info(s, &si);
+  uint8_t buf[256];
+  for (int i = 0; i < 3; i++) {
+    size_t n = make_pli(buf, 0xb0b, si.ssrc);
+    cr_assert_eq(sfu_peer_send_rtcp(wd.b, buf, n), 0);
+  }
+  pump(&wd, 60);
+  cr_assert_eq(wd.ra.n_pli, 2, "expected exactly one more PLI, got %d total", wd.ra.n_pli);
+  cr_assert_eq(wd.ra.pli_media[1], 0x1111, "PLI not translated to the publisher's SSRC");
+  cr_assert_geq(wd.kf_events, 1);
+  /* A PLI naming an SSRC B does not receive is ignored. */
+  pump(&wd, 250);
+  size_t n = make_pli(buf, 0xb0b, 0xdeadbeef);
+  sfu_peer_send_rtcp(wd.b, buf, n);
+  pump(&wd, 60);
+  cr_assert_eq(wd.ra.n_pli, 2);
+  close_world(&wd);
+}
+
+Test(router, switch_keeps_subscriber_stream_continuous_and_translates_sr) {
+  world_t wd;
+  connect_world(&wd);
+  sfu_track_params_t t1p = {.track_id = "cam-hi", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
+                            .payload_type = 96};
+  sfu_track_params_t t2p = {.track_id = "cam-lo", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x2222,
+                            .payload_type = 96};
+  sfu_track_t *t1, *t2;
+  sfu_subscription_t *s;
+  cr_assert_eq(sfu_track_publish(wd.pa, &t1p, &t1), 0);
+  cr_assert_eq(sfu_track_publish(wd.pa, &t2p, &t2), 0);
+  cr_assert_eq(sfu_subscribe(wd.pb, t1, &s), 0);
+  uint8_t buf[256];
+  for (int i = 0; i < 5; i++)
+    sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x1111, (uint16_t)(100 + i), 1000u + 3000u * i, i));
+  pump(&wd, 50);
+  cr_assert_eq(sfu_subscription_switch(s, t2), 0);
+  for (int i = 0; i < 5; i++)
+    sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x2222, (uint16_t)(40000 + i), 777777u + 3000u * i, i));
+  pump(&wd, 50);
+  cr_assert_eq(wd.rb.n_rtp, 10);
+  for (int i = 1; i < 10; i++) {
+    cr_assert_eq(wd.rb.ssrc[i], wd.rb.ssrc[0], "SSRC changed across the switch");
+    cr_assert_eq(wd.rb.seq[i], (uint16_t)(wd.rb.seq[i - 1] + 1), "sequence gap at %d", i);
+    cr_assert_gt((int32_t)(wd.rb.ts[i] - wd.rb.ts[i - 1]), 0, "timestamp went back at %d", i);
+  }
+  /* SR of the new source: B sees it under its own SSRC with the mapped timestamp. */
+  veil_writer_t w;
+  veil_writer_init(&w, buf, sizeof buf);
+  veil_write_u8(&w, 0x80);
+  veil_write_u8(&w, 200);
+  veil_write_u16(&w, 6);
+  veil_write_u32(&w, 0x2222);
+  veil_write_u64(&w, 0x1122334455667788ull);
+  veil_write_u32(&w, 777777u + 3000u * 4);
+  veil_write_u32(&w, 5);
+  veil_write_u32(&w, 200);
+  cr_assert_eq(sfu_peer_send_rtcp(wd.a, buf, w.len), 0);
+  pump(&wd, 50);
+  cr_assert_eq(wd.rb.n_sr, 1);
+  cr_assert_eq(wd.rb.sr_ssrc, wd.rb.ssrc[0]);
+  cr_assert_eq(wd.rb.sr_ts, wd.rb.ts[9], "SR timestamp not mapped like the media");
+  close_world(&wd);
+}
+
+Test(router, drops_forged_srtp_and_counts_it) {
+  world_t wd;
+  connect_world(&wd);
+  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
+                           .payload_type = 96};
+  sfu_track_t *t;
+  sfu_subscription_t *s;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
+  /* Plain RTP (no SRTP tag) from A's address: must not be forwarded. */
+  uint8_t buf[256];
+  size_t n = make_rtp(buf, 0x1111, 1, 1, 1);
+  int fd = sfu_peer_fd(wd.a);
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(sfu_worker_port(wd.w)),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  for (int i = 0; i < 5; i++) sendto(fd, buf, n + 16, 0, (struct sockaddr *)&to, sizeof to);
+  pump(&wd, 50);
+  cr_assert_eq(wd.rb.n_rtp, 0);
+  sfu_participant_stats_t st;
+  sfu_participant_stats(wd.pa, &st);
+  cr_assert_eq(st.srtp_errors, 5);
+  close_world(&wd);
+}
+
+Test(router, sends_receiver_reports_to_publisher) {
+  world_t wd;
+  connect_world(&wd);
+  sfu_track_params_t tp = {.track_id = "mic", .kind = SFU_MEDIA_AUDIO, .ssrc = 0x3333,
+                           .payload_type = 111};
+  sfu_track_t *t;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  uint8_t buf[256];
+  for (int i = 0; i < 10; i++)
+    sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x3333, (uint16_t)(i * 2), 960u * i, i));
+  pump(&wd, 1300);
+  cr_assert_geq(wd.ra.n_rr, 1, "no RR from the SFU within 1.3 s");
+  close_world(&wd);
+}
+
+Test(router, closing_participant_removes_its_subscriptions_and_tracks) {
+  world_t wd;
+  connect_world(&wd);
+  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
+                           .payload_type = 96};
+  sfu_track_t *t;
+  sfu_subscription_t *s;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
+  sfu_participant_close(wd.pa);
+  cr_assert_null(sfu_track_find(wd.room, "cam"));
+  cr_assert_null(sfu_participant_find(wd.room, "alice"));
+  uint8_t buf[256];
+  sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x1111, 1, 1, 1));
+  pump(&wd, 50);
+  cr_assert_eq(wd.rb.n_rtp, 0);
+  close_world(&wd);
+}
+
+Test(router, rejects_duplicate_ids_ssrcs_and_self_subscription) {
+  world_t wd;
+  connect_world(&wd);
+  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111};
+  sfu_track_t *t, *t2;
+  sfu_subscription_t *s;
+  sfu_participant_t *dup;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  cr_assert_eq(sfu_track_publish(wd.pb, &tp, &t2), VEIL_EEXIST);
+  tp.track_id = "cam2";
+  cr_assert_eq(sfu_track_publish(wd.pb, &tp, &t2), VEIL_EEXIST, "SSRC reused in the room");
+  cr_assert_eq(sfu_subscribe(wd.pa, t, &s), VEIL_EINVAL);
+  cr_assert_eq(sfu_participant_create(wd.room, "alice", NULL, &dup), VEIL_EEXIST);
+  close_world(&wd);
+}
