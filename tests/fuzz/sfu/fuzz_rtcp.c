@@ -1,0 +1,8 @@
+/* libFuzzer entry: RTCP codec. */
+#include "fuzz_sfu_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fuzz_sfu_rtcp(data, size);
+  return 0;
+}

@@ -1,0 +1,8 @@
+/* libFuzzer entry: STUN codec and ICE-lite core. */
+#include "fuzz_sfu_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fuzz_sfu_stun(data, size);
+  return 0;
+}
