@@ -114,6 +114,13 @@ void vc_aead_free(vc_aead_ctx_t *c);
  * the 16-byte initial counter block `iv` (big-endian 128-bit increment). in == out is allowed. */
 int vc_aes_ctr(const uint8_t *key, size_t key_len, const uint8_t iv[16], const uint8_t *in,
                size_t len, uint8_t *out);
+/* The same with the key schedule done once (per-frame use). Not thread-safe; the key is
+ * expanded in and the schedule wiped by vc_aes_ctr_free. NULL for a bad key length. */
+typedef struct vc_aes_ctr_ctx vc_aes_ctr_ctx_t;
+vc_aes_ctr_ctx_t *vc_aes_ctr_new(const uint8_t *key, size_t key_len);
+int vc_aes_ctr_ctx_crypt(vc_aes_ctr_ctx_t *c, const uint8_t iv[16], const uint8_t *in,
+                         size_t len, uint8_t *out);
+void vc_aes_ctr_free(vc_aes_ctr_ctx_t *c);
 
 /* ---- key agreement ---------------------------------------------------------------- */
 typedef enum vc_group {

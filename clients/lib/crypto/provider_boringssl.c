@@ -260,6 +260,41 @@ int vc_aes_ctr(const uint8_t *key, size_t key_len, const uint8_t iv[16], const u
   return 0;
 }
 
+/* Keyed once: the expanded AES key lives in the context; each call starts a fresh counter
+ * stream from the IV. */
+struct vc_aes_ctr_ctx {
+  AES_KEY ks; /* wiped by vc_aes_ctr_free */
+};
+
+vc_aes_ctr_ctx_t *vc_aes_ctr_new(const uint8_t *key, size_t key_len) {
+  if ((key_len != 16 && key_len != 24 && key_len != 32) || !key) return NULL;
+  vc_aes_ctr_ctx_t *c = calloc(1, sizeof(*c));
+  if (!c) return NULL;
+  if (AES_set_encrypt_key(key, (unsigned)(key_len * 8), &c->ks) != 0) {
+    vc_aes_ctr_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+int vc_aes_ctr_ctx_crypt(vc_aes_ctr_ctx_t *c, const uint8_t iv[16], const uint8_t *in,
+                         size_t len, uint8_t *out) {
+  if (!c) return VEIL_EINVAL;
+  if (len == 0) return 0;
+  uint8_t ctr[AES_BLOCK_SIZE], ecount[AES_BLOCK_SIZE] = {0};
+  unsigned int num = 0;
+  memcpy(ctr, iv, sizeof(ctr));
+  AES_ctr128_encrypt(in, out, len, &c->ks, ctr, ecount, &num);
+  vc_wipe(ecount, sizeof(ecount));
+  return 0;
+}
+
+void vc_aes_ctr_free(vc_aes_ctr_ctx_t *c) {
+  if (!c) return;
+  vc_wipe(c, sizeof(*c));
+  free(c);
+}
+
 /* ---- P-256 helpers ------------------------------------------------------------------ */
 
 /* Built-in curve: BoringSSL returns a static group, and EC_GROUP_free on it is a no-op. */

@@ -373,6 +373,40 @@ fail:
   return rc;
 }
 
+/* Keyed once; each call re-sets only the IV, which restarts the counter. */
+struct vc_aes_ctr_ctx {
+  EVP_CIPHER_CTX *x; /* owned */
+};
+
+vc_aes_ctr_ctx_t *vc_aes_ctr_new(const uint8_t *key, size_t key_len) {
+  int idx = key_len == 16 ? 0 : key_len == 24 ? 1 : key_len == 32 ? 2 : -1;
+  if (idx < 0 || !key || !ready()) return NULL;
+  vc_aes_ctr_ctx_t *c = calloc(1, sizeof(*c));
+  if (!c) return NULL;
+  c->x = EVP_CIPHER_CTX_new();
+  if (!c->x || EVP_EncryptInit_ex(c->x, g.ctr[idx], NULL, key, NULL) != 1) {
+    vc_aes_ctr_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+int vc_aes_ctr_ctx_crypt(vc_aes_ctr_ctx_t *c, const uint8_t iv[16], const uint8_t *in,
+                         size_t len, uint8_t *out) {
+  if (!c || len > INT_MAX) return VEIL_EINVAL;
+  if (len == 0) return 0;
+  int l = 0;
+  if (EVP_EncryptInit_ex(c->x, NULL, NULL, NULL, iv) != 1) return VEIL_ECRYPTO;
+  if (EVP_EncryptUpdate(c->x, out, &l, in, (int)len) != 1) return VEIL_ECRYPTO;
+  return 0;
+}
+
+void vc_aes_ctr_free(vc_aes_ctr_ctx_t *c) {
+  if (!c) return;
+  EVP_CIPHER_CTX_free(c->x);
+  free(c);
+}
+
 /* ---- P-256 helpers ------------------------------------------------------------------ */
 
 /* Scalar from 32 big-endian bytes; VEIL_EBADKEY unless 0 < d < n (SEC1 §3.2.1). */

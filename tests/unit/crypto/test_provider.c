@@ -261,6 +261,34 @@ Test(provider, aes_ctr_matches_sp800_38a_and_carries_128_bits) {
   cr_assert_eq(vc_aes_ctr(key, 15, iv, pt, 16, out), VEIL_EINVAL);
 }
 
+/* The keyed CTR context gives the one-shot result for every IV and length, including a
+ * counter that carries past 2^64 and in-place use; the counter restarts on every call. */
+Test(provider, aes_ctr_keyed_context_equals_one_shot) {
+  uint8_t key[32], iv[16], pt[200], a[200], b[200];
+  for (size_t i = 0; i < sizeof(key); i++) key[i] = (uint8_t)(i * 3);
+  for (size_t i = 0; i < sizeof(pt); i++) pt[i] = (uint8_t)(i ^ 0x5a);
+  const size_t key_lens[] = {16, 24, 32};
+  for (size_t k = 0; k < 3; k++) {
+    vc_aes_ctr_ctx_t *c = vc_aes_ctr_new(key, key_lens[k]);
+    cr_assert_not_null(c);
+    for (uint32_t i = 0; i < 40; i++) {
+      size_t len = (i * 29) % sizeof(pt);
+      memset(iv, 0, sizeof(iv));
+      if (i % 2) memset(iv + 8, 0xff, 8); /* low half about to wrap */
+      iv[0] = (uint8_t)i;
+      iv[15] = (uint8_t)(0xfe + i);
+      cr_assert_eq(vc_aes_ctr(key, key_lens[k], iv, pt, len, a), 0);
+      cr_assert_eq(vc_aes_ctr_ctx_crypt(c, iv, pt, len, b), 0);
+      if (len) cr_assert_arr_eq(a, b, len, "key %zu call %u", key_lens[k], i);
+      memcpy(b, pt, len);
+      cr_assert_eq(vc_aes_ctr_ctx_crypt(c, iv, b, len, b), 0);
+      if (len) cr_assert_arr_eq(a, b, len);
+    }
+    vc_aes_ctr_free(c);
+  }
+  cr_assert_null(vc_aes_ctr_new(key, 20));
+}
+
 /* ---- key agreement ---------------------------------------------------------------- */
 
 Test(provider, x25519_matches_rfc7748) {
