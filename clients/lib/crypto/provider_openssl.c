@@ -635,9 +635,10 @@ int vc_sig_public(vc_sig_t s, const uint8_t *priv, uint8_t *pub) {
 
 int vc_sig_generate(vc_sig_t s, uint8_t *priv, uint8_t *pub) {
   switch (s) {
-  case VC_ED25519: return vc_kex_generate(VC_X25519, priv, pub) ? VEIL_ECRYPTO
-                                                               : raw_public(EVP_PKEY_ED25519,
-                                                                            priv, pub);
+  case VC_ED25519: { /* any 32 random bytes are an RFC 8032 seed */
+    int rc = vc_random(priv, 32);
+    return rc ? rc : raw_public(EVP_PKEY_ED25519, priv, pub);
+  }
   case VC_ECDSA_P256_SHA256: return vc_kex_generate(VC_P256, priv, pub);
   }
   return VEIL_EINVAL;
