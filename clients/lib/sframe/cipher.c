@@ -222,14 +222,14 @@ int sframe_cipher_open_nonce(sframe_cipher_t *k, const uint8_t nonce[SFRAME_NONC
   return vc_aes_ctr(k->enc_key, SFRAME_CTR_NKA, iv, ct, inner_len, out);
 }
 
+/* The nonce is not wiped: like any AEAD nonce it is not a key, and this is the per-frame
+ * path. (The salt it is made from stays wiped with the cipher.) */
 int sframe_cipher_seal(sframe_cipher_t *k, uint64_t ctr, const uint8_t *hdr, size_t hdr_len,
                        const uint8_t *meta, size_t meta_len, const uint8_t *pt,
                        size_t pt_len, uint8_t *out) {
   uint8_t nonce[SFRAME_NONCE_LEN];
   make_nonce(k, ctr, nonce);
-  int rc = sframe_cipher_seal_nonce(k, nonce, hdr, hdr_len, meta, meta_len, pt, pt_len, out);
-  vc_wipe(nonce, sizeof(nonce));
-  return rc;
+  return sframe_cipher_seal_nonce(k, nonce, hdr, hdr_len, meta, meta_len, pt, pt_len, out);
 }
 
 int sframe_cipher_open(sframe_cipher_t *k, uint64_t ctr, const uint8_t *hdr, size_t hdr_len,
@@ -237,9 +237,7 @@ int sframe_cipher_open(sframe_cipher_t *k, uint64_t ctr, const uint8_t *hdr, siz
                        size_t ct_len, uint8_t *out) {
   uint8_t nonce[SFRAME_NONCE_LEN];
   make_nonce(k, ctr, nonce);
-  int rc = sframe_cipher_open_nonce(k, nonce, hdr, hdr_len, meta, meta_len, ct, ct_len, out);
-  vc_wipe(nonce, sizeof(nonce));
-  return rc;
+  return sframe_cipher_open_nonce(k, nonce, hdr, hdr_len, meta, meta_len, ct, ct_len, out);
 }
 
 /* One-shot AEAD for known-answer tests: keys a temporary cipher (allocates). */
