@@ -20,10 +20,15 @@
 #include "mls-relay/envelope.h"
 #include "mls-relay/room.h"
 
+/* Timers above a day are configuration mistakes; the bound also keeps now + timeout far
+ * from overflow. */
+#define RELAY_MAX_TIMEOUT_MS (UINT64_C(24) * 3600 * 1000)
+
 void relay_config_default(relay_config_t *cfg) {
   cfg->max_members = 64;
   cfg->max_pending = 16;
   cfg->log_len = 64;
+  cfg->log_max_bytes = 2 * 1024 * 1024;
   cfg->max_message = 256 * 1024;
   cfg->commit_timeout_ms = 5000;
   cfg->batch_delay_ms = 20;
@@ -38,7 +43,9 @@ int relay_room_new(const relay_config_t *cfg, relay_room_t **out) {
   /* Bounds checked before allocating (STYLE.md 10). */
   if (cfg->max_members < 1 || cfg->max_members > 1024 || cfg->max_pending < 1 ||
       cfg->max_pending > RELAY_PEEK_MAX_NEW_MEMBERS || cfg->log_len < 1 ||
-      cfg->log_len > 4096 || cfg->max_message < 64 || cfg->max_message > VEIL_MLS_VARINT_MAX)
+      cfg->log_len > 4096 || cfg->max_message < 64 || cfg->max_message > VEIL_MLS_VARINT_MAX ||
+      cfg->log_max_bytes < cfg->max_message || cfg->commit_timeout_ms > RELAY_MAX_TIMEOUT_MS ||
+      cfg->batch_delay_ms > RELAY_MAX_TIMEOUT_MS || cfg->reconnect_grace_ms > RELAY_MAX_TIMEOUT_MS)
     return VEIL_EINVAL;
   r = calloc(1, sizeof(*r));
   if (!r)

@@ -40,14 +40,15 @@ typedef struct relay_config {
   size_t max_members;           /* participants per room (group + waiting), 1..1024 */
   size_t max_pending;           /* KeyPackages queued for the leader at once */
   size_t log_len;               /* commits kept for replay to reconnecting members */
+  size_t log_max_bytes;         /* and at most this many bytes of them (oldest evicted) */
   size_t max_message;           /* largest envelope accepted from a member, bytes */
   uint64_t commit_timeout_ms;   /* leader must commit a handed batch within this */
   uint64_t batch_delay_ms;      /* joins/leaves arriving within this form one batch */
   uint64_t reconnect_grace_ms;  /* a disconnected member keeps its place this long */
 } relay_config_t;
 
-/* 64 members, 16 pending, 64 commits of log, 256 KiB messages, 5 s commit timeout,
- * 20 ms batching, 15 s reconnect grace. */
+/* 64 members, 16 pending, 64 commits / 2 MiB of log, 256 KiB messages, 5 s commit
+ * timeout, 20 ms batching, 15 s reconnect grace. */
 void relay_config_default(relay_config_t *cfg);
 
 typedef enum relay_event_type {

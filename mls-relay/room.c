@@ -328,17 +328,28 @@ uint64_t room_next_deadline(const relay_room_t *r) {
 /* ---------------------------------------------------------------------------------------
  * Commit log: a ring of the last cfg.log_len accepted commits, consecutive epochs.
  */
+static void log_evict_oldest(relay_room_t *r) {
+  struct log_entry *e = &r->log[r->log_head];
+  r->log_bytes -= e->len;
+  free(e->bytes);
+  e->bytes = NULL;
+  r->log_head = (r->log_head + 1) % r->cfg.log_len;
+  r->log_count--;
+}
+
 void room_log_push(relay_room_t *r, uint64_t epoch, uint8_t *bytes, size_t len) {
+  if (r->log_count == r->cfg.log_len)
+    log_evict_oldest(r);
+  /* Bounded in bytes too: a few huge commits (large trees) must not pin megabytes per
+   * room. len <= max_message <= log_max_bytes, so the newest entry always fits. */
+  while (r->log_count > 0 && r->log_bytes + len > r->cfg.log_max_bytes)
+    log_evict_oldest(r);
   size_t slot = (r->log_head + r->log_count) % r->cfg.log_len;
-  if (r->log_count == r->cfg.log_len) {
-    free(r->log[r->log_head].bytes); /* evict the oldest */
-    r->log_head = (r->log_head + 1) % r->cfg.log_len;
-    r->log_count--;
-  }
   r->log[slot].epoch = epoch;
   r->log[slot].bytes = bytes;
   r->log[slot].len = len;
   r->log_count++;
+  r->log_bytes += len;
 }
 
 int room_log_covers(const relay_room_t *r, uint64_t from) {
@@ -371,4 +382,5 @@ void room_log_clear(relay_room_t *r) {
     free(r->log[(r->log_head + k) % r->cfg.log_len].bytes);
   r->log_head = 0;
   r->log_count = 0;
+  r->log_bytes = 0;
 }

@@ -61,6 +61,7 @@ struct relay_room {
   size_t n_leaves;
   struct log_entry *log;  /* owned ring, cfg.log_len slots */
   size_t log_head, log_count;
+  size_t log_bytes; /* sum of the entries' lengths, <= cfg.log_max_bytes */
   uint8_t group_id[RELAY_GROUP_ID_MAX];
   size_t group_id_len;
   int group_bound; /* group_id learned from the first accepted commit */

@@ -290,3 +290,37 @@ Test(relay_failover, room_empties_when_everyone_leaves) {
   cr_assert_eq(join(5), 0);
   cr_assert(find_act(RELAY_ACT_LEADER, 5)->create);
 }
+
+Test(relay_failover, commit_log_is_bounded_in_bytes_not_only_entries) {
+  teardown_room();
+  relay_config_default(&cfg);
+  cfg.max_message = 512;
+  cfg.log_max_bytes = 512; /* four logged commits of 108 bytes fit, five do not */
+  room_up();
+  grow_group(3); /* epoch 2 */
+  disconnect(3);
+  for (uint64_t e = 2; e < 7; e++)
+    cr_assert_eq(send_commit(1, 0, e, NULL, 0), 0);
+  /* log_len (64) would keep everything; the byte bound evicted epoch 2. */
+  cr_assert_eq(reconnect(3, 2), 0);
+  cr_assert_not_null(find_act(RELAY_ACT_REJOIN, 3));
+  cr_assert_eq(count_act(RELAY_ACT_SEND), 0);
+  disconnect(2);
+  cr_assert_eq(reconnect(2, 3), 0); /* epochs 3..6 are still there */
+  cr_assert_eq(count_act(RELAY_ACT_SEND), 4);
+}
+
+Test(relay_failover, rejects_config_out_of_range) {
+  relay_config_t c;
+  relay_room_t *r2 = NULL;
+  relay_config_default(&c);
+  c.max_members = 0;
+  cr_assert_eq(relay_room_new(&c, &r2), VEIL_EINVAL);
+  relay_config_default(&c);
+  c.log_max_bytes = c.max_message - 1;
+  cr_assert_eq(relay_room_new(&c, &r2), VEIL_EINVAL);
+  relay_config_default(&c);
+  c.commit_timeout_ms = UINT64_MAX;
+  cr_assert_eq(relay_room_new(&c, &r2), VEIL_EINVAL);
+  cr_assert_null(r2);
+}
