@@ -83,17 +83,13 @@ uint32_t mls_tm_copath(uint32_t x, uint32_t n, uint32_t *out) {
 }
 
 uint32_t mls_tm_common_ancestor(uint32_t x, uint32_t y) {
-  /* Shift both to the common prefix of their leaf-level ranges (Appendix C). */
-  uint32_t lx = mls_tm_level(x) + 1, ly = mls_tm_level(y) + 1;
-  if (lx <= ly && (x >> ly) == (y >> ly))
-    return y;
-  if (ly <= lx && (x >> lx) == (y >> lx))
-    return x;
-  uint32_t xn = x, yn = y, k = 0;
-  while (xn != yn) {
-    xn >>= 1;
-    yn >>= 1;
-    k++;
+  /* The smallest subtree holding both: the node at level k above x is x with its low
+   * k+1 bits replaced by 0111..1 (k ones); climb until that subtree spans y. */
+  uint32_t k = mls_tm_level(x) > mls_tm_level(y) ? mls_tm_level(x) : mls_tm_level(y);
+  for (; k < 31; k++) {
+    uint32_t a = ((x >> (k + 1)) << (k + 1)) | ((UINT32_C(1) << k) - 1u);
+    if (mls_tm_is_descendant(x, a) && mls_tm_is_descendant(y, a))
+      return a;
   }
-  return (xn << k) + (UINT32_C(1) << (k - 1)) - 1u;
+  return MLS_TM_NONE;
 }

@@ -338,3 +338,24 @@ Test(mls_tree, leaf_validation_checks_capabilities_and_lifetime) {
   cr_assert_eq(mls_leaf_node_validate(CS, &f.leaf, 0, &chk), 0);
   cr_assert_eq(mls_leaf_node_validate(4, &f.leaf, 0, &chk), VEIL_EMLS_SUITE);
 }
+
+Test(mls_treemath, common_ancestor_and_descendant_agree_with_parent_walks) {
+  const uint32_t n = 32;
+  for (uint32_t x = 0; x < mls_tm_node_width(n); x++) {
+    for (uint32_t y = 0; y < mls_tm_node_width(n); y++) {
+      /* Brute force: the first node on x's path (x included) that has y below it. */
+      uint32_t a = x;
+      while (!mls_tm_is_descendant(y, a))
+        a = mls_tm_parent(a, n);
+      cr_assert_eq(mls_tm_common_ancestor(x, y), a, "x=%u y=%u", x, y);
+    }
+    uint32_t path[MLS_MAX_PATH], cop[MLS_MAX_PATH];
+    uint32_t dn = mls_tm_direct_path(x, n, path), cn = mls_tm_copath(x, n, cop);
+    cr_assert_eq(dn, cn);
+    for (uint32_t i = 0; i < dn; i++) {
+      cr_assert(mls_tm_is_descendant(x, path[i]));
+      cr_assert_eq(mls_tm_parent(cop[i], n), path[i]);
+      cr_assert(!mls_tm_is_descendant(x, cop[i]));
+    }
+  }
+}
