@@ -50,6 +50,8 @@ static int key_srtp(sfu_participant_t *p) {
   sfu_dtls_srtp_keys_t k;
   int rc = sfu_dtls_srtp_keys(p->dtls, &k);
   if (rc) return rc;
+  veil_log(VEIL_LOG_INFO, "sfu", "dtls_connected", "participant=%s srtp_profile=%s", p->id,
+           sfu_srtp_profile_name(k.profile));
   rc = sfu_srtp_new(k.profile, SFU_SRTP_INBOUND, k.remote_key, k.key_len, k.remote_salt,
                     k.salt_len, &p->srtp_in);
   if (rc == 0)
