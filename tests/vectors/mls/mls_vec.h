@@ -16,6 +16,7 @@
 
 #include "clients/lib/crypto/provider.h"
 #include "clients/lib/mls/suite.h"
+#include "common/hex.h"
 #include "vjson.h"
 
 #define MV_MAX_SUITE 8
@@ -82,6 +83,20 @@ static inline uint8_t *mv_hex(mv_t *m, const vj_t *o, const char *key, size_t *l
   if (!b)
     tap_diag("%s: missing or malformed hex member \"%s\"", m->file, key);
   return mv_keep(m, b);
+}
+
+/* A hex string value (an array element) kept until mv_release; NULL when not hex. */
+static inline uint8_t *mv_hex_value(mv_t *m, const vj_t *v, size_t *len) {
+  if (!v || v->type != VJ_STR)
+    return NULL;
+  uint8_t *out = malloc(v->len / 2 + 1);
+  long n = out ? veil_hex_decode(v->text, v->len, out, v->len / 2) : -1;
+  if (n < 0) {
+    free(out);
+    return NULL;
+  }
+  *len = (size_t)n;
+  return mv_keep(m, out);
 }
 
 /* Prints ran/skipped per suite, checks suites 1–3 all ran, frees, returns the exit code. */
