@@ -7,14 +7,15 @@
  * node index — smaller for huge, mostly silent groups, but a 1024-leaf group's array is
  * 64 KiB and the map's bookkeeping is not worth it below MLS_MAX_LEAVES.
  *
- * Tree math for the full trees RFC 9420 uses (§4.2, Appendix C): leaf i is node 2i, the
- * root of an n-leaf tree is node n-1, a node's level is its number of trailing one bits,
- * and the children of x at level k > 0 are x ^ (1 << (k-1)) and x ^ (3 << (k-1)).
+ * Tree math (leaf i is node 2i, root, children) is treemath.h's, for the same full trees
+ * the ratchet tree uses (§4.2, Appendix C).
  */
 #include "clients/lib/mls/secret_tree.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "clients/lib/mls/treemath.h"
 
 typedef struct skipped {
   uint32_t generation;
@@ -44,15 +45,6 @@ struct mls_secret_tree {
   leaf_state_t **leaves;    /* owned: n_leaves pointers, each owned, NULL until used */
 };
 
-static uint32_t level(uint32_t x) {
-  uint32_t k = 0;
-  while (x & 1) {
-    k++;
-    x >>= 1;
-  }
-  return k;
-}
-
 mls_secret_tree_t *mls_secret_tree_new(const mls_suite_t *s, const uint8_t *encryption_secret,
                                        uint32_t n_leaves, const mls_secret_tree_config_t *cfg) {
   if (!s || !encryption_secret || n_leaves == 0 || n_leaves > (1u << 16) ||
@@ -73,7 +65,7 @@ mls_secret_tree_t *mls_secret_tree_new(const mls_suite_t *s, const uint8_t *encr
     mls_secret_tree_free(t);
     return NULL;
   }
-  uint32_t root = n_leaves - 1;
+  uint32_t root = mls_tm_root(n_leaves);
   memcpy(t->node_secret + (size_t)root * s->nh, encryption_secret, s->nh);
   t->held[root] = 1;
   return t;
@@ -119,14 +111,13 @@ void mls_ratchet_key_wipe(mls_ratchet_key_t *k) {
 static int leaf_init(mls_secret_tree_t *t, uint32_t leaf, leaf_state_t **out) {
   const mls_suite_t *s = t->suite;
   size_t nh = s->nh;
-  uint32_t target = 2 * leaf, x = t->n_leaves - 1;
+  uint32_t target = mls_tm_leaf_to_node(leaf), x = mls_tm_root(t->n_leaves);
   leaf_state_t *ls = calloc(1, sizeof(*ls));
   if (!ls)
     return VEIL_ENOMEM;
   int rc = 0;
   while (x != target) {
-    uint32_t k = level(x);
-    uint32_t left = x ^ (1u << (k - 1)), right = x ^ (3u << (k - 1));
+    uint32_t left = mls_tm_left(x), right = mls_tm_right(x);
     if (t->held[x]) {
       uint8_t *sec = t->node_secret + (size_t)x * nh;
       rc = mls_expand_with_label(s, sec, nh, "tree", (const uint8_t *)"left", 4,
