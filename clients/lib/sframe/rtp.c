@@ -38,13 +38,14 @@ int sframe_rtp_packetize(sframe_ctx_t *c, sframe_rtp_mode_t mode, uint64_t kid,
   if (mode == SFRAME_RTP_PER_FRAME) {
     if (max_payload == 0)
       return VEIL_EINVAL;
-    size_t ct_len;
+    /* Check the payload count first so that a refusal spends no CTR. */
+    size_t ct_len = sframe_ctx_ciphertext_len(c, kid, frame_len);
+    size_t n = (ct_len + max_payload - 1) / max_payload;
+    if (n > max_out)
+      return VEIL_EOVERFLOW;
     rc = sframe_ctx_encrypt(c, kid, metadata, meta_len, frame, frame_len, buf, cap, &ct_len);
     if (rc)
       return rc;
-    size_t n = (ct_len + max_payload - 1) / max_payload;
-    if (n > max_out)
-      return VEIL_EOVERFLOW; /* the CTR is spent; the caller sized out too small */
     size_t off = 0;
     for (size_t i = 0; i < n; i++) {
       out[i].ptr = buf + off;

@@ -305,3 +305,20 @@ Test(sframe_rtp, frame_larger_than_limit_is_dropped) {
   cr_assert_eq(tags[0], 2);
   stream_free(&s);
 }
+
+Test(sframe_rtp, refused_packetization_spends_no_counter) {
+  stream_t s;
+  stream_init(&s, 0, 0);
+  static uint8_t frame[5000], buf[6000];
+  sframe_rtp_payload_t pl[2];
+  size_t n;
+  uint64_t next;
+  cr_assert_eq(sframe_rtp_packetize(s.tx, SFRAME_RTP_PER_FRAME, 1, NULL, 0, frame, sizeof frame,
+                                    1200, buf, sizeof buf, pl, 2, &n), VEIL_EOVERFLOW);
+  cr_assert_eq(sframe_rtp_packetize(s.tx, SFRAME_RTP_PER_PACKET, 1, NULL, 0, frame,
+                                    sizeof frame, 1200, buf, sizeof buf, pl, 2, &n),
+               VEIL_EOVERFLOW);
+  cr_assert_eq(sframe_ctx_next_ctr(s.tx, 1, &next), 0);
+  cr_assert_eq(next, 0);
+  stream_free(&s);
+}
