@@ -129,6 +129,12 @@ uint16_t mls_list_u16(const mls_list_t *l, uint32_t i);
 uint32_t mls_list_u32(const mls_list_t *l, uint32_t i);
 /* 1 when the uint16 list holds v. */
 int mls_list_has_u16(const mls_list_t *l, uint16_t v);
+/* A list over what a writer holds (`count` elements written with the element encoders).
+ * Borrowed: valid while the writer's buffer lives and is not written to again. */
+static inline mls_list_t mls_list_from_writer(const veil_writer_t *w, uint32_t count) {
+  mls_list_t l = {{w->buf, w->len}, count};
+  return l;
+}
 /* Writes a list as vector<V>. */
 int mls_list_encode(veil_writer_t *w, const mls_list_t *l);
 

@@ -276,3 +276,40 @@ Test(mls_codec, framed_content_tbs_requires_group_context_for_members) {
   veil_writer_init(&w, buf, sizeof buf);
   cr_assert_eq(mls_framed_content_tbs_encode(&w, MLS_WF_PUBLIC_MESSAGE, &c, (veil_view_t){0}), 0);
 }
+
+Test(mls_codec, commit_built_from_element_encoders_round_trips) {
+  /* A Commit as a sender builds it: proposals encoded one by one into a list. */
+  veil_writer_t lw;
+  veil_writer_init_growable(&lw, 64);
+  mls_proposal_or_ref_t por;
+  memset(&por, 0, sizeof por);
+  por.type = MLS_POR_PROPOSAL;
+  por.proposal.type = MLS_PROP_REMOVE;
+  por.proposal.u.remove = 5;
+  cr_assert_eq(mls_proposal_or_ref_encode(&lw, &por), 0);
+  const uint8_t ref[32] = {0xab};
+  por.type = MLS_POR_REFERENCE;
+  por.reference = (veil_view_t){ref, sizeof ref};
+  cr_assert_eq(mls_proposal_or_ref_encode(&lw, &por), 0);
+  mls_commit_t c;
+  memset(&c, 0, sizeof c);
+  c.proposals = mls_list_from_writer(&lw, 2);
+  veil_writer_t w;
+  veil_writer_init_growable(&w, 128);
+  cr_assert_eq(mls_commit_encode(&w, &c), 0);
+  veil_reader_t r;
+  mls_commit_t d;
+  veil_reader_init(&r, w.buf, w.len);
+  cr_assert_eq(mls_commit_decode(&r, &d), 0);
+  cr_assert_eq(veil_reader_finish(&r), 0);
+  cr_assert_eq(d.proposals.count, 2);
+  cr_assert_eq(d.has_path, 0);
+  mls_list_reader(&d.proposals, &r);
+  cr_assert_eq(mls_proposal_or_ref_decode(&r, &por), 0);
+  cr_assert_eq(por.proposal.u.remove, 5);
+  cr_assert_eq(mls_proposal_or_ref_decode(&r, &por), 0);
+  cr_assert_eq(por.reference.len, 32);
+  cr_assert_eq(por.reference.ptr[0], 0xab);
+  veil_writer_free(&w);
+  veil_writer_free(&lw);
+}
