@@ -180,21 +180,25 @@ int sframe_mls_kid(const sframe_mls_t *m, uint64_t epoch, uint32_t sender_index,
   return make_kid(m, ep, sender_index, context, kid);
 }
 
-int sframe_mls_encrypt(sframe_mls_t *m, uint64_t context, const uint8_t *metadata,
-                       size_t meta_len, const uint8_t *pt, size_t pt_len, uint8_t *out,
-                       size_t out_cap, size_t *out_len) {
+int sframe_mls_send_kid(sframe_mls_t *m, uint64_t context, uint64_t *kid) {
   mls_epoch_t *ep = m->have_current ? find_epoch(m, m->current) : NULL;
   if (!ep)
     return VEIL_ESFRAME_EPOCH;
-  uint64_t kid;
-  int rc = make_kid(m, ep, ep->own_leaf, context, &kid);
+  int rc = make_kid(m, ep, ep->own_leaf, context, kid);
   if (rc)
     return rc;
-  if (!sframe_ctx_has_key(m->ctx, kid)) {
-    rc = sframe_ctx_add_key(m->ctx, kid, SFRAME_KEY_SEND, ep->secret, m->nk);
-    if (rc)
-      return rc;
-  }
+  if (!sframe_ctx_has_key(m->ctx, *kid))
+    rc = sframe_ctx_add_key(m->ctx, *kid, SFRAME_KEY_SEND, ep->secret, m->nk);
+  return rc;
+}
+
+int sframe_mls_encrypt(sframe_mls_t *m, uint64_t context, const uint8_t *metadata,
+                       size_t meta_len, const uint8_t *pt, size_t pt_len, uint8_t *out,
+                       size_t out_cap, size_t *out_len) {
+  uint64_t kid;
+  int rc = sframe_mls_send_kid(m, context, &kid);
+  if (rc)
+    return rc;
   return sframe_ctx_encrypt(m->ctx, kid, metadata, meta_len, pt, pt_len, out, out_cap,
                             out_len);
 }
@@ -240,4 +244,29 @@ int sframe_mls_decrypt(sframe_mls_t *m, const uint8_t *metadata, size_t meta_len
     who->context = context;
   }
   return 0;
+}
+
+typedef struct mls_depkt {
+  sframe_mls_t *m;
+  const uint8_t *meta;
+  size_t meta_len;
+  uint8_t *out;
+  size_t cap;
+  size_t *out_len;
+  sframe_mls_sender_t *who;
+} mls_depkt_t;
+
+static int mls_decrypt_cb(void *arg, const uint8_t *frame, size_t len, uint32_t ts,
+                          int start_known) {
+  (void)ts, (void)start_known;
+  mls_depkt_t *d = arg;
+  return sframe_mls_decrypt(d->m, d->meta, d->meta_len, frame, len, d->out, d->cap,
+                            d->out_len, d->who);
+}
+
+int sframe_mls_depacketize(sframe_reasm_t *r, sframe_mls_t *m, const uint8_t *metadata,
+                           size_t meta_len, uint8_t *out, size_t out_cap, size_t *out_len,
+                           sframe_mls_sender_t *who) {
+  mls_depkt_t d = {m, metadata, meta_len, out, out_cap, out_len, who};
+  return sframe_reasm_pop(r, mls_decrypt_cb, &d);
 }

@@ -201,6 +201,9 @@ int sframe_mls_kid(const sframe_mls_t *m, uint64_t epoch, uint32_t sender_index,
 int sframe_mls_encrypt(sframe_mls_t *m, uint64_t context, const uint8_t *metadata,
                        size_t meta_len, const uint8_t *pt, size_t pt_len, uint8_t *out,
                        size_t out_cap, size_t *out_len);
+/* Installs (if needed) our send key for the newest epoch and `context`, and returns its
+ * KID: for sframe_rtp_packetize on sframe_mls_ctx(m). */
+int sframe_mls_send_kid(sframe_mls_t *m, uint64_t context, uint64_t *kid);
 /* Decrypts a frame from any held epoch; who (may be NULL) receives the sender. */
 int sframe_mls_decrypt(sframe_mls_t *m, const uint8_t *metadata, size_t meta_len,
                        const uint8_t *ct, size_t ct_len, uint8_t *out, size_t out_cap,
@@ -282,5 +285,10 @@ uint64_t sframe_reasm_dropped(const sframe_reasm_t *r);
 int sframe_rtp_depacketize(sframe_reasm_t *r, sframe_ctx_t *c, const uint8_t *metadata,
                            size_t meta_len, uint8_t *out, size_t out_cap, size_t *out_len,
                            sframe_header_t *hdr);
+
+/* The same on MLS keys (receive keys derived on demand, as sframe_mls_decrypt). */
+int sframe_mls_depacketize(sframe_reasm_t *r, sframe_mls_t *m, const uint8_t *metadata,
+                           size_t meta_len, uint8_t *out, size_t out_cap, size_t *out_len,
+                           sframe_mls_sender_t *who);
 
 #endif
