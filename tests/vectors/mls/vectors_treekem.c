@@ -56,6 +56,55 @@ static int receive(const tcase_t *t, size_t i, uint32_t sender, const mls_update
   return ok;
 }
 
+/* A path with one node missing, a changed node key, or a changed ciphertext is refused
+ * (by the length check, the parent-hash check, and decryption respectively). */
+static void check_refusals(const tcase_t *t, uint32_t sender, const mls_update_path_t *up,
+                           size_t tc_i, size_t k) {
+  size_t i = t->index[0] == sender ? 1 : 0;
+  mls_tree_t *c = NULL;
+  mls_update_path_t bad = *up;
+  bad.n_nodes--;
+  int r1 = mls_tree_clone(t->tree, &c) == 0 ? mls_treekem_merge(c, sender, &bad) : -1;
+  mls_tree_free(c);
+  c = NULL;
+  bad = *up;
+  uint8_t key[MLS_HPKE_PK_MAX];
+  memcpy(key, up->nodes[up->n_nodes - 1].encryption_key.ptr, t->s->hpke_pk_len);
+  key[t->s->hpke_pk_len - 1] ^= 1;
+  bad.nodes[up->n_nodes - 1].encryption_key.ptr = key;
+  int r2 = mls_tree_clone(t->tree, &c) == 0 ? mls_treekem_merge(c, sender, &bad) : -1;
+  mls_tree_free(c);
+  tap_ok(r1 == VEIL_EMLS_UPDATE_PATH && r2 == VEIL_EMLS_PARENT_HASH,
+         "treekem[%zu] suite %u update_paths[%zu]: truncated path and changed key refused",
+         tc_i, t->s->id, k);
+  /* One bit flipped in every ciphertext of every node: the receiver cannot decrypt. */
+  veil_writer_t copies[MLS_MAX_PATH];
+  bad = *up;
+  for (uint32_t n = 0; n < up->n_nodes; n++) {
+    veil_writer_init_growable(&copies[n], 0);
+    veil_reader_t r;
+    mls_list_reader(&up->nodes[n].encrypted_path_secret, &r);
+    for (uint32_t e = 0; e < up->nodes[n].encrypted_path_secret.count; e++) {
+      mls_hpke_ciphertext_t hc;
+      uint8_t ct[MLS_HASH_MAX + MLS_AEAD_TAG_LEN];
+      if (mls_hpke_ciphertext_decode(&r, &hc) || hc.ciphertext.len > sizeof(ct) ||
+          hc.ciphertext.len == 0)
+        break;
+      memcpy(ct, hc.ciphertext.ptr, hc.ciphertext.len);
+      ct[hc.ciphertext.len - 1] ^= 1; /* inside the AEAD tag */
+      hc.ciphertext.ptr = ct;
+      mls_hpke_ciphertext_encode(&copies[n], &hc);
+    }
+    bad.nodes[n].encrypted_path_secret.raw = (veil_view_t){copies[n].buf, copies[n].len};
+  }
+  uint8_t th[MLS_HASH_MAX], commit[MLS_HASH_MAX];
+  int r3 = i < t->n_priv && receive(t, i, sender, &bad, th, commit, NULL);
+  for (uint32_t n = 0; n < up->n_nodes; n++)
+    veil_writer_free(&copies[n]);
+  tap_ok(i < t->n_priv && !r3, "treekem[%zu] suite %u update_paths[%zu]: changed ciphertexts refused",
+         tc_i, t->s->id, k);
+}
+
 static void check_given(mv_t *m, tcase_t *t, const vj_t *u, size_t tc_i, size_t k) {
   int oks = 0;
   uint32_t sender = (uint32_t)vj_u64(u, "sender", &oks);
@@ -91,6 +140,8 @@ static void check_given(mv_t *m, tcase_t *t, const vj_t *u, size_t tc_i, size_t 
   }
   tap_ok(!bad, "treekem[%zu] suite %u update_paths[%zu] from leaf %u: %u receivers", tc_i,
          t->s->id, k, sender, receivers);
+  if (ok && up.n_nodes > 0)
+    check_refusals(t, sender, &up, tc_i, k);
 }
 
 /* Member i commits a fresh UpdatePath; every other member processes it. */
