@@ -1,0 +1,184 @@
+/*
+ * veil-server runtime: one libuv loop carrying the signaling WebSocket server (and the
+ * operational HTTP endpoints on the same port), signal handling and the drain.
+ *
+ * Drain (SIGTERM or SIGINT): joins are refused from the first signal on, every client is
+ * told with a `draining` message carrying the deadline, /readyz answers 503; the server
+ * exits 0 once the last connection is gone or drain_timeout_ms has passed, whichever is
+ * first. A second signal ends the drain at once.
+ */
+#include "server/serve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/vtime.h"
+#include "server/metrics.h"
+#include "server/state.h"
+#include "signaling/sig_ws.h"
+
+typedef struct server {
+  srv_config_t *cfg;
+  uv_loop_t loop;
+  uv_signal_t sigterm, sigint;
+  uv_timer_t tick;
+  sig_ws_t *ws;
+  sig_jwt_key_t *key;
+  uint64_t drain_deadline_ms; /* 0: not draining */
+  int stopping;
+} server_t;
+
+static int http_cb(void *user, const char *path, char **body, size_t *len, const char **ctype) {
+  server_t *srv = user;
+  sig_hub_t *hub = sig_ws_hub(srv->ws);
+  if (!strcmp(path, "/metrics")) {
+    *ctype = "text/plain; version=0.0.4; charset=utf-8";
+    *body = srv_metrics_render(sig_hub_stats(hub), sig_ws_connections(srv->ws), sig_hub_draining(hub), NULL, len);
+    return *body ? 200 : 500;
+  }
+  if (!strcmp(path, "/healthz")) {
+    *body = strdup("ok\n");
+    *len = 3;
+    return 200;
+  }
+  if (!strcmp(path, "/readyz")) {
+    bool draining = sig_hub_draining(hub);
+    *body = strdup(draining ? "draining\n" : "ready\n");
+    *len = strlen(draining ? "draining\n" : "ready\n");
+    return draining ? 503 : 200;
+  }
+  return 404;
+}
+
+static void close_own_handles(server_t *srv) {
+  if (srv->stopping == 2)
+    return;
+  srv->stopping = 2;
+  uv_close((uv_handle_t *)&srv->sigterm, NULL);
+  uv_close((uv_handle_t *)&srv->sigint, NULL);
+  uv_close((uv_handle_t *)&srv->tick, NULL);
+}
+
+/* lws closes its own handles as part of destroying the context; once ours are closed too
+ * the loop has nothing left and uv_run returns. */
+static void begin_shutdown(server_t *srv) {
+  if (srv->stopping)
+    return;
+  srv->stopping = 1;
+  veil_log(VEIL_LOG_INFO, "server", "shutdown", "connections=%zu", sig_ws_connections(srv->ws));
+  sig_ws_shutdown(srv->ws);
+  close_own_handles(srv);
+}
+
+/* 100 ms housekeeping: drain progress and the end of the lws context. */
+static void on_tick(uv_timer_t *t) {
+  server_t *srv = t->data;
+  if (srv->drain_deadline_ms && !srv->stopping &&
+      (sig_ws_connections(srv->ws) == 0 || veil_now_ms() >= srv->drain_deadline_ms)) {
+    veil_log(VEIL_LOG_INFO, "server", "drain_done", "remaining=%zu timed_out=%d", sig_ws_connections(srv->ws),
+             sig_ws_connections(srv->ws) != 0);
+    begin_shutdown(srv);
+  }
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  server_t *srv = h->data;
+  if (srv->drain_deadline_ms) {
+    veil_log(VEIL_LOG_WARN, "server", "drain_interrupted", "signal=%d", signum);
+    begin_shutdown(srv);
+    return;
+  }
+  uint32_t timeout = (uint32_t)srv->cfg->drain_timeout_ms;
+  srv->drain_deadline_ms = veil_now_ms() + timeout;
+  veil_log(VEIL_LOG_INFO, "server", "drain_start", "signal=%d timeout_ms=%u connections=%zu", signum, timeout,
+           sig_ws_connections(srv->ws));
+  sig_hub_drain(sig_ws_hub(srv->ws), timeout);
+}
+
+int srv_serve(srv_config_t *cfg) {
+  char err[640];
+  veil_log_level_t lvl;
+  if (veil_log_parse_level(cfg->log_level, &lvl) == 0)
+    veil_log_set_level(lvl);
+  server_t srv;
+  memset(&srv, 0, sizeof srv);
+  srv.cfg = cfg;
+  int rc;
+  if ((rc = srv_state_prepare(cfg, err, sizeof err)) || (rc = srv_token_key_prepare(cfg, &srv.key, err, sizeof err)) ||
+      (cfg->tls && (rc = srv_tls_prepare(cfg, err, sizeof err)))) {
+    fprintf(stderr, "veil-server: %s\n", err);
+    sig_jwt_key_free(srv.key);
+    return rc == VEIL_ESRV_CONFIG ? 2 : 1;
+  }
+  if (uv_loop_init(&srv.loop) != 0) {
+    sig_jwt_key_free(srv.key);
+    return 1;
+  }
+  sig_ws_config_t wc = {
+      .loop = &srv.loop,
+      .host = cfg->host,
+      .port = cfg->port,
+      .cert_file = cfg->tls ? cfg->cert_file : NULL,
+      .key_file = cfg->tls ? cfg->key_file : NULL,
+      .http = http_cb,
+      .user = &srv,
+  };
+  sig_hub_config_t hc = {
+      .limits =
+          {
+              .max_rooms = (uint32_t)cfg->max_rooms,
+              .max_participants_per_room = (uint32_t)cfg->max_participants_per_room,
+              .max_lobby_per_room = (uint32_t)cfg->max_lobby_per_room,
+              .max_message_bytes = (uint32_t)cfg->max_message_bytes,
+              .max_prejoin_message_bytes = (uint32_t)cfg->max_prejoin_message_bytes,
+              .messages_per_second = (uint32_t)cfg->messages_per_second,
+              .max_tracks_per_participant = (uint32_t)cfg->max_tracks_per_participant,
+              .max_subscriptions_per_participant = (uint32_t)cfg->max_subscriptions_per_participant,
+          },
+      .key = srv.key,
+      .token_leeway_s = cfg->token_leeway,
+      .lobby = cfg->lobby,
+  };
+  rc = sig_ws_new(&wc, &hc, &srv.ws);
+  if (rc) {
+    fprintf(stderr, "veil-server: port: cannot listen on %s:%d\n", cfg->host, cfg->port);
+    uv_run(&srv.loop, UV_RUN_NOWAIT);
+    uv_loop_close(&srv.loop);
+    sig_jwt_key_free(srv.key);
+    return 1;
+  }
+  uv_signal_init(&srv.loop, &srv.sigterm);
+  uv_signal_init(&srv.loop, &srv.sigint);
+  uv_timer_init(&srv.loop, &srv.tick);
+  srv.sigterm.data = srv.sigint.data = srv.tick.data = &srv;
+  uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
+  uv_signal_start(&srv.sigint, on_signal, SIGINT);
+  uv_timer_start(&srv.tick, on_tick, 100, 100);
+
+  int port = sig_ws_port(srv.ws);
+  const char *scheme = cfg->tls ? "wss" : "ws";
+  veil_log(VEIL_LOG_INFO, "server", "listening", "url=%s://%s:%d subprotocol=%s token_alg=%s state_dir=%s", scheme,
+           cfg->host, port, SIG_WS_SUBPROTOCOL, cfg->token_alg, cfg->state_dir);
+  printf("veil-server ready: %s://%s:%d (subprotocol %s), metrics http%s://%s:%d/metrics\n", scheme, cfg->host, port,
+         SIG_WS_SUBPROTOCOL, cfg->tls ? "s" : "", cfg->host, port);
+  printf("join: veil-server token --state-dir %s --room demo --identity alice@example.org --name Alice --role host\n",
+         cfg->state_dir);
+  if (cfg->tls)
+    printf("tls: self-signed certificate %s (trust it in your client for local use)\n", cfg->cert_file);
+  fflush(stdout);
+
+  uv_run(&srv.loop, UV_RUN_DEFAULT);
+
+  sig_ws_free(srv.ws);
+  uv_run(&srv.loop, UV_RUN_DEFAULT);
+  rc = uv_loop_close(&srv.loop);
+  if (rc)
+    veil_log(VEIL_LOG_WARN, "server", "loop_close", "err=%s", uv_strerror(rc));
+  sig_jwt_key_free(srv.key);
+  veil_log(VEIL_LOG_INFO, "server", "exit", "code=0");
+  return 0;
+}

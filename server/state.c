@@ -1,0 +1,178 @@
+/* veil-server state directory, TLS certificate and token key. Contract in state.h. */
+#include "server/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+static int mkdirs(const char *path) {
+  char tmp[SRV_PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s", path);
+  for (char *p = tmp + 1; *p; p++) {
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+        return -errno;
+      *p = '/';
+    }
+  }
+  if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+    return -errno;
+  return 0;
+}
+
+int srv_state_prepare(srv_config_t *cfg, char *err, size_t el) {
+  if (!cfg->state_dir[0]) {
+    const char *xdg = getenv("XDG_STATE_HOME");
+    if (xdg && xdg[0] == '/')
+      snprintf(cfg->state_dir, sizeof cfg->state_dir, "%.400s/veil", xdg);
+    else
+      snprintf(cfg->state_dir, sizeof cfg->state_dir, "veil-data");
+  }
+  int rc = mkdirs(cfg->state_dir);
+  if (rc) {
+    snprintf(err, el, "state_dir: cannot create %s: %s", cfg->state_dir, strerror(-rc));
+    return VEIL_ESRV_STATE_DIR;
+  }
+  return 0;
+}
+
+static bool exists(const char *p) { return access(p, R_OK) == 0; }
+
+static FILE *open_private(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return NULL;
+  FILE *f = fdopen(fd, "w");
+  if (!f)
+    close(fd);
+  return f;
+}
+
+static int add_ext(X509 *crt, int nid, const char *value) {
+  X509V3_CTX v3;
+  X509V3_set_ctx_nodb(&v3);
+  X509V3_set_ctx(&v3, crt, crt, NULL, NULL, 0);
+  X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+  if (!ext)
+    return -1;
+  int ok = X509_add_ext(crt, ext, -1);
+  X509_EXTENSION_free(ext);
+  return ok ? 0 : -1;
+}
+
+/* A self-signed certificate for local development only: browsers and clients must be
+ * told to trust it (docs/operations.md). */
+static int generate_cert(const char *cert_path, const char *key_path) {
+  int rc = VEIL_ESRV_TLS;
+  X509 *crt = NULL;
+  FILE *f = NULL;
+  EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+  if (!key || !(crt = X509_new()))
+    goto fail;
+  X509_set_version(crt, 2);
+  uint8_t serial[16];
+  FILE *ur = fopen("/dev/urandom", "rb");
+  if (!ur || fread(serial, 1, sizeof serial, ur) != sizeof serial) {
+    if (ur)
+      fclose(ur);
+    goto fail;
+  }
+  fclose(ur);
+  serial[0] &= 0x7f;
+  BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
+  if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(crt))) {
+    BN_free(bn);
+    goto fail;
+  }
+  BN_free(bn);
+  X509_gmtime_adj(X509_getm_notBefore(crt), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(crt), 365L * 24 * 3600);
+  X509_set_pubkey(crt, key);
+  X509_NAME *name = X509_get_subject_name(crt);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const uint8_t *)"veil development", -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const uint8_t *)"localhost", -1, -1, 0);
+  X509_set_issuer_name(crt, name);
+  if (add_ext(crt, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1") ||
+      add_ext(crt, NID_basic_constraints, "critical,CA:FALSE") ||
+      add_ext(crt, NID_ext_key_usage, "serverAuth") || !X509_sign(crt, key, EVP_sha256()))
+    goto fail;
+  if (!(f = open_private(key_path)) || PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) != 1)
+    goto fail;
+  fclose(f);
+  if (!(f = fopen(cert_path, "w")) || PEM_write_X509(f, crt) != 1)
+    goto fail;
+  rc = 0;
+fail:
+  if (f)
+    fclose(f);
+  X509_free(crt);
+  EVP_PKEY_free(key);
+  return rc;
+}
+
+int srv_tls_prepare(srv_config_t *cfg, char *err, size_t el) {
+  bool given = cfg->cert_file[0] || cfg->key_file[0];
+  if (given) {
+    if (!cfg->cert_file[0] || !cfg->key_file[0]) {
+      snprintf(err, el, "%s: cert_file and key_file must be given together",
+               cfg->cert_file[0] ? "key_file" : "cert_file");
+      return VEIL_ESRV_CONFIG;
+    }
+    if (!exists(cfg->cert_file) || !exists(cfg->key_file)) {
+      snprintf(err, el, "%s: cannot read %s", exists(cfg->cert_file) ? "key_file" : "cert_file",
+               exists(cfg->cert_file) ? cfg->key_file : cfg->cert_file);
+      return VEIL_ESRV_TLS;
+    }
+    return 0;
+  }
+  snprintf(cfg->cert_file, sizeof cfg->cert_file, "%.480s/tls-cert.pem", cfg->state_dir);
+  snprintf(cfg->key_file, sizeof cfg->key_file, "%.480s/tls-key.pem", cfg->state_dir);
+  if (exists(cfg->cert_file) && exists(cfg->key_file))
+    return 0;
+  if (generate_cert(cfg->cert_file, cfg->key_file)) {
+    snprintf(err, el, "cert_file: cannot generate a self-signed certificate in %s", cfg->state_dir);
+    return VEIL_ESRV_TLS;
+  }
+  veil_log(VEIL_LOG_INFO, "server", "tls_cert_generated", "cert=%s", cfg->cert_file);
+  return 0;
+}
+
+int srv_token_key_prepare(srv_config_t *cfg, sig_jwt_key_t **out, char *err, size_t el) {
+  sig_jwt_alg_t alg = strcmp(cfg->token_alg, "HS256") == 0 ? SIG_JWT_HS256 : SIG_JWT_ES256;
+  bool given = cfg->token_key_file[0] != '\0';
+  if (!given)
+    snprintf(cfg->token_key_file, sizeof cfg->token_key_file, "%.480s/token-%s.key", cfg->state_dir,
+             alg == SIG_JWT_HS256 ? "hs256" : "es256");
+  if (exists(cfg->token_key_file) || given) {
+    int rc = sig_jwt_key_load(alg, cfg->token_key_file, out);
+    if (rc) {
+      snprintf(err, el, "token_key_file: cannot load a %s key from %s (%s)", cfg->token_alg, cfg->token_key_file,
+               veil_strerror(rc));
+      return VEIL_ESRV_CONFIG;
+    }
+    return 0;
+  }
+  int rc = sig_jwt_key_generate(alg, out);
+  if (!rc && (rc = sig_jwt_key_save(*out, cfg->token_key_file))) {
+    sig_jwt_key_free(*out);
+    *out = NULL;
+  }
+  if (rc) {
+    snprintf(err, el, "token_key_file: cannot create %s (%s)", cfg->token_key_file, veil_strerror(rc));
+    return VEIL_ESRV_STATE_DIR;
+  }
+  veil_log(VEIL_LOG_INFO, "server", "token_key_generated", "alg=%s file=%s", cfg->token_alg, cfg->token_key_file);
+  return 0;
+}

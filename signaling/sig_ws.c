@@ -1,0 +1,366 @@
+/* veil — WebSocket shell (libwebsockets on a foreign libuv loop). Contract in sig_ws.h. */
+#include "signaling/sig_ws.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/vtime.h"
+
+typedef struct frame {
+  struct frame *next;
+  size_t len;
+  int binary;
+  uint8_t buf[]; /* LWS_PRE headroom, then len bytes */
+} frame_t;
+
+/* Per-connection data; lws allocates and zeroes it (one layout for HTTP and WebSocket). */
+typedef struct conn {
+  struct lws *wsi;        /* borrowed from lws */
+  sig_session_t *session; /* owned by the hub; closed in LWS_CALLBACK_CLOSED */
+  frame_t *head, *tail;   /* owned outgoing queue */
+  size_t queued;
+  uint8_t *rx;            /* owned reassembly buffer of one message */
+  size_t rx_len, rx_cap;
+  int rx_binary;
+  int close_code;         /* nonzero: close after the queue drains */
+  int closing;            /* the close frame has been requested from lws */
+  char close_reason[64];
+  char *http_body;        /* owned (HTTP responses) */
+  size_t http_len;
+} conn_t;
+
+struct sig_ws {
+  sig_ws_config_t cfg;
+  struct lws_context *ctx; /* owned; set to NULL by lws once destroyed (pcontext) */
+  struct lws_vhost *vh;
+  sig_hub_t *hub;          /* owned */
+  size_t nconn;
+  int destroying;
+};
+
+static void queue_frame(sig_ws_t *ws, conn_t *c, const void *data, size_t len, int binary) {
+  if (c->close_code)
+    return;
+  if (c->queued + len > ws->cfg.max_queue_bytes) {
+    /* A client that does not read must not make us buffer without bound (STYLE 10). */
+    c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+    snprintf(c->close_reason, sizeof c->close_reason, "send queue full");
+    lws_callback_on_writable(c->wsi);
+    return;
+  }
+  frame_t *f = malloc(sizeof *f + LWS_PRE + len);
+  if (!f)
+    return;
+  f->next = NULL;
+  f->len = len;
+  f->binary = binary;
+  memcpy(f->buf + LWS_PRE, data, len);
+  if (c->tail)
+    c->tail->next = f;
+  else
+    c->head = f;
+  c->tail = f;
+  c->queued += len;
+  lws_callback_on_writable(c->wsi);
+}
+
+static void io_send_text(void *user, sig_session_t *s, const char *data, size_t len) {
+  queue_frame(user, sig_session_user(s), data, len, 0);
+}
+
+static void io_send_binary(void *user, sig_session_t *s, const uint8_t *data, size_t len) {
+  queue_frame(user, sig_session_user(s), data, len, 1);
+}
+
+static void io_close(void *user, sig_session_t *s, int code, const char *reason) {
+  (void)user;
+  conn_t *c = sig_session_user(s);
+  if (c->close_code)
+    return;
+  c->close_code = code;
+  snprintf(c->close_reason, sizeof c->close_reason, "%s", reason ? reason : "");
+  lws_callback_on_writable(c->wsi);
+}
+
+static void conn_free_buffers(conn_t *c) {
+  while (c->head) {
+    frame_t *f = c->head;
+    c->head = f->next;
+    free(f);
+  }
+  c->tail = NULL;
+  c->queued = 0;
+  free(c->rx);
+  c->rx = NULL;
+  c->rx_len = c->rx_cap = 0;
+  free(c->http_body);
+  c->http_body = NULL;
+}
+
+static int close_now(struct lws *wsi, int code, const char *reason) {
+  lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)reason, strlen(reason));
+  return -1;
+}
+
+static int on_receive(sig_ws_t *ws, conn_t *c, struct lws *wsi, const uint8_t *in, size_t len) {
+  size_t max = sig_session_max_frame(ws->hub, c->session);
+  if (lws_is_first_fragment(wsi)) {
+    c->rx_len = 0;
+    c->rx_binary = lws_frame_is_binary(wsi);
+  }
+  /* Refuse as soon as the declared remainder shows the message cannot fit. */
+  size_t pending = lws_remaining_packet_payload(wsi);
+  if (c->rx_len + len > max || c->rx_len + len + pending > max) {
+    veil_log(VEIL_LOG_INFO, "signaling", "frame_too_large", "limit=%zu", max);
+    sig_hub_count_error(ws->hub, VEIL_ESIG_TOO_LARGE);
+    return close_now(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+  }
+  if (c->rx_len + len > c->rx_cap) {
+    size_t cap = c->rx_cap ? c->rx_cap : 1024;
+    while (cap < c->rx_len + len)
+      cap *= 2;
+    if (cap > max)
+      cap = max;
+    uint8_t *n = realloc(c->rx, cap);
+    if (!n)
+      return close_now(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    c->rx = n;
+    c->rx_cap = cap;
+  }
+  memcpy(c->rx + c->rx_len, in, len);
+  c->rx_len += len;
+  if (!lws_is_final_fragment(wsi) || pending)
+    return 0;
+  size_t n = c->rx_len;
+  c->rx_len = 0;
+  if (c->rx_binary) {
+    if (ws->cfg.binary)
+      ws->cfg.binary(ws->cfg.user, c->session, c->rx, n);
+    else
+      sig_send_error(ws->hub, c->session, VEIL_ESIG_UNAVAILABLE, -1, "binary frames are not accepted here");
+  } else {
+    sig_handle_message(ws->hub, c->session, (const char *)c->rx, n, veil_now_ms(), veil_wall_seconds());
+  }
+  /* Keep big buffers only while they are in use. */
+  if (c->rx_cap > 16384) {
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_cap = 0;
+  }
+  return 0;
+}
+
+static int on_writeable(conn_t *c, struct lws *wsi) {
+  frame_t *f = c->head;
+  if (f) {
+    c->head = f->next;
+    if (!c->head)
+      c->tail = NULL;
+    c->queued -= f->len;
+    int n = lws_write(wsi, f->buf + LWS_PRE, f->len, f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    free(f);
+    if (n < 0)
+      return -1;
+    if (c->head || c->close_code)
+      lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (c->close_code && !c->closing) {
+    /* Returning -1 from WRITEABLE would make lws drop the socket without a close frame
+     * (it treats the socket as unusable); a synchronous close request with a reason set
+     * instead moves the connection to "waiting to send close", and lws writes the close
+     * frame (RFC 6455 §5.5.1) on the next writeable event and waits for the peer's. */
+    c->closing = 1;
+    lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->close_reason,
+                     strlen(c->close_reason));
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+  }
+  return 0;
+}
+
+static int on_http(sig_ws_t *ws, conn_t *c, struct lws *wsi, const char *path) {
+  uint8_t hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
+  const char *ctype = "text/plain; charset=utf-8";
+  int status = 404;
+  c->http_body = NULL;
+  c->http_len = 0;
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
+    status = 405;
+  } else if (ws->cfg.http) {
+    status = ws->cfg.http(ws->cfg.user, path, &c->http_body, &c->http_len, &ctype);
+  }
+  if (!c->http_body) {
+    const char *msg = status == 405 ? "method not allowed\n" : "not found\n";
+    c->http_body = strdup(msg);
+    c->http_len = c->http_body ? strlen(msg) : 0;
+  }
+  if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, c->http_len, &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end))
+    return 1;
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+static int on_http_writeable(conn_t *c, struct lws *wsi) {
+  if (!c->http_body)
+    return 0;
+  uint8_t *buf = malloc(LWS_PRE + c->http_len + 1);
+  if (!buf)
+    return -1;
+  memcpy(buf + LWS_PRE, c->http_body, c->http_len);
+  int n = lws_write(wsi, buf + LWS_PRE, c->http_len, LWS_WRITE_HTTP_FINAL);
+  free(buf);
+  free(c->http_body);
+  c->http_body = NULL;
+  if (n < 0)
+    return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+  struct lws_context *lctx = lws_get_context(wsi);
+  sig_ws_t *ws = lctx ? lws_context_user(lctx) : NULL;
+  conn_t *c = user;
+  switch (reason) {
+  case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+    /* Only the veil.v1 subprotocol is spoken (docs/protocol.md). */
+    char proto[64];
+    if (lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL) <= 0 || !strstr(proto, SIG_WS_SUBPROTOCOL))
+      return 1;
+    if (ws->destroying)
+      return 1;
+    return 0;
+  }
+  case LWS_CALLBACK_ESTABLISHED:
+    memset(c, 0, sizeof *c);
+    c->wsi = wsi;
+    c->session = sig_session_open(ws->hub, c);
+    if (!c->session)
+      return -1;
+    ws->nconn++;
+    return 0;
+  case LWS_CALLBACK_RECEIVE:
+    if (!c->session)
+      return -1;
+    return on_receive(ws, c, wsi, in, len);
+  case LWS_CALLBACK_SERVER_WRITEABLE:
+    if (!c->session)
+      return 0;
+    return on_writeable(c, wsi);
+  case LWS_CALLBACK_CLOSED:
+    if (c->session) {
+      sig_session_close(ws->hub, c->session);
+      c->session = NULL;
+      ws->nconn--;
+    }
+    conn_free_buffers(c);
+    return 0;
+  case LWS_CALLBACK_HTTP:
+    c->wsi = wsi;
+    return on_http(ws, c, wsi, in);
+  case LWS_CALLBACK_HTTP_WRITEABLE:
+    return on_http_writeable(c, wsi);
+  case LWS_CALLBACK_CLOSED_HTTP:
+    free(c->http_body);
+    c->http_body = NULL;
+    return 0;
+  default:
+    break;
+  }
+  return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", callback, sizeof(conn_t), 0, 0, NULL, 0},
+    {SIG_WS_SUBPROTOCOL, callback, sizeof(conn_t), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log_emit(int level, const char *line) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", line);
+  size_t n = strlen(buf);
+  while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+    buf[--n] = '\0';
+  veil_log(level & LLL_ERR ? VEIL_LOG_ERROR : VEIL_LOG_WARN, "lws", "log", "msg=\"%s\"", buf);
+}
+
+int sig_ws_new(const sig_ws_config_t *cfg, const sig_hub_config_t *hubcfg, sig_ws_t **out) {
+  sig_ws_t *ws = calloc(1, sizeof *ws);
+  if (!ws)
+    return VEIL_ENOMEM;
+  ws->cfg = *cfg;
+  if (!ws->cfg.max_queue_bytes)
+    ws->cfg.max_queue_bytes = 4u << 20;
+  sig_hub_config_t hc = *hubcfg;
+  hc.io.user = ws;
+  hc.io.send_text = io_send_text;
+  hc.io.send_binary = io_send_binary;
+  hc.io.close = io_close;
+  int rc = sig_hub_new(&hc, &ws->hub);
+  if (rc)
+    goto fail;
+
+  lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof info);
+  void *loops[1] = {cfg->loop};
+  info.foreign_loops = loops;
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
+                 LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+  if (!strchr(cfg->host, ':'))
+    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (cfg->cert_file) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = cfg->cert_file;
+    info.ssl_private_key_filepath = cfg->key_file;
+  }
+  info.iface = cfg->host;
+  info.port = cfg->port;
+  info.protocols = protocols;
+  info.user = ws;
+  info.pcontext = &ws->ctx;
+  info.timeout_secs = 10;
+  rc = VEIL_ESIG_UNAVAILABLE;
+  ws->ctx = lws_create_context(&info);
+  if (!ws->ctx)
+    goto fail;
+  ws->vh = lws_get_vhost_by_name(ws->ctx, "default");
+  if (!ws->vh || lws_get_vhost_listen_port(ws->vh) <= 0) {
+    veil_log(VEIL_LOG_ERROR, "signaling", "listen_failed", "host=%s port=%d", cfg->host, cfg->port);
+    goto fail;
+  }
+  *out = ws;
+  return 0;
+fail:
+  if (ws->ctx)
+    lws_context_destroy(ws->ctx);
+  sig_hub_free(ws->hub);
+  free(ws);
+  return rc;
+}
+
+sig_hub_t *sig_ws_hub(sig_ws_t *ws) { return ws->hub; }
+int sig_ws_port(const sig_ws_t *ws) { return ws->vh ? lws_get_vhost_listen_port(ws->vh) : -1; }
+size_t sig_ws_connections(const sig_ws_t *ws) { return ws->nconn; }
+
+void sig_ws_shutdown(sig_ws_t *ws) {
+  if (ws->destroying || !ws->ctx)
+    return;
+  ws->destroying = 1;
+  ws->vh = NULL;
+  lws_context_destroy(ws->ctx);
+}
+
+
+void sig_ws_free(sig_ws_t *ws) {
+  if (!ws)
+    return;
+  if (ws->ctx && !ws->destroying)
+    lws_context_destroy(ws->ctx);
+  sig_hub_free(ws->hub);
+  free(ws);
+}

@@ -1,0 +1,356 @@
+#!/usr/bin/env python3
+"""Integration tests of veil-server signaling: real processes on 127.0.0.1, kernel-chosen
+ports, bounded timeouts. Usage: test_signaling.py PATH/TO/veil-server"""
+
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from veilws import (WS, Closed, Server, hs256_token, parse_prometheus,  # noqa: E402
+                    read_hs_secret, b64u)
+
+BINARY = None
+
+
+def now():
+    return int(time.time())
+
+
+class HS256Server(unittest.TestCase):
+    """A server whose tokens are HS256, so the test can craft every bad token itself."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="veil-it-")
+        cls.srv = Server(BINARY, cls.dir, "--no-tls", "--token-alg", "HS256",
+                         "--token-leeway", "5", "--max-message-bytes", "4096",
+                         "--max-prejoin-message-bytes", "2048", "--messages-per-second", "200")
+        cls.secret = read_hs_secret(os.path.join(cls.dir, "token-hs256.key"))
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        assert rc == 0, f"server exit code {rc}"
+
+    def claims(self, **kw):
+        c = {"room": "r1", "sub": "alice@example.org", "name": "Alice", "role": "member",
+             "iat": now(), "exp": now() + 600}
+        c.update(kw)
+        return c
+
+    def join(self, token, room="r1", **extra):
+        ws = self.srv.ws()
+        msg = {"type": "join", "id": 1, "token": token, "room": room}
+        msg.update(extra)
+        ws.send_json(msg)
+        return ws, ws.recv_json()
+
+    def assert_token_refused(self, token, code, room="r1"):
+        ws, reply = self.join(token, room)
+        self.assertEqual(reply["type"], "error", reply)
+        self.assertEqual(reply["code"], code, reply)
+        self.assertEqual(reply["id"], 1)
+        self.assertEqual(ws.expect_close(), 1008)
+
+    def test_ping_pong_echoes_id(self):
+        ws = self.srv.ws()
+        ws.send_json({"type": "ping", "id": 42})
+        self.assertEqual(ws.recv_json(), {"type": "pong", "id": 42})
+        ws.close()
+
+    def test_malformed_json_gets_error_and_connection_survives(self):
+        ws = self.srv.ws()
+        for bad, code in [("{", "malformed"), ("[1,2]", "invalid_message"), ('{"type":"ping","type":"ping"}', "malformed"),
+                          ('{"type":"ping","extra":1}', "invalid_message"), ('{"type":"nope"}', "invalid_message"),
+                          ('{"type":"ping","id":-1}', "invalid_message"), ("[" * 50 + "]" * 50, "malformed"),
+                          ('{"type":"join","token":5,"room":"r1"}', "invalid_message")]:
+            ws.send_text(bad)
+            reply = ws.recv_json()
+            self.assertEqual(reply["type"], "error", bad)
+            self.assertEqual(reply["code"], code, bad)
+        ws.send_json({"type": "ping", "id": 7})
+        self.assertEqual(ws.recv_json()["type"], "pong")
+        ws.close()
+
+    def test_out_of_order_messages_get_bad_state(self):
+        ws = self.srv.ws()
+        ws.send_json({"type": "publish", "id": 3, "kind": "audio", "mid": "0", "ssrcs": [1],
+                      "codec": {"name": "opus", "payload_type": 111, "clock_rate": 48000}})
+        reply = ws.recv_json()
+        self.assertEqual((reply["type"], reply["code"], reply["id"]), ("error", "bad_state", 3))
+        ws.send_json({"type": "admit", "participant_id": "p1"})
+        self.assertEqual(ws.recv_json()["code"], "bad_state")
+        ws.close()
+
+    def test_oversized_frame_closes_1009(self):
+        ws = self.srv.ws()
+        ws.send_text('{"type":"ping","pad":"' + "x" * 3000 + '"}')  # over the 2048 pre-join limit
+        self.assertEqual(ws.expect_close(), 1009)
+        # joined sessions get the larger limit, still bounded
+        ws, reply = self.join(hs256_token(self.secret, self.claims(sub="big@example.org")))
+        self.assertEqual(reply["type"], "joined", reply)
+        ws.send_text('{"type":"ping","pad":"' + "x" * 5000 + '"}')
+        self.assertEqual(ws.expect_close(), 1009)
+
+    def test_fragmented_oversized_message_closes_1009(self):
+        ws = self.srv.ws()
+        ws.send_frame(0x1, b'{"type":"ping","pad":"' + b"x" * 1500, fin=False)
+        ws.send_frame(0x0, b"x" * 1500, fin=True)
+        self.assertEqual(ws.expect_close(), 1009)
+
+    def test_valid_token_joins(self):
+        ws, reply = self.join(hs256_token(self.secret, self.claims(sub="ok@example.org")), display_name="Okay")
+        self.assertEqual(reply["type"], "joined", reply)
+        self.assertEqual(reply["id"], 1)
+        self.assertEqual(reply["room"], "r1")
+        self.assertEqual(reply["identity"], "ok@example.org")
+        self.assertTrue(reply["participant_id"])
+        ws.send_json({"type": "leave", "id": 9})
+        self.assertEqual(ws.recv_json(), {"type": "ack", "request": "leave", "id": 9})
+        self.assertEqual(ws.expect_close(), 1000)
+
+    def test_garbage_token_refused(self):
+        self.assert_token_refused("not-a-jwt", "token_malformed")
+
+    def test_alg_none_refused(self):
+        tok = b64u(json.dumps({"alg": "none"}).encode()) + "." + b64u(json.dumps(self.claims()).encode()) + "."
+        self.assert_token_refused(tok, "token_algorithm")
+
+    def test_es256_header_on_hs256_server_refused(self):
+        tok = hs256_token(self.secret, self.claims(), header={"alg": "ES256", "typ": "JWT"})
+        self.assert_token_refused(tok, "token_algorithm")
+
+    def test_bad_signature_refused(self):
+        tok = hs256_token(b"k" * 32, self.claims())
+        self.assert_token_refused(tok, "token_signature")
+
+    def test_expired_token_refused(self):
+        tok = hs256_token(self.secret, self.claims(iat=now() - 1000, exp=now() - 100))
+        self.assert_token_refused(tok, "token_expired")
+
+    def test_not_yet_valid_token_refused(self):
+        tok = hs256_token(self.secret, self.claims(nbf=now() + 600, exp=now() + 1200))
+        self.assert_token_refused(tok, "token_not_yet_valid")
+
+    def test_wrong_room_refused(self):
+        tok = hs256_token(self.secret, self.claims(room="other"))
+        self.assert_token_refused(tok, "token_room", room="r1")
+
+    def test_missing_claims_refused(self):
+        c = self.claims()
+        del c["sub"]
+        self.assert_token_refused(hs256_token(self.secret, c), "token_claims")
+
+    def test_roster_events_between_two_participants(self):
+        a, ra = self.join(hs256_token(self.secret, self.claims(room="r2", sub="a@x", name="A")), room="r2")
+        self.assertEqual(ra["type"], "joined")
+        b, rb = self.join(hs256_token(self.secret, self.claims(room="r2", sub="b@x", name="B")), room="r2")
+        self.assertEqual(rb["type"], "joined")
+        self.assertEqual([p["identity"] for p in rb["roster"]], ["a@x"])
+        ev = a.recv_type("participant_joined")
+        self.assertEqual(ev["participant"]["identity"], "b@x")
+        # the same identity twice in one room is refused
+        c, rc = self.join(hs256_token(self.secret, self.claims(room="r2", sub="b@x", name="B")), room="r2")
+        self.assertEqual(rc["code"], "duplicate_identity")
+        c.close()
+        b.close()
+        ev = a.recv_type("participant_left")
+        self.assertEqual(ev["participant_id"], rb["participant_id"])
+        a.close()
+
+    def test_member_cannot_admit(self):
+        a, ra = self.join(hs256_token(self.secret, self.claims(room="r3", sub="m@x")), room="r3")
+        self.assertEqual(ra["type"], "joined")
+        a.send_json({"type": "admit", "id": 5, "participant_id": "p1"})
+        r = a.recv_json()
+        self.assertEqual((r["code"], r["id"]), ("forbidden", 5))
+        a.close()
+
+    def test_rate_limit(self):
+        ws = self.srv.ws()
+        for i in range(450):
+            ws.send_json({"type": "ping", "id": i})
+        codes = []
+        for _ in range(450):
+            m = ws.recv_json()
+            codes.append(m.get("code", m["type"]))
+        self.assertIn("rate_limited", codes)
+        self.assertIn("pong", codes)
+        ws.close()
+
+    def test_metrics_parse_as_prometheus_text(self):
+        ws = self.srv.ws()
+        ws.send_text("{")
+        ws.recv_json()
+        ws.close()
+        status, body = self.srv.http("/metrics")
+        self.assertEqual(status, 200)
+        types, samples = parse_prometheus(body)
+        for fam in ("veil_rooms", "veil_participants", "veil_tracks", "veil_signaling_errors_total",
+                    "veil_join_latency_seconds", "veil_signaling_messages_total"):
+            self.assertIn(fam, types)
+        self.assertEqual(types["veil_join_latency_seconds"], "histogram")
+        self.assertGreaterEqual(samples[("veil_signaling_errors_total", frozenset({("code", "malformed")}))], 1)
+        inf = samples[("veil_join_latency_seconds_bucket", frozenset({("le", "+Inf")}))]
+        self.assertEqual(inf, samples[("veil_join_latency_seconds_count", frozenset())])
+        self.assertEqual(self.srv.http("/healthz")[0], 200)
+        self.assertEqual(self.srv.http("/readyz")[0], 200)
+        self.assertEqual(self.srv.http("/nope")[0], 404)
+
+    def test_wrong_subprotocol_refused(self):
+        with self.assertRaises(ConnectionError):
+            WS(self.srv.port, subprotocol="chat")
+
+
+class ES256Server(unittest.TestCase):
+    """The default deployment: wss with a generated certificate and an ES256 key."""
+
+    def test_default_tls_es256_join_and_tampering(self):
+        d = tempfile.mkdtemp(prefix="veil-it-")
+        srv = Server(BINARY, d)
+        try:
+            self.assertTrue(srv.tls)
+            tok = srv.token("demo", "alice@example.org", "Alice", "host")
+            ws = srv.ws()
+            ws.send_json({"type": "join", "token": tok, "room": "demo"})
+            r = ws.recv_json()
+            self.assertEqual(r["type"], "joined", r)
+            self.assertEqual(r["role"], "host")
+            ws.close()
+            # flip one signature character: refused
+            head, body, sig = tok.split(".")
+            sig = ("A" if sig[0] != "A" else "B") + sig[1:]
+            ws = srv.ws()
+            ws.send_json({"type": "join", "token": ".".join([head, body, sig]), "room": "demo"})
+            self.assertEqual(ws.recv_json()["code"], "token_signature")
+            # HS/ES confusion: an HS256 token keyed with the server's public key text
+            pem = open(os.path.join(d, "token-es256.key"), "rb").read()
+            forged = hs256_token(pem, {"room": "demo", "sub": "x", "name": "X", "role": "host",
+                                       "iat": now(), "exp": now() + 60})
+            ws = srv.ws()
+            ws.send_json({"type": "join", "token": forged, "room": "demo"})
+            self.assertEqual(ws.recv_json()["code"], "token_algorithm")
+        finally:
+            self.assertEqual(srv.stop(), 0)
+            shutil.rmtree(d, ignore_errors=True)
+
+
+class Lobby(unittest.TestCase):
+    def test_host_admits_and_rejects(self):
+        d = tempfile.mkdtemp(prefix="veil-it-")
+        srv = Server(BINARY, d, "--no-tls", "--lobby")
+        try:
+            m = srv.ws()
+            m.send_json({"type": "join", "id": 1, "token": srv.token("L", "m@x", "M", "member"), "room": "L"})
+            w = m.recv_json()
+            self.assertEqual((w["type"], w["state"], w["id"]), ("lobby", "waiting", 1))
+            m.send_json({"type": "publish", "kind": "audio", "mid": "0", "ssrcs": [1],
+                         "codec": {"name": "opus", "payload_type": 111, "clock_rate": 48000}})
+            self.assertEqual(m.recv_json()["code"], "bad_state")
+            h = srv.ws()
+            h.send_json({"type": "join", "token": srv.token("L", "h@x", "H", "host"), "room": "L"})
+            hj = h.recv_json()
+            self.assertEqual(hj["type"], "joined")
+            self.assertEqual([p["participant_id"] for p in hj["lobby"]], [w["participant_id"]])
+            r = srv.ws()
+            r.send_json({"type": "join", "token": srv.token("L", "r@x", "R", "member"), "room": "L"})
+            rw = r.recv_json()
+            self.assertEqual(rw["type"], "lobby")
+            self.assertEqual(h.recv_type("lobby_waiting")["participant"]["participant_id"], rw["participant_id"])
+            h.send_json({"type": "admit", "id": 2, "participant_id": w["participant_id"]})
+            self.assertEqual(h.recv_type("ack")["id"], 2)
+            mj = m.recv_json()
+            self.assertEqual(mj["type"], "joined")
+            self.assertEqual(mj["participant_id"], w["participant_id"])
+            h.send_json({"type": "reject", "id": 3, "participant_id": rw["participant_id"]})
+            self.assertEqual(h.recv_type("ack")["id"], 3)
+            self.assertEqual(r.recv_json()["code"], "admission_rejected")
+            self.assertEqual(r.expect_close(), 4003)
+            h.send_json({"type": "admit", "id": 4, "participant_id": rw["participant_id"]})
+            self.assertEqual(h.recv_type("error")["code"], "unknown_participant")
+        finally:
+            self.assertEqual(srv.stop(), 0)
+            shutil.rmtree(d, ignore_errors=True)
+
+
+class Drain(unittest.TestCase):
+    def test_sigterm_drains_and_exits_zero(self):
+        d = tempfile.mkdtemp(prefix="veil-it-")
+        srv = Server(BINARY, d, "--no-tls", "--drain-timeout-ms", "4000")
+        try:
+            a = srv.ws()
+            a.send_json({"type": "join", "token": srv.token("D", "a@x", "A"), "room": "D"})
+            self.assertEqual(a.recv_json()["type"], "joined")
+            tok = srv.token("D", "b@x", "B")
+            srv.proc.send_signal(signal.SIGTERM)
+            ev = a.recv_type("draining")
+            self.assertEqual(ev["deadline_ms"], 4000)
+            self.assertEqual(srv.http("/readyz")[0], 503)
+            self.assertEqual(srv.http("/healthz")[0], 200)
+            b = srv.ws()
+            self.assertEqual(b.recv_json()["type"], "draining")
+            b.send_json({"type": "join", "token": tok, "room": "D"})
+            self.assertEqual(b.recv_type("error")["code"], "draining")
+            self.assertEqual(b.expect_close(), 1001)
+            a.send_json({"type": "ping", "id": 1})
+            self.assertEqual(a.recv_type("pong")["id"], 1)
+            t0 = time.monotonic()
+            a.close()
+            self.assertEqual(srv.proc.wait(5), 0)
+            self.assertLess(time.monotonic() - t0, 3.0, "drain should end when the last client leaves")
+        finally:
+            if srv.proc.poll() is None:
+                srv.proc.kill()
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_drain_deadline_bounds_exit(self):
+        d = tempfile.mkdtemp(prefix="veil-it-")
+        srv = Server(BINARY, d, "--no-tls", "--drain-timeout-ms", "800")
+        try:
+            a = srv.ws()
+            a.send_json({"type": "join", "token": srv.token("D", "a@x", "A"), "room": "D"})
+            self.assertEqual(a.recv_json()["type"], "joined")
+            t0 = time.monotonic()
+            srv.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(srv.proc.wait(5), 0)
+            self.assertLess(time.monotonic() - t0, 4.0)
+        finally:
+            if srv.proc.poll() is None:
+                srv.proc.kill()
+            shutil.rmtree(d, ignore_errors=True)
+
+
+class Config(unittest.TestCase):
+    def test_invalid_config_names_key_and_exits_nonzero(self):
+        import subprocess
+        d = tempfile.mkdtemp(prefix="veil-it-")
+        try:
+            for args, env, key in [(["--port", "70000"], {}, "port"), ([], {"VEIL_MAX_ROOMS": "zero"}, "VEIL_MAX_ROOMS"),
+                                   (["--bogus-key", "1"], {}, "bogus_key")]:
+                p = subprocess.run([BINARY, "--state-dir", d, *args], capture_output=True, timeout=10,
+                                   env={**os.environ, **env})
+                self.assertNotEqual(p.returncode, 0)
+                self.assertIn(key, p.stderr.decode())
+            cfg = os.path.join(d, "veil.conf")
+            with open(cfg, "w") as f:
+                f.write("# test\nport = 1234\nmax_rooms = 7\nlobby = true\n")
+            p = subprocess.run([BINARY, "config", "--config", cfg, "--max-rooms", "9"], capture_output=True,
+                               timeout=10, env={**os.environ, "VEIL_PORT": "2345", "VEIL_MAX_ROOMS": "8"})
+            out = p.stdout.decode()
+            self.assertIn("port = 2345\n", out)
+            self.assertIn("max_rooms = 9\n", out)
+            self.assertIn("lobby = true\n", out)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    BINARY = sys.argv.pop(1)
+    unittest.main(verbosity=2)

@@ -1,0 +1,271 @@
+/* Unit tests: the sans-I/O signaling core (signaling/sig_hub.c, sig_room.c), driven with
+ * io callbacks that record every frame and close request. No media plane is configured
+ * here (media requests must be refused as unavailable, never half-applied). */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "signaling/sig_hub.h"
+
+#define NOW_S 1700000000LL
+#define MAXC 8
+
+typedef struct conn {
+  sig_session_t *s;
+  json_t *msgs; /* array of received messages */
+  int close_code;
+} conn_t;
+
+static sig_jwt_key_t *key;
+static sig_hub_t *hub;
+static conn_t conns[MAXC];
+static uint64_t now_ms = 1000;
+
+static void rec_text(void *u, sig_session_t *s, const char *d, size_t n) {
+  (void)u;
+  conn_t *c = sig_session_user(s);
+  json_t *j = json_loadb(d, n, 0, NULL);
+  cr_assert(j, "server sent invalid JSON: %.*s", (int)n, d);
+  json_array_append_new(c->msgs, j);
+}
+static void rec_bin(void *u, sig_session_t *s, const uint8_t *d, size_t n) {
+  (void)u, (void)s, (void)d, (void)n;
+}
+static void rec_close(void *u, sig_session_t *s, int code, const char *r) {
+  (void)u, (void)r;
+  conn_t *c = sig_session_user(s);
+  c->close_code = code;
+}
+
+static void make_hub(bool lobby, uint32_t max_rooms, uint32_t max_per_room) {
+  sig_hub_config_t cfg = {
+      .limits = {.max_rooms = max_rooms,
+                 .max_participants_per_room = max_per_room,
+                 .max_lobby_per_room = 2,
+                 .max_message_bytes = 4096,
+                 .max_prejoin_message_bytes = 1024,
+                 .messages_per_second = 5,
+                 .max_tracks_per_participant = 4,
+                 .max_subscriptions_per_participant = 4},
+      .key = key,
+      .token_leeway_s = 0,
+      .lobby = lobby,
+      .io = {.user = NULL, .send_text = rec_text, .send_binary = rec_bin, .close = rec_close},
+  };
+  cr_assert_eq(sig_hub_new(&cfg, &hub), 0);
+}
+
+static void setup(void) {
+  cr_assert_eq(sig_jwt_key_generate(SIG_JWT_HS256, &key), 0);
+  make_hub(false, 2, 2);
+  for (int i = 0; i < MAXC; i++) {
+    conns[i].msgs = json_array();
+    conns[i].close_code = 0;
+    conns[i].s = sig_session_open(hub, &conns[i]);
+  }
+}
+static void teardown(void) {
+  sig_hub_free(hub);
+  for (int i = 0; i < MAXC; i++)
+    json_decref(conns[i].msgs);
+  sig_jwt_key_free(key);
+}
+TestSuite(sig_hub, .init = setup, .fini = teardown);
+
+static char *token(const char *room, const char *sub, sig_role_t role) {
+  sig_claims_t c;
+  memset(&c, 0, sizeof c);
+  snprintf(c.room, sizeof c.room, "%s", room);
+  snprintf(c.sub, sizeof c.sub, "%s", sub);
+  snprintf(c.name, sizeof c.name, "N-%s", sub);
+  c.role = role;
+  c.iat = NOW_S;
+  c.exp = NOW_S + 60;
+  c.can_publish = c.can_subscribe = true;
+  char *t = NULL;
+  cr_assert_eq(sig_jwt_sign(key, &c, &t), 0);
+  return t;
+}
+
+static int send(int i, const char *text) {
+  now_ms += 1000; /* one message per second per connection keeps clear of the rate limit */
+  return sig_handle_message(hub, conns[i].s, text, strlen(text), now_ms, NOW_S);
+}
+
+static int join(int i, const char *room, const char *sub, sig_role_t role) {
+  char *t = token(room, sub, role);
+  char buf[2048];
+  snprintf(buf, sizeof buf, "{\"type\":\"join\",\"id\":1,\"token\":\"%s\",\"room\":\"%s\"}", t, room);
+  free(t);
+  return send(i, buf);
+}
+
+static json_t *last(int i) {
+  size_t n = json_array_size(conns[i].msgs);
+  cr_assert(n > 0, "connection %d received nothing", i);
+  return json_array_get(conns[i].msgs, n - 1);
+}
+static const char *last_type(int i) { return json_string_value(json_object_get(last(i), "type")); }
+static const char *last_code(int i) { return json_string_value(json_object_get(last(i), "code")); }
+
+Test(sig_hub, ping_answers_pong_with_id) {
+  cr_assert_eq(send(0, "{\"type\":\"ping\",\"id\":5}"), 0);
+  cr_assert_str_eq(last_type(0), "pong");
+  cr_assert_eq(json_integer_value(json_object_get(last(0), "id")), 5);
+}
+
+Test(sig_hub, join_sends_joined_and_roster_events) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_str_eq(last_type(0), "joined");
+  cr_assert_eq(json_array_size(json_object_get(last(0), "roster")), 0);
+  cr_assert(json_is_null(json_object_get(last(0), "transport")));
+  cr_assert_eq(join(1, "r", "b", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(json_array_size(json_object_get(last(1), "roster")), 1);
+  cr_assert_str_eq(last_type(0), "participant_joined");
+  cr_assert_eq(sig_hub_stats(hub)->participants, 2);
+  cr_assert_eq(sig_hub_stats(hub)->rooms, 1);
+  sig_session_close(hub, conns[1].s);
+  conns[1].s = sig_session_open(hub, &conns[1]);
+  cr_assert_str_eq(last_type(0), "participant_left");
+  cr_assert_eq(sig_hub_stats(hub)->participants, 1);
+}
+
+Test(sig_hub, refused_token_closes_with_policy_violation_and_joins_nothing) {
+  char *t = token("other", "a", SIG_ROLE_MEMBER);
+  char buf[2048];
+  snprintf(buf, sizeof buf, "{\"type\":\"join\",\"token\":\"%s\",\"room\":\"r\"}", t);
+  free(t);
+  cr_assert_eq(send(0, buf), VEIL_ESIG_TOKEN_ROOM);
+  cr_assert_str_eq(last_code(0), "token_room");
+  cr_assert_eq(conns[0].close_code, SIG_CLOSE_POLICY);
+  cr_assert_eq(sig_hub_stats(hub)->rooms, 0);
+  /* after the close request nothing more is processed */
+  cr_assert_eq(send(0, "{\"type\":\"ping\"}"), VEIL_ESIG_STATE);
+}
+
+Test(sig_hub, messages_before_join_get_bad_state) {
+  cr_assert_eq(send(0, "{\"type\":\"subscribe\",\"id\":3,\"track_id\":\"t1\"}"), VEIL_ESIG_STATE);
+  cr_assert_str_eq(last_code(0), "bad_state");
+  cr_assert_eq(json_integer_value(json_object_get(last(0), "id")), 3);
+  cr_assert_eq(conns[0].close_code, 0);
+}
+
+Test(sig_hub, second_join_on_a_joined_session_is_refused) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(join(0, "r", "a2", SIG_ROLE_MEMBER), VEIL_ESIG_STATE);
+  cr_assert_eq(sig_hub_stats(hub)->participants, 1);
+}
+
+Test(sig_hub, duplicate_identity_refused) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(join(1, "r", "a", SIG_ROLE_MEMBER), VEIL_ESIG_DUPLICATE);
+  cr_assert_eq(sig_hub_stats(hub)->participants, 1);
+}
+
+Test(sig_hub, room_and_server_limits) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(join(1, "r", "b", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(join(2, "r", "c", SIG_ROLE_MEMBER), VEIL_ESIG_ROOM_FULL);
+  cr_assert_str_eq(last_code(2), "room_full");
+  cr_assert_eq(join(3, "s", "d", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(join(4, "t", "e", SIG_ROLE_MEMBER), VEIL_ESIG_TOO_MANY_ROOMS);
+  cr_assert_eq(sig_hub_stats(hub)->rooms, 2);
+}
+
+Test(sig_hub, malformed_message_changes_nothing) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  size_t before = json_array_size(conns[0].msgs);
+  cr_assert_eq(send(0, "{\"type\":\"leave\",\"x\":1}"), VEIL_ESIG_SCHEMA);
+  cr_assert_eq(json_array_size(conns[0].msgs), before + 1);
+  cr_assert_str_eq(last_code(0), "invalid_message");
+  cr_assert_eq(sig_hub_stats(hub)->participants, 1);
+  cr_assert(sig_session_joined(conns[0].s));
+}
+
+Test(sig_hub, media_requests_without_a_media_plane_are_refused) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(send(0, "{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrcs\":[1],"
+                       "\"codec\":{\"name\":\"opus\",\"payload_type\":111,\"clock_rate\":48000}}"),
+               VEIL_ESIG_UNAVAILABLE);
+  cr_assert_eq(sig_hub_stats(hub)->tracks, 0);
+  cr_assert_eq(send(0, "{\"type\":\"subscribe\",\"track_id\":\"t9\"}"), VEIL_ESIG_UNKNOWN_TRACK);
+}
+
+Test(sig_hub, rate_limit_refuses_bursts) {
+  int limited = 0;
+  for (int k = 0; k < 30; k++)
+    if (sig_handle_message(hub, conns[0].s, "{\"type\":\"ping\"}", 15, 5000, NOW_S) == VEIL_ESIG_RATE)
+      limited++;
+  cr_assert_eq(limited, 20, "burst is 2 x 5 msg/s, so 20 of 30 are refused (got %d)", limited);
+  cr_assert_eq(sig_handle_message(hub, conns[0].s, "{\"type\":\"ping\"}", 15, 6000, NOW_S), 0);
+}
+
+Test(sig_hub, prejoin_size_limit_is_tighter) {
+  char big[2000];
+  memset(big, ' ', sizeof big);
+  memcpy(big, "{\"type\":\"ping\"}", 15);
+  cr_assert_eq(sig_handle_message(hub, conns[0].s, big, 1500, 9000, NOW_S), VEIL_ESIG_TOO_LARGE);
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(sig_handle_message(hub, conns[0].s, big, 1500, 20000, NOW_S), 0);
+}
+
+Test(sig_hub, drain_refuses_new_joins_and_tells_everyone) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  sig_hub_drain(hub, 5000);
+  cr_assert_str_eq(last_type(0), "draining");
+  cr_assert_eq(conns[0].close_code, 0, "joined sessions may finish");
+  cr_assert_eq(conns[1].close_code, SIG_CLOSE_GOING_AWAY, "unjoined sessions are sent away");
+}
+
+Test(sig_hub, leave_acks_then_closes_normally) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(send(0, "{\"type\":\"leave\",\"id\":4}"), 0);
+  cr_assert_str_eq(last_type(0), "ack");
+  cr_assert_eq(conns[0].close_code, SIG_CLOSE_NORMAL);
+  cr_assert_eq(sig_hub_stats(hub)->rooms, 0);
+}
+
+Test(sig_hub, lobby_admit_reject_and_host_only) {
+  sig_hub_free(hub);
+  make_hub(true, 4, 4);
+  for (int i = 0; i < MAXC; i++)
+    conns[i].s = sig_session_open(hub, &conns[i]);
+  cr_assert_eq(join(0, "r", "m", SIG_ROLE_MEMBER), 0);
+  cr_assert_str_eq(last_type(0), "lobby");
+  const char *mid = json_string_value(json_object_get(last(0), "participant_id"));
+  char admit[128];
+  snprintf(admit, sizeof admit, "{\"type\":\"admit\",\"participant_id\":\"%s\"}", mid);
+  cr_assert_eq(send(0, "{\"type\":\"ping\"}"), 0);
+  cr_assert_eq(join(1, "r", "h", SIG_ROLE_HOST), 0);
+  cr_assert_str_eq(last_type(1), "joined");
+  cr_assert_eq(json_array_size(json_object_get(last(1), "lobby")), 1);
+  cr_assert_eq(join(2, "r", "m2", SIG_ROLE_MEMBER), 0);
+  cr_assert_str_eq(last_type(1), "lobby_waiting");
+  cr_assert_eq(join(3, "r", "m3", SIG_ROLE_MEMBER), VEIL_ESIG_ROOM_FULL, "lobby bound is 2");
+  cr_assert_eq(send(1, admit), 0);
+  cr_assert_str_eq(last_type(0), "joined");
+  cr_assert_eq(join(4, "r", "m4", SIG_ROLE_MEMBER), 0, "admission made room in the lobby");
+  cr_assert_eq(sig_hub_stats(hub)->participants, 2);
+  cr_assert_eq(send(1, admit), VEIL_ESIG_UNKNOWN_PEER, "already admitted");
+  /* a member cannot admit */
+  const char *m2 = json_string_value(json_object_get(json_array_get(conns[2].msgs, 0), "participant_id"));
+  char rej[128];
+  snprintf(rej, sizeof rej, "{\"type\":\"reject\",\"participant_id\":\"%s\"}", m2);
+  cr_assert_eq(send(0, rej), VEIL_ESIG_FORBIDDEN);
+  cr_assert_eq(send(1, rej), 0);
+  cr_assert_str_eq(last_code(2), "admission_rejected");
+  cr_assert_eq(conns[2].close_code, SIG_CLOSE_REJECTED);
+  cr_assert_eq(sig_hub_stats(hub)->lobby_waiting, 1);
+}
+
+Test(sig_hub, error_replies_are_counted_by_code) {
+  send(0, "{");
+  send(0, "{\"type\":\"nope\"}");
+  send(0, "{\"type\":\"nope\"}");
+  const sig_stats_t *st = sig_hub_stats(hub);
+  cr_assert_eq(st->errors[-VEIL_ESIG_MALFORMED - 10600], 1);
+  cr_assert_eq(st->errors[-VEIL_ESIG_SCHEMA - 10600], 2);
+}
