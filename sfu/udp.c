@@ -227,6 +227,7 @@ int sfu_udp_send(sfu_udp_t *u, sfu_pkt_t *pkt, const struct sockaddr *to) {
   e->pkt = pkt;
   e->tolen = to_socket_family(u, to, &e->to);
   u->count++;
+  if (u->count >= SFU_UDP_FLUSH_AT) sfu_udp_flush(u);
   return 0;
 }
 
