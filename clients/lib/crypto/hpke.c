@@ -292,8 +292,9 @@ static int check_mode(hpke_mode_t mode, const hpke_mode_params_t *p, char side) 
 int hpke_key_schedule(hpke_ctx_t *ctx, hpke_suite_t suite, hpke_mode_t mode,
                       const uint8_t *shared_secret, size_t shared_secret_len,
                       const uint8_t *info, size_t info_len, const hpke_mode_params_t *params) {
-  if (!ctx || !hpke_suite_supported(suite)) return VEIL_EUNSUPPORTED;
-  if (mode > HPKE_MODE_AUTH_PSK || (info_len && !info)) return VEIL_EINVAL;
+  if (!ctx || !shared_secret || mode > HPKE_MODE_AUTH_PSK || (info_len && !info))
+    return VEIL_EINVAL;
+  if (!hpke_suite_supported(suite)) return VEIL_EUNSUPPORTED;
   if (info_len > HPKE_INPUT_MAX) return VEIL_ELIMIT;
   /* VerifyPSKInputs only: the auth keys are the KEM's business, not the key schedule's. */
   int rc = verify_psk_inputs(mode, params);
