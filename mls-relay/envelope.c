@@ -57,6 +57,8 @@ int relay_env_decode(const uint8_t *buf, size_t len, size_t max_mls, relay_env_t
   if (!out || (!buf && len))
     return VEIL_EINVAL;
   memset(out, 0, sizeof(*out));
+  if (len == 0)
+    return VEIL_ETRUNC; /* and buf may be NULL: never build a reader on it */
   veil_reader_init(&r, buf, len);
   if (veil_read_u8(&r, &version) || veil_read_u8(&r, &out->kind))
     return r.err;

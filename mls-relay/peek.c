@@ -72,9 +72,13 @@ static int peek_private(veil_reader_t *r, relay_peek_t *out) {
  * ciphertext<V>} (§5.1.3). */
 static int peek_welcome(veil_reader_t *r, relay_peek_t *out) {
   veil_reader_t secrets;
+  veil_view_t sv;
   veil_read_u16(r, &out->cipher_suite);
-  if (veil_reader_open_block(r, VEIL_LEN_VARINT, &secrets))
+  /* read_vec + init rather than open_block: a failed open_block initialises its
+   * sub-reader on a NULL buffer, and NULL + 0 is undefined behaviour (UBSan). */
+  if (veil_read_vec(r, VEIL_LEN_VARINT, SIZE_MAX, &sv))
     return r->err;
+  veil_reader_init(&secrets, sv.ptr, sv.len);
   while (veil_reader_remaining(&secrets) > 0) {
     veil_view_t ref;
     if (out->n_new_members == RELAY_PEEK_MAX_NEW_MEMBERS)
@@ -128,6 +132,8 @@ int relay_peek(const uint8_t *msg, size_t len, relay_peek_t *out) {
   if (!out || (!msg && len))
     return VEIL_EINVAL;
   memset(out, 0, sizeof(*out));
+  if (len == 0)
+    return VEIL_ETRUNC; /* and msg may be NULL: never build a reader on it */
   veil_reader_init(&r, msg, len);
   /* RFC 9420 §6: MLSMessage = version, wire_format, select(wire_format). */
   if (veil_read_u16(&r, &out->version) || veil_read_u16(&r, &out->wire_format))
