@@ -298,3 +298,66 @@ Test(relay_room, leader_update_commit_reissues_outstanding_batch_at_new_epoch) {
   cr_assert_eq(send_commit(1, b2, 2, &ref, 1), 0);
   cr_assert_eq(relay_room_group_size(room), 3);
 }
+
+Test(relay_room, refuses_welcome_on_a_commit_answering_no_batch) {
+  grow_group(2);
+  join(3);
+  send_kp(3);
+  tick_at(now_ms + cfg.batch_delay_ms);
+  uint8_t ref = 3;
+  /* The ref is a real pending joiner, but batch 0 adds nobody. */
+  cr_assert_eq(send_commit(1, 0, 1, &ref, 1), VEIL_ERELAY_WELCOME);
+  cr_assert_eq(relay_room_epoch(room), 1);
+}
+
+Test(relay_room, refuses_proposal_framed_as_commit_and_commit_framed_as_proposal) {
+  grow_group(2);
+  synth_buf_t p = synth_private(GROUP, 1, 2, 0, 16);
+  cr_assert_eq(send_env(1, synth_env_commit(0, &p, NULL)), VEIL_ERELAY_CONTENT_TYPE);
+  cr_assert_eq(send_env(2, synth_env_mls(RELAY_ENV_APPLICATION, &p)), VEIL_ERELAY_CONTENT_TYPE);
+  free(p.p);
+  synth_buf_t c = synth_private(GROUP, 1, 3, 0, 16);
+  cr_assert_eq(send_env(2, synth_env_mls(RELAY_ENV_PROPOSAL, &c)), VEIL_ERELAY_CONTENT_TYPE);
+  free(c.p);
+  synth_buf_t kp = synth_key_package(SUITE, 8);
+  cr_assert_eq(send_env(1, synth_env_commit(0, &kp, NULL)), VEIL_ERELAY_WIRE_FORMAT);
+  free(kp.p);
+  cr_assert_eq(relay_room_epoch(room), 1);
+}
+
+Test(relay_room, refuses_control_and_welcome_envelopes_from_clients) {
+  grow_group(2);
+  veil_writer_t w;
+  veil_writer_init_growable(&w, 0);
+  relay_env_put_leader(&w, 2, 1, 0);
+  synth_buf_t b = {0};
+  b.p = veil_writer_steal(&w, &b.len);
+  cr_assert_eq(send_env(2, b), VEIL_ERELAY_NOT_EXPECTED);
+  cr_assert_eq(relay_room_leader(room), 1, "a client cannot appoint itself");
+  const uint8_t ref = 9;
+  synth_buf_t wm = synth_welcome(SUITE, &ref, 1);
+  cr_assert_eq(send_env(2, synth_env_mls(RELAY_ENV_WELCOME, &wm)), VEIL_ERELAY_NOT_EXPECTED);
+  free(wm.p);
+}
+
+Test(relay_room, refuses_key_package_from_a_group_member) {
+  grow_group(2);
+  cr_assert_eq(send_kp(1), VEIL_ERELAY_NOT_EXPECTED);
+  cr_assert_eq(send_kp(2), VEIL_ERELAY_NOT_EXPECTED);
+}
+
+Test(relay_room, leave_arriving_during_a_commit_waits_for_the_next_batch) {
+  grow_group(3);
+  join(4);
+  send_kp(4);
+  tick_at(now_ms + cfg.batch_delay_ms);
+  uint32_t b = batch_of(1, NULL, NULL);
+  cr_assert_eq(leave(3), 0); /* not in batch b */
+  uint8_t ref = 4;
+  cr_assert_eq(send_commit(1, b, 2, &ref, 1), 0);
+  size_t joins, leaves;
+  uint32_t b2 = batch_of(1, &joins, &leaves);
+  cr_assert_neq(b2, b);
+  cr_assert_eq(joins, 0);
+  cr_assert_eq(leaves, 1);
+}
