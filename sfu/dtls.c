@@ -213,6 +213,10 @@ int sfu_dtls_new(sfu_dtls_ctx_t *ctx, const sfu_dtls_config_t *cfg, sfu_dtls_t *
   BIO_set_mem_eof_return(d->rbio, -1);
   BIO_set_mem_eof_return(d->wbio, -1);
   SSL_set_bio(d->ssl, d->rbio, d->wbio);
+  if (cfg->srtp_profiles && SSL_set_tlsext_use_srtp(d->ssl, cfg->srtp_profiles) != 0) {
+    sfu_dtls_free(d);
+    return VEIL_EUNSUPPORTED;
+  }
   SSL_set_ex_data(d->ssl, g_ex_index, d);
   SSL_set_mtu(d->ssl, d->mtu);
   DTLS_set_link_mtu(d->ssl, d->mtu);

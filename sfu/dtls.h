@@ -56,6 +56,9 @@ typedef struct sfu_dtls_config {
   sfu_dtls_role_t role;
   uint32_t handshake_timeout_ms; /* 0: 30000 */
   uint16_t mtu;                  /* datagram size limit; 0: 1200 */
+  /* OpenSSL-style list of offered/accepted DTLS-SRTP profiles, preferred first. NULL:
+   * "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80" (the server picks by its own order). */
+  const char *srtp_profiles;
 } sfu_dtls_config_t;
 
 /* Keys exported per RFC 5764 §4.2, already split by direction for this side. */

@@ -202,3 +202,48 @@ Test(dtls, ignores_garbage_datagram_before_handshake_without_crashing) {
   cr_assert_neq(sfu_dtls_state(p.server), SFU_DTLS_CONNECTED);
   pair_free(&p);
 }
+
+static void handshake_with_client_profiles(const char *profiles, pair_t *p) {
+  memset(p, 0, sizeof *p);
+  cr_assert_eq(sfu_dtls_ctx_new(&p->sctx), 0);
+  cr_assert_eq(sfu_dtls_ctx_new(&p->cctx), 0);
+  sfu_dtls_config_t sc = {.role = SFU_DTLS_ROLE_SERVER};
+  sfu_dtls_config_t cc = {.role = SFU_DTLS_ROLE_CLIENT, .srtp_profiles = profiles};
+  cr_assert_eq(sfu_dtls_new(p->sctx, &sc, &p->server), 0);
+  cr_assert_eq(sfu_dtls_new(p->cctx, &cc, &p->client), 0);
+  sfu_dtls_set_remote_fingerprint(p->server, "sha-256", sfu_dtls_ctx_fingerprint(p->cctx));
+  sfu_dtls_set_remote_fingerprint(p->client, "sha-256", sfu_dtls_ctx_fingerprint(p->sctx));
+  run_handshake(p, NULL);
+}
+
+Test(dtls, accepts_aes_cm_sha1_80_only_client) {
+  pair_t p;
+  handshake_with_client_profiles("SRTP_AES128_CM_SHA1_80", &p);
+  cr_assert_eq(sfu_dtls_state(p.server), SFU_DTLS_CONNECTED);
+  sfu_dtls_srtp_keys_t sk, ck;
+  cr_assert_eq(sfu_dtls_srtp_keys(p.server, &sk), 0);
+  cr_assert_eq(sfu_dtls_srtp_keys(p.client, &ck), 0);
+  cr_assert_eq(sk.profile, SFU_SRTP_AES128_CM_SHA1_80);
+  cr_assert_eq(sk.salt_len, 14);
+  cr_assert_arr_eq(sk.remote_salt, ck.local_salt, 14);
+  pair_free(&p);
+}
+
+Test(dtls, server_prefers_gcm_even_when_client_lists_cm_first) {
+  pair_t p;
+  handshake_with_client_profiles("SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM", &p);
+  sfu_dtls_srtp_keys_t sk;
+  cr_assert_eq(sfu_dtls_srtp_keys(p.server, &sk), 0);
+  cr_assert_eq(sk.profile, SFU_SRTP_AEAD_AES_128_GCM);
+  pair_free(&p);
+}
+
+Test(dtls, fails_when_no_common_srtp_profile) {
+  pair_t p;
+  handshake_with_client_profiles("SRTP_AES128_CM_SHA1_32", &p);
+  /* Without use_srtp agreement there are no media keys: the association must not count
+   * as connected on either side that checks (RFC 5764 §4.1.1). */
+  cr_assert_eq(sfu_dtls_state(p.server), SFU_DTLS_FAILED);
+  cr_assert_eq(sfu_dtls_error(p.server), VEIL_ESFU_DTLS_NO_SRTP);
+  pair_free(&p);
+}
