@@ -167,9 +167,10 @@ static void check_fresh(tcase_t *t, size_t i, size_t tc_i) {
          mls_sign_with_label(s, t->sig_priv[i], "LeafNodeTBS", tbs.buf, tbs.len, sig,
                              &sig_len) == 0;
     ln.signature = (veil_view_t){sig, sig_len};
+    /* set_leaf frees the old leaf storage `ln` borrowed from: use the tree's copy after. */
     ok = ok && mls_tree_set_leaf(c, leaf, &ln) == 0 && mls_tree_root_hash(c, th) == 0 &&
          encode_gc(t, th, &gc) == 0 &&
-         mls_treekem_encrypt(c, &u, &ln, gc.buf, gc.len, NULL, 0, &out) == 0;
+         mls_treekem_encrypt(c, &u, mls_tree_leaf(c, leaf), gc.buf, gc.len, NULL, 0, &out) == 0;
   }
   mls_update_path_t up;
   veil_reader_t r;
