@@ -411,9 +411,14 @@ static int resolve(const mls_tree_t *t, uint32_t node, uint32_t *out, uint32_t c
     if (x->type == MLS_NODE_PARENT) {
       const mls_list_t *u = &x->v.parent.unmerged_leaves;
       for (uint32_t i = 0; i < u->count; i++) {
+        uint32_t leaf = mls_list_u32(u, i);
+        /* An unvalidated tree may name leaves that do not exist: never hand out an
+         * index the caller could use to read past the node array. */
+        if (leaf >= t->n_leaves)
+          return VEIL_EMLS_UNMERGED;
         if (*n >= cap)
           return VEIL_EOVERFLOW;
-        out[(*n)++] = mls_tm_leaf_to_node(mls_list_u32(u, i));
+        out[(*n)++] = mls_tm_leaf_to_node(leaf);
       }
     }
     return 0;

@@ -80,7 +80,8 @@ int mls_tree_apply_proposal(mls_tree_t *t, const mls_proposal_t *p, uint32_t sen
 /* ---- structure ------------------------------------------------------------------------ */
 /* Resolution of a node (§4.1.1) as node indices, in tree order (a node, then its
  * unmerged leaves in list order). `cap` entries of room; VEIL_EOVERFLOW if short
- * (mls_tree_leaf_count() entries always suffice). */
+ * (mls_tree_leaf_count() entries always suffice for a validated tree);
+ * VEIL_EMLS_UNMERGED when an unmerged entry names a leaf beyond the tree. */
 int mls_tree_resolution(const mls_tree_t *t, uint32_t node, uint32_t *out, uint32_t cap,
                         uint32_t *n);
 /* Filtered direct path of a leaf (§4.1.2), from the leaf's parent up to the root, with

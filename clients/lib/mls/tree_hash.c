@@ -183,6 +183,8 @@ int mls_tree_set_path_parent_hashes(mls_tree_t *t, uint32_t leaf_index, uint8_t 
 /* The parent_hash field of a node that may be D in §7.9.2 (empty view if it has none). */
 static veil_view_t node_parent_hash(const mls_tree_t *t, uint32_t node) {
   veil_view_t none = {NULL, 0};
+  if (node >= mls_tree_width(t))
+    return none;
   const mls_tnode_t *n = &t->nodes[node];
   if (n->type == MLS_NODE_PARENT)
     return n->v.parent.parent_hash;

@@ -359,3 +359,17 @@ Test(mls_treemath, common_ancestor_and_descendant_agree_with_parent_walks) {
     }
   }
 }
+
+Test(mls_tree, resolution_rejects_unmerged_leaf_beyond_tree) {
+  fleaf_t f[2];
+  mls_tree_t *t = make_tree(2, f);
+  /* Leaf 0x7fffffff: as a node index it would be far past the node array. */
+  uint8_t key[32] = {0x42}, um[4] = {0x7f, 0xff, 0xff, 0xff};
+  mls_parent_node_t p = {.encryption_key = {key, 32}, .unmerged_leaves = {{um, 4}, 1}};
+  cr_assert_eq(mls_tree_set_parent(t, 1, &p), 0);
+  uint32_t res[8], n;
+  cr_assert_eq(mls_tree_resolution(t, 1, res, 8, &n), VEIL_EMLS_UNMERGED);
+  cr_assert_neq(mls_tree_verify_parent_hashes(t), 0);
+  cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_UNMERGED);
+  mls_tree_free(t);
+}
