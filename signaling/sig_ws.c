@@ -359,7 +359,10 @@ void sig_ws_shutdown(sig_ws_t *ws) {
 void sig_ws_free(sig_ws_t *ws) {
   if (!ws)
     return;
-  if (ws->ctx && !ws->destroying)
+  /* With a foreign loop the context is destroyed in stages: the first call (shutdown)
+   * closes connections and lws's uv handles; once the loop has run their close callbacks,
+   * a second call frees what remains. lws clears ws->ctx (pcontext) when it is all gone. */
+  if (ws->ctx)
     lws_context_destroy(ws->ctx);
   sig_hub_free(ws->hub);
   free(ws);
