@@ -178,6 +178,8 @@ int sframe_cipher_seal_nonce(sframe_cipher_t *k, const uint8_t nonce[SFRAME_NONC
                              const uint8_t *aad1, size_t aad1_len, const uint8_t *aad2,
                              size_t aad2_len, const uint8_t *pt, size_t pt_len, uint8_t *out) {
   if (k->aead) {
+    if (!aad2_len) /* the common case: AAD is the header alone, no copy */
+      return vc_aead_ctx_seal(k->aead, nonce, aad1, aad1_len, pt, pt_len, out);
     uint8_t aad[AAD_MAX];
     int rc = join_aad(aad, aad1, aad1_len, aad2, aad2_len);
     if (rc)
@@ -203,6 +205,8 @@ int sframe_cipher_open_nonce(sframe_cipher_t *k, const uint8_t nonce[SFRAME_NONC
     return VEIL_ETRUNC;
   size_t inner_len = ct_len - k->nt;
   if (k->aead) {
+    if (!aad2_len)
+      return vc_aead_ctx_open(k->aead, nonce, aad1, aad1_len, ct, ct_len, out);
     uint8_t aad[AAD_MAX];
     int rc = join_aad(aad, aad1, aad1_len, aad2, aad2_len);
     if (rc)
