@@ -120,6 +120,11 @@ typedef struct mls_leaf_check {
  * listed in its own capabilities, required capabilities, lifetime (key_package source). */
 int mls_leaf_node_validate(uint16_t cipher_suite, const mls_leaf_node_t *leaf,
                            uint32_t leaf_index, const mls_leaf_check_t *chk);
+/* KeyPackage validation (§10.1) short of the group's own parameters (suite and version
+ * equal to the GroupContext's: the caller's): a supported suite, version mls10, a
+ * key_package-source leaf valid per mls_leaf_node_validate, the KeyPackageTBS signature
+ * by the leaf's signature key, and init_key different from the leaf's encryption key. */
+int mls_key_package_validate(const mls_key_package_t *kp, const mls_leaf_check_t *chk);
 /* Whole-tree checks of a joiner (§12.4.3.1) except the tree hash, which the caller
  * compares with its GroupContext: every leaf valid (§7.3), leaf signature and
  * encryption keys unique, parent keys unique, every member supports every member's

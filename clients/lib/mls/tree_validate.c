@@ -91,6 +91,43 @@ int mls_leaf_node_validate(uint16_t cipher_suite, const mls_leaf_node_t *leaf,
   return 0;
 }
 
+int mls_key_package_validate(const mls_key_package_t *kp, const mls_leaf_check_t *chk) {
+  const mls_suite_t *s = mls_suite_get(kp->cipher_suite);
+  if (!s)
+    return VEIL_EMLS_SUITE;
+  if (kp->version != MLS_VERSION_10)
+    return VEIL_EMLS_VERSION;
+  if (kp->leaf_node.source != MLS_LEAF_SRC_KEY_PACKAGE)
+    return VEIL_EMLS_LEAF_INVALID;
+  int rc = mls_leaf_node_validate(kp->cipher_suite, &kp->leaf_node, 0, chk);
+  if (rc)
+    return rc;
+  /* The signed bytes: the decoded TBS view when there is one, else a fresh encoding. */
+  veil_writer_t w;
+  veil_writer_init_growable(&w, kp->tbs.len ? 1 : 512);
+  veil_view_t tbs = kp->tbs;
+  if (!tbs.len) {
+    mls_key_package_encode_tbs(&w, kp);
+    tbs.ptr = w.buf;
+    tbs.len = w.len;
+  }
+  rc = w.err;
+  if (!rc)
+    rc = mls_verify_with_label(s, kp->leaf_node.signature_key.ptr,
+                               kp->leaf_node.signature_key.len, "KeyPackageTBS", tbs.ptr,
+                               tbs.len, kp->signature.ptr, kp->signature.len);
+  veil_writer_free(&w);
+  if (rc == VEIL_EVERIFY || rc == VEIL_EBADKEY)
+    return VEIL_EMLS_LEAF_SIGNATURE;
+  if (rc)
+    return rc;
+  /* §10.1: the init key and the leaf's encryption key MUST differ. */
+  if (kp->init_key.len == kp->leaf_node.encryption_key.len &&
+      memcmp(kp->init_key.ptr, kp->leaf_node.encryption_key.ptr, kp->init_key.len) == 0)
+    return VEIL_EMLS_LEAF_INVALID;
+  return 0;
+}
+
 /* ---- tree-wide checks ------------------------------------------------------------------ */
 static int view_cmp(const void *a, const void *b) {
   const veil_view_t *x = a, *y = b;

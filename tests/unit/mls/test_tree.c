@@ -373,3 +373,38 @@ Test(mls_tree, resolution_rejects_unmerged_leaf_beyond_tree) {
   cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_UNMERGED);
   mls_tree_free(t);
 }
+
+/* Signs a KeyPackage around a leaf of make_leaf (same signature key). */
+static void sign_key_package(mls_key_package_t *kp, fleaf_t *f, uint8_t *sig) {
+  const mls_suite_t *s = mls_suite_get(CS);
+  veil_writer_t w;
+  veil_writer_init_growable(&w, 512);
+  cr_assert_eq(mls_key_package_encode_tbs(&w, kp), 0);
+  size_t sl;
+  cr_assert_eq(mls_sign_with_label(s, f->sig_priv, "KeyPackageTBS", w.buf, w.len, sig, &sl), 0);
+  veil_writer_free(&w);
+  kp->signature = (veil_view_t){sig, sl};
+}
+
+Test(mls_tree, key_package_validation) {
+  fleaf_t f;
+  make_leaf(&f, 0, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+  uint8_t init[32] = {0x99}, sig[MLS_SIG_MAX];
+  mls_key_package_t kp;
+  memset(&kp, 0, sizeof kp);
+  kp.version = MLS_VERSION_10;
+  kp.cipher_suite = CS;
+  kp.init_key = (veil_view_t){init, sizeof init};
+  kp.leaf_node = f.leaf;
+  sign_key_package(&kp, &f, sig);
+  cr_assert_eq(mls_key_package_validate(&kp, &CHK), 0);
+  init[1] ^= 1; /* the signature covers the init key */
+  cr_assert_eq(mls_key_package_validate(&kp, &CHK), VEIL_EMLS_LEAF_SIGNATURE);
+  /* init_key equal to the encryption key is refused even when properly signed. */
+  kp.init_key = f.leaf.encryption_key;
+  sign_key_package(&kp, &f, sig);
+  cr_assert_eq(mls_key_package_validate(&kp, &CHK), VEIL_EMLS_LEAF_INVALID);
+  kp.init_key = (veil_view_t){init, sizeof init};
+  kp.cipher_suite = 7;
+  cr_assert_eq(mls_key_package_validate(&kp, &CHK), VEIL_EMLS_SUITE);
+}
