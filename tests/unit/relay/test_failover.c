@@ -324,3 +324,58 @@ Test(relay_failover, rejects_config_out_of_range) {
   cr_assert_eq(relay_room_new(&c, &r2), VEIL_EINVAL);
   cr_assert_null(r2);
 }
+
+Test(relay_failover, group_waits_for_a_member_to_return_when_all_are_away) {
+  grow_group(3);
+  disconnect(2);
+  disconnect(3);
+  cr_assert_eq(leave(1), 0); /* the leader leaves; 2 and 3 are away within grace */
+  cr_assert_eq(relay_room_leader(room), RELAY_NO_MEMBER);
+  join(4);
+  send_kp(4);
+  tick_at(now_ms + cfg.batch_delay_ms);
+  cr_assert_null(find_act(RELAY_ACT_BATCH, 0), "a batch with no leader to take it");
+  cr_assert_null(find_act(RELAY_ACT_LEADER, 4), "a joiner must not found a second group");
+  /* 3 returns first: leadership goes to the longest-present *connected* member, and it
+   * stays with 3 when 2 (present longer) comes back: no churn on reconnects. */
+  cr_assert_eq(reconnect(3, 2), 0);
+  cr_assert_eq(relay_room_leader(room), 3);
+  size_t joins, leaves;
+  batch_of(3, &joins, &leaves);
+  cr_assert_eq(joins, 1);
+  cr_assert(batch_has_leave(3, 1));
+  cr_assert_eq(reconnect(2, 2), 0);
+  cr_assert_eq(relay_room_leader(room), 3);
+  cr_assert_null(find_act(RELAY_ACT_LEADER, 0));
+}
+
+Test(relay_failover, member_rejoining_without_state_has_old_leaf_removed) {
+  grow_group(3);
+  disconnect(3);
+  /* Signaling reports it as a fresh participant (it lost its state). */
+  cr_assert_eq(join(3), 0);
+  cr_assert_not_null(find_act(RELAY_ACT_REJOIN, 3));
+  cr_assert_eq(send_kp(3), 0);
+  tick_at(now_ms + cfg.batch_delay_ms);
+  size_t joins, leaves;
+  uint32_t b = batch_of(1, &joins, &leaves);
+  cr_assert_eq(joins, 1);
+  cr_assert(batch_has_leave(1, 3), "the old leaf goes in the same batch as the new join");
+  uint8_t ref = 3;
+  cr_assert_eq(send_commit(1, b, 2, &ref, 1), 0);
+  cr_assert_eq(relay_room_group_size(room), 3);
+}
+
+Test(relay_failover, joiner_back_before_its_batch_commits_still_gets_welcome) {
+  grow_group(2);
+  join(3);
+  send_kp(3);
+  tick_at(now_ms + cfg.batch_delay_ms);
+  uint32_t b = batch_of(1, NULL, NULL);
+  disconnect(3);
+  cr_assert_eq(reconnect(3, RELAY_NO_STATE), 0);
+  uint8_t ref = 3;
+  cr_assert_eq(send_commit(1, b, 1, &ref, 1), 0);
+  cr_assert_not_null(find_act(RELAY_ACT_SEND, 3));
+  cr_assert_eq(relay_room_group_size(room), 3);
+}
