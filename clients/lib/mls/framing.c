@@ -323,8 +323,13 @@ int mls_private_unprotect(const mls_framing_ctx_t *ctx, const mls_private_messag
   }
   rc = vc_aead_open(s->aead, key.key, key.nonce, aad.buf, aad.len, pm->ciphertext.ptr,
                     pm->ciphertext.len, p);
-  if (rc)
+  if (rc) {
+    /* Not consumed (§9.2): the genuine message of this generation may still come. */
+    apply_reuse_guard(key.nonce, sd.reuse_guard);
+    mls_secret_tree_put_back(ctx->secret_tree, sd.leaf_index, ratchet_for(pm->content_type),
+                             &key);
     goto done;
+  }
   veil_writer_advance(plain, pt_len);
   memset(out, 0, sizeof(*out));
   rc = mls_private_content_parse(plain->buf, plain->len, pm->content_type, &out->content,

@@ -74,8 +74,11 @@ int mls_private_protect(const mls_framing_ctx_t *ctx, const mls_framed_content_t
 /* Decrypts the sender data and the content into `plain` (a writer the caller owns and
  * frees: `out` views into it), fills `out` with wire_format PrivateMessage and sender =
  * member(leaf_index). Errors: WRONG_GROUP/EPOCH, VEIL_EAUTH (either AEAD fails), the
- * secret tree's generation errors, VEIL_EMLS_PADDING, codec errors. The signature is NOT
- * yet checked (mls_framing_verify). */
+ * secret tree's generation errors, VEIL_EMLS_PADDING, codec errors. When the content
+ * does not open, its ratchet key goes back to the secret tree's window (§9.2: only a
+ * successful decryption consumes it), so a copy altered on the way (past the sampled
+ * bytes, which leaves the sender data intact) cannot burn the genuine message's key.
+ * The signature is NOT yet checked (mls_framing_verify). */
 int mls_private_unprotect(const mls_framing_ctx_t *ctx, const mls_private_message_t *pm,
                           veil_writer_t *plain, mls_authenticated_content_t *out);
 

@@ -273,6 +273,39 @@ int mls_secret_tree_get(mls_secret_tree_t *t, uint32_t leaf, mls_ratchet_type_t 
   return rc;
 }
 
+int mls_secret_tree_put_back(mls_secret_tree_t *t, uint32_t leaf, mls_ratchet_type_t type,
+                             const mls_ratchet_key_t *key) {
+  ratchet_t *r;
+  int rc = get_ratchet(t, leaf, type, &r);
+  if (rc)
+    return rc;
+  /* Only a generation the ratchet has passed and the window does not hold yet. */
+  if (!t->cfg.window || (!r->exhausted && key->generation >= r->next_gen))
+    return VEIL_EINVAL;
+  uint32_t pos = 0;
+  while (pos < r->n_skipped && r->skipped[pos].generation < key->generation)
+    pos++;
+  if (pos < r->n_skipped && r->skipped[pos].generation == key->generation)
+    return VEIL_EEXIST;
+  if (!r->skipped) {
+    r->skipped = calloc(t->cfg.window, sizeof(skipped_t));
+    if (!r->skipped)
+      return VEIL_ENOMEM;
+  }
+  if (r->n_skipped == t->cfg.window) {
+    if (pos == 0)
+      return 0; /* older than everything kept: it would be the next evicted anyway */
+    window_remove(r, 0);
+    pos--;
+  }
+  memmove(&r->skipped[pos + 1], &r->skipped[pos], (r->n_skipped - pos) * sizeof(skipped_t));
+  r->skipped[pos].generation = key->generation;
+  memcpy(r->skipped[pos].key, key->key, sizeof(r->skipped[pos].key));
+  memcpy(r->skipped[pos].nonce, key->nonce, sizeof(r->skipped[pos].nonce));
+  r->n_skipped++;
+  return 0;
+}
+
 uint32_t mls_secret_tree_window_len(const mls_secret_tree_t *t, uint32_t leaf,
                                     mls_ratchet_type_t type) {
   if (!t || leaf >= t->n_leaves || !t->leaves[leaf] ||

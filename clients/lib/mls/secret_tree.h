@@ -66,6 +66,14 @@ int mls_secret_tree_next(mls_secret_tree_t *t, uint32_t leaf, mls_ratchet_type_t
 int mls_secret_tree_get(mls_secret_tree_t *t, uint32_t leaf, mls_ratchet_type_t type,
                         uint32_t generation, mls_ratchet_key_t *out);
 
+/* Returns a key obtained from mls_secret_tree_get whose message then failed to decrypt:
+ * §9.2 counts a key as consumed only once it decrypted a message, so a forged or
+ * corrupted message must not burn the key of the genuine one. The key goes back into the
+ * window (the oldest key is evicted if it is full). VEIL_EINVAL for a generation the
+ * ratchet has not passed, VEIL_EEXIST when the window already holds it. */
+int mls_secret_tree_put_back(mls_secret_tree_t *t, uint32_t leaf, mls_ratchet_type_t type,
+                             const mls_ratchet_key_t *key);
+
 /* Number of skipped keys currently held for a ratchet (tests and metrics). */
 uint32_t mls_secret_tree_window_len(const mls_secret_tree_t *t, uint32_t leaf,
                                     mls_ratchet_type_t type);

@@ -253,3 +253,26 @@ Test(mls_framing, private_message_refuses_non_member_sender) {
   veil_writer_free(&out);
   fx_free(&f);
 }
+
+Test(mls_framing, altered_copy_does_not_burn_the_genuine_messages_key) {
+  fx_t f;
+  fx_init(&f, 7);
+  mls_framed_content_t c = app(&f, "a message long enough to reach past the 32-byte sample");
+  veil_writer_t out, bad, plain;
+  veil_writer_init_growable(&out, 0);
+  veil_writer_init_growable(&bad, 0);
+  veil_writer_init_growable(&plain, 0);
+  cr_assert_eq(mls_private_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &out), 0);
+  veil_write_bytes(&bad, out.buf, out.len);
+  /* The last byte is in the content's AEAD tag, well past the sender-data sample. */
+  bad.buf[bad.len - 1] ^= 1;
+  mls_authenticated_content_t ac;
+  cr_assert_eq(private_open(&f, bad.buf, bad.len, &ac, &plain), VEIL_EAUTH);
+  cr_assert_eq(private_open(&f, out.buf, out.len, &ac, &plain), 0);
+  cr_assert_eq(mls_framing_verify(&f.ctx_rx, &ac, f.sig_pub, 32), 0);
+  cr_assert_eq(private_open(&f, out.buf, out.len, &ac, &plain), VEIL_EMLS_GENERATION_USED);
+  veil_writer_free(&out);
+  veil_writer_free(&bad);
+  veil_writer_free(&plain);
+  fx_free(&f);
+}

@@ -136,3 +136,23 @@ Test(mls_secret_tree, sender_data_sample_is_capped_at_nh) {
   cr_assert_eq(mls_sender_data_key_nonce(s, secret, ct, 31, k2, n2), 0);
   cr_assert_neq(memcmp(k1, k2, 16), 0);
 }
+
+Test(mls_secret_tree, put_back_makes_a_key_usable_once_more) {
+  mls_secret_tree_t *t = mk(2, 100, 4), *ref = mk(2, 100, 4);
+  mls_ratchet_key_t k, again, want;
+  cr_assert_eq(mls_secret_tree_get(t, 1, MLS_RATCHET_HANDSHAKE, 2, &k), 0);
+  cr_assert_eq(mls_secret_tree_put_back(t, 1, MLS_RATCHET_HANDSHAKE, &k), 0);
+  cr_assert_eq(mls_secret_tree_put_back(t, 1, MLS_RATCHET_HANDSHAKE, &k), VEIL_EEXIST);
+  cr_assert_eq(mls_secret_tree_get(t, 1, MLS_RATCHET_HANDSHAKE, 2, &again), 0);
+  cr_assert_eq(mls_secret_tree_get(ref, 1, MLS_RATCHET_HANDSHAKE, 2, &want), 0);
+  cr_assert(same(&again, &want));
+  cr_assert_eq(mls_secret_tree_get(t, 1, MLS_RATCHET_HANDSHAKE, 2, &again),
+               VEIL_EMLS_GENERATION_USED);
+  /* A generation the ratchet has not reached cannot be planted. */
+  k.generation = 50;
+  cr_assert_eq(mls_secret_tree_put_back(t, 1, MLS_RATCHET_HANDSHAKE, &k), VEIL_EINVAL);
+  /* Skipped keys 0 and 1 are still there, in order. */
+  cr_assert_eq(mls_secret_tree_window_len(t, 1, MLS_RATCHET_HANDSHAKE), 2);
+  mls_secret_tree_free(t);
+  mls_secret_tree_free(ref);
+}
