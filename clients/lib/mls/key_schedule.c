@@ -148,6 +148,43 @@ int mls_ks_external_key_pair(const mls_epoch_secrets_t *e, uint8_t *priv, uint8_
   return mls_derive_key_pair(e->suite, e->external_secret, e->nh, priv, pub);
 }
 
+static const char EXTERNAL_INIT_LABEL[] = "MLS 1.0 external init secret";
+
+int mls_ks_external_init_encap(const mls_suite_t *s, const uint8_t *external_pub,
+                               size_t external_pub_len, uint8_t *kem_output,
+                               size_t *kem_output_len, uint8_t *init_secret) {
+  if (!s || !external_pub || !kem_output || !kem_output_len || !init_secret)
+    return VEIL_EINVAL;
+  hpke_ctx_t ctx;
+  int rc = hpke_setup_sender(&ctx, s->hpke, HPKE_MODE_BASE, external_pub, external_pub_len,
+                             NULL, 0, NULL, NULL, 0, kem_output, kem_output_len);
+  if (rc == 0)
+    rc = hpke_export(&ctx, (const uint8_t *)EXTERNAL_INIT_LABEL,
+                     sizeof(EXTERNAL_INIT_LABEL) - 1, init_secret, s->nh);
+  hpke_ctx_wipe(&ctx);
+  return rc;
+}
+
+int mls_ks_external_init_decap(const mls_epoch_secrets_t *e, const uint8_t *kem_output,
+                               size_t kem_output_len, uint8_t *init_secret) {
+  if (!e || !e->suite || !kem_output || !init_secret)
+    return VEIL_EINVAL;
+  const mls_suite_t *s = e->suite;
+  uint8_t priv[MLS_HPKE_SK_MAX], pub[MLS_HPKE_PK_MAX];
+  hpke_ctx_t ctx;
+  memset(&ctx, 0, sizeof(ctx));
+  int rc = mls_ks_external_key_pair(e, priv, pub);
+  if (rc == 0)
+    rc = hpke_setup_receiver(&ctx, s->hpke, HPKE_MODE_BASE, kem_output, kem_output_len, priv,
+                             NULL, 0, NULL);
+  if (rc == 0)
+    rc = hpke_export(&ctx, (const uint8_t *)EXTERNAL_INIT_LABEL,
+                     sizeof(EXTERNAL_INIT_LABEL) - 1, init_secret, s->nh);
+  hpke_ctx_wipe(&ctx);
+  vc_wipe(priv, sizeof(priv));
+  return rc;
+}
+
 int mls_ks_welcome_key_nonce(const mls_suite_t *s, const uint8_t *welcome_secret,
                              uint8_t *key, uint8_t *nonce) {
   if (!s)

@@ -76,6 +76,15 @@ int mls_ks_export(const mls_epoch_secrets_t *e, const uint8_t *label, size_t lab
 /* external_priv, external_pub = KEM.DeriveKeyPair(external_secret) (§8). */
 int mls_ks_external_key_pair(const mls_epoch_secrets_t *e, uint8_t *priv, uint8_t *pub);
 
+/* §8.3 external initialization. The joiner: kem_output (s->hpke_pk_len bytes) and
+ * init_secret = SetupBaseS(external_pub, "").export("MLS 1.0 external init secret", Nh).
+ * Members: the same init_secret from kem_output and the epoch's external_priv. */
+int mls_ks_external_init_encap(const mls_suite_t *s, const uint8_t *external_pub,
+                               size_t external_pub_len, uint8_t *kem_output,
+                               size_t *kem_output_len, uint8_t *init_secret);
+int mls_ks_external_init_decap(const mls_epoch_secrets_t *e, const uint8_t *kem_output,
+                               size_t kem_output_len, uint8_t *init_secret);
+
 /* welcome_key / welcome_nonce from welcome_secret (§12.4.3.1): key s->nk, nonce s->nn. */
 int mls_ks_welcome_key_nonce(const mls_suite_t *s, const uint8_t *welcome_secret,
                              uint8_t *key, uint8_t *nonce);

@@ -144,3 +144,23 @@ Test(mls_key_schedule, psk_chain_rejects_unknown_psk_type) {
   mls_ks_psk_t missing[1] = {{NULL, k, 32}};
   cr_assert_eq(mls_ks_psk_secret(s, missing, 1, out), VEIL_EINVAL);
 }
+
+Test(mls_key_schedule, external_init_secret_agrees_only_with_the_epochs_key) {
+  for (uint16_t id = 1; id <= 3; id++) {
+    const mls_suite_t *s = mls_suite_get(id);
+    uint8_t epoch[32], other[32], priv[32], pub[65], kem[65], a[32], b[32], c[32];
+    size_t kl = 0;
+    fill(epoch, 32, 11);
+    fill(other, 32, 12);
+    mls_epoch_secrets_t e, e2;
+    cr_assert_eq(mls_ks_from_epoch_secret(s, epoch, &e), 0);
+    cr_assert_eq(mls_ks_from_epoch_secret(s, other, &e2), 0);
+    cr_assert_eq(mls_ks_external_key_pair(&e, priv, pub), 0);
+    cr_assert_eq(mls_ks_external_init_encap(s, pub, s->hpke_pk_len, kem, &kl, a), 0);
+    cr_assert_eq(kl, s->hpke_pk_len);
+    cr_assert_eq(mls_ks_external_init_decap(&e, kem, kl, b), 0);
+    cr_assert_eq(memcmp(a, b, 32), 0, "suite %u", id);
+    cr_assert_eq(mls_ks_external_init_decap(&e2, kem, kl, c), 0);
+    cr_assert_neq(memcmp(a, c, 32), 0);
+  }
+}
