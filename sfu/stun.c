@@ -3,8 +3,10 @@
  * builder and the encoders ICE-lite needs.
  */
 #include "sfu/stun.h"
+#include "sfu/stun_hmac.h"
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -343,42 +345,60 @@ int sfu_stun_parse(const uint8_t *buf, size_t len, sfu_stun_msg_t *m) {
 }
 
 /* ---------------------------------------------------------------------------------------
- * HMAC through OpenSSL 3's EVP_MAC (the HMAC_CTX API is deprecated). The message is
- * hashed in two parts — a patched header copy and the attributes — so the received
- * buffer stays const.
+ * HMAC through OpenSSL 3's EVP_MAC (the HMAC_CTX API is deprecated). Fetching the
+ * algorithm and the digest on every call dominated the cost of a connectivity check, so
+ * one keyless template context per digest is made once per process and duplicated per
+ * call (EVP_MAC_CTX_dup only reads the template, so concurrent callers are fine). The
+ * templates live until exit, reachable, on purpose.
  */
-static int hmac2(const char *digest, const uint8_t *key, size_t key_len, const uint8_t *a,
-                 size_t a_len, const uint8_t *b, size_t b_len, uint8_t *out, size_t out_len) {
-  int rc = VEIL_ECRYPTO;
+static EVP_MAC_CTX *hmac_tmpl[2]; /* [0] SHA-1, [1] SHA-256 */
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_setup(void) {
+  static const char *digests[2] = {"SHA1", "SHA256"};
   EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-  EVP_MAC_CTX *ctx = NULL;
-  size_t got = 0;
   if (!mac)
-    goto fail;
-  ctx = EVP_MAC_CTX_new(mac);
+    return;
+  for (int i = 0; i < 2; i++) {
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    OSSL_PARAM params[2];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digests[i], 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (ctx && EVP_MAC_CTX_set_params(ctx, params) == 1) {
+      hmac_tmpl[i] = ctx;
+    } else {
+      EVP_MAC_CTX_free(ctx);
+    }
+  }
+  EVP_MAC_free(mac); /* the contexts hold their own references */
+}
+
+int sfu_stun_hmac(int sha256, const uint8_t *key, size_t key_len, const uint8_t *a,
+                  size_t a_len, const uint8_t *b, size_t b_len, uint8_t *out, size_t out_len) {
+  static const uint8_t empty = 0;
+  size_t got = 0;
+  int rc = VEIL_ECRYPTO;
+  pthread_once(&hmac_once, hmac_setup);
+  EVP_MAC_CTX *tmpl = hmac_tmpl[sha256 ? 1 : 0];
+  EVP_MAC_CTX *ctx = tmpl ? EVP_MAC_CTX_dup(tmpl) : NULL;
   if (!ctx)
     goto fail;
-  OSSL_PARAM params[2];
-  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0);
-  params[1] = OSSL_PARAM_construct_end();
   /* An empty key is legal for HMAC; OpenSSL wants a non-NULL pointer. */
-  static const uint8_t empty = 0;
-  if (EVP_MAC_init(ctx, key_len ? key : &empty, key_len, params) != 1)
+  if (EVP_MAC_init(ctx, key_len ? key : &empty, key_len, NULL) != 1)
     goto fail;
-  if (EVP_MAC_update(ctx, a, a_len) != 1 || EVP_MAC_update(ctx, b, b_len) != 1)
+  if (EVP_MAC_update(ctx, a, a_len) != 1 || (b_len && EVP_MAC_update(ctx, b, b_len) != 1))
     goto fail;
   if (EVP_MAC_final(ctx, out, &got, out_len) != 1 || got != out_len)
     goto fail;
   rc = 0;
 fail:
   EVP_MAC_CTX_free(ctx);
-  EVP_MAC_free(mac);
   return rc;
 }
 
 /* MAC of buf[0..attr_offset) with the header length set as if the message ended right
  * after an attribute of `value_len` bytes at attr_offset (§14.5). */
-static int stun_mac(const char *digest, const uint8_t *buf, size_t attr_offset,
+static int stun_mac(int sha256, const uint8_t *buf, size_t attr_offset,
                     size_t value_len, const uint8_t *key, size_t key_len, uint8_t *out,
                     size_t out_len) {
   uint8_t hdr[SFU_STUN_HEADER_LEN];
@@ -386,7 +406,7 @@ static int stun_mac(const char *digest, const uint8_t *buf, size_t attr_offset,
   memcpy(hdr, buf, SFU_STUN_HEADER_LEN);
   hdr[2] = (uint8_t)(adj >> 8);
   hdr[3] = (uint8_t)adj;
-  return hmac2(digest, key, key_len, hdr, sizeof(hdr), buf + SFU_STUN_HEADER_LEN,
+  return sfu_stun_hmac(sha256, key, key_len, hdr, sizeof(hdr), buf + SFU_STUN_HEADER_LEN,
                attr_offset - SFU_STUN_HEADER_LEN, out, out_len);
 }
 
@@ -394,7 +414,7 @@ int sfu_stun_verify_integrity(const sfu_stun_msg_t *m, const uint8_t *key, size_
   if (!(m->present & SFU_STUN_HAS_MI))
     return VEIL_ESTUN_INTEGRITY;
   uint8_t mac[SFU_STUN_HMAC_SHA1_LEN];
-  int rc = stun_mac("SHA1", m->raw.ptr, m->mi_offset, SFU_STUN_HMAC_SHA1_LEN, key, key_len,
+  int rc = stun_mac(0, m->raw.ptr, m->mi_offset, SFU_STUN_HMAC_SHA1_LEN, key, key_len,
                     mac, sizeof(mac));
   if (rc)
     return rc;
@@ -408,7 +428,7 @@ int sfu_stun_verify_integrity_sha256(const sfu_stun_msg_t *m, const uint8_t *key
   if (!(m->present & SFU_STUN_HAS_MI256))
     return VEIL_ESTUN_INTEGRITY;
   uint8_t mac[SFU_STUN_HMAC_SHA256_LEN];
-  int rc = stun_mac("SHA256", m->raw.ptr, m->mi256_offset, m->mi256_len, key, key_len, mac,
+  int rc = stun_mac(1, m->raw.ptr, m->mi256_offset, m->mi256_len, key, key_len, mac,
                     sizeof(mac));
   if (rc)
     return rc;

@@ -6,13 +6,10 @@
  * bytes exactly as they will be sent (§14.5, §14.7).
  */
 #include "sfu/stun.h"
+#include "sfu/stun_hmac.h"
 
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 static int bfail(sfu_stun_builder_t *b, int err) {
   if (!b->err)
@@ -123,31 +120,15 @@ int sfu_stun_put_error_code(sfu_stun_builder_t *b, uint16_t code, const char *re
   return sfu_stun_put_attr(b, SFU_STUN_ATTR_ERROR_CODE, v, 4 + rlen);
 }
 
-static int put_mac(sfu_stun_builder_t *b, const char *digest, uint16_t type, size_t mac_len,
+static int put_mac(sfu_stun_builder_t *b, int sha256, uint16_t type, size_t mac_len,
                    const uint8_t *key, size_t key_len) {
   if (b->err)
     return b->err;
   uint8_t mac[SFU_STUN_HMAC_SHA256_LEN];
-  size_t got = 0;
-  int rc = VEIL_ECRYPTO;
-  static const uint8_t empty = 0;
-  EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
-  EVP_MAC_CTX *ctx = m ? EVP_MAC_CTX_new(m) : NULL;
-  OSSL_PARAM params[2];
-  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0);
-  params[1] = OSSL_PARAM_construct_end();
-  if (!ctx)
-    goto fail;
   /* The length covers the MAC attribute about to be appended (§14.5). */
   patch_len(b, 4 + mac_len);
-  if (EVP_MAC_init(ctx, key_len ? key : &empty, key_len, params) != 1 ||
-      EVP_MAC_update(ctx, b->w->buf + b->start, b->w->len - b->start) != 1 ||
-      EVP_MAC_final(ctx, mac, &got, sizeof(mac)) != 1 || got != mac_len)
-    goto fail;
-  rc = 0;
-fail:
-  EVP_MAC_CTX_free(ctx);
-  EVP_MAC_free(m);
+  int rc = sfu_stun_hmac(sha256, key, key_len, b->w->buf + b->start, b->w->len - b->start,
+                         NULL, 0, mac, mac_len);
   if (rc) {
     patch_len(b, 0);
     return bfail(b, rc);
@@ -156,13 +137,13 @@ fail:
 }
 
 int sfu_stun_put_integrity(sfu_stun_builder_t *b, const uint8_t *key, size_t key_len) {
-  return put_mac(b, "SHA1", SFU_STUN_ATTR_MESSAGE_INTEGRITY, SFU_STUN_HMAC_SHA1_LEN, key,
+  return put_mac(b, 0, SFU_STUN_ATTR_MESSAGE_INTEGRITY, SFU_STUN_HMAC_SHA1_LEN, key,
                  key_len);
 }
 
 int sfu_stun_put_integrity_sha256(sfu_stun_builder_t *b, const uint8_t *key,
                                   size_t key_len) {
-  return put_mac(b, "SHA256", SFU_STUN_ATTR_MESSAGE_INTEGRITY_SHA256,
+  return put_mac(b, 1, SFU_STUN_ATTR_MESSAGE_INTEGRITY_SHA256,
                  SFU_STUN_HMAC_SHA256_LEN, key, key_len);
 }
 
