@@ -480,6 +480,10 @@ int relay_room_handle(relay_room_t *r, const relay_event_t *ev, uint64_t now,
   int src = room_settle(r, now, out);
   if (rc == 0)
     rc = src;
+  /* Every participant entering the room hears who leads, once: a joiner waits for that
+   * before sending its KeyPackage (docs/relay.md). */
+  if (rc == 0 && (ev->type == RELAY_EV_JOINED || ev->type == RELAY_EV_CONNECTED))
+    rc = room_greet(r, ev->member, out);
   out->next_deadline = room_next_deadline(r);
   relay_act_finish(out);
   return rc;

@@ -177,7 +177,9 @@ static void reset_group(relay_room_t *r) {
   r->m.epoch = 0;
 }
 
-static int announce_leader(relay_room_t *r, int create, relay_actions_t *out) {
+/* LEADER to every connected participant (`only` == RELAY_NO_MEMBER) or to one. */
+static int announce_leader(relay_room_t *r, int create, relay_member_id_t only,
+                           relay_actions_t *out) {
   int idx = relay_act_begin(out, RELAY_ACT_LEADER, RELAY_NO_MEMBER);
   if (idx < 0)
     return idx;
@@ -186,6 +188,8 @@ static int announce_leader(relay_room_t *r, int create, relay_actions_t *out) {
   out->items[idx].create = create;
   relay_env_put_leader(&out->bytes, r->leader, r->epoch, create ? RELAY_LEADER_FLAG_CREATE : 0);
   int rc = relay_act_end(out, idx);
+  if (only != RELAY_NO_MEMBER)
+    return rc ? rc : relay_act_add_to(out, idx, only);
   /* Everyone in the room learns who leads: joiners know whom their KeyPackage goes to. */
   for (size_t i = 0; rc == 0 && i < r->cfg.max_members; i++) {
     const struct member *m = &r->members[i];
@@ -196,6 +200,20 @@ static int announce_leader(relay_room_t *r, int create, relay_actions_t *out) {
     r->m.leader_changes++;
   r->leader_lost = 0;
   return rc;
+}
+
+int room_greet(relay_room_t *r, relay_member_id_t id, relay_actions_t *out) {
+  if (r->leader == RELAY_NO_MEMBER)
+    return 0; /* it hears of the leader when one is elected */
+  for (size_t i = 0; i < out->n; i++) {
+    const relay_action_t *a = &out->items[i];
+    if (a->type != RELAY_ACT_LEADER)
+      continue;
+    for (size_t k = 0; k < a->n_to; k++)
+      if (out->ids[a->to_off_ + k] == id)
+        return 0; /* already told in this call */
+  }
+  return announce_leader(r, 0, id, out);
 }
 
 static int elect(relay_room_t *r, relay_actions_t *out) {
@@ -211,7 +229,7 @@ static int elect(relay_room_t *r, relay_actions_t *out) {
   }
   if (best) {
     r->leader = best->id;
-    return announce_leader(r, 0, out);
+    return announce_leader(r, 0, RELAY_NO_MEMBER, out);
   }
   if (in_group > 0)
     return 0; /* members are away within their grace: wait for one to come back */
@@ -232,7 +250,7 @@ static int elect(relay_room_t *r, relay_actions_t *out) {
   best->state = M_IN_GROUP;
   best->join_seq = r->next_join++;
   r->leader = best->id;
-  return announce_leader(r, 1, out);
+  return announce_leader(r, 1, RELAY_NO_MEMBER, out);
 }
 
 /* Hands every queued join and leave to the leader as one batch (issue 8: joins and leaves

@@ -98,6 +98,9 @@ int room_rejoin(relay_room_t *r, struct member *m, uint64_t now, relay_actions_t
 /* Elects a leader / appoints a creator, hands a due batch, runs the timers. */
 int room_settle(relay_room_t *r, uint64_t now, relay_actions_t *out);
 uint64_t room_next_deadline(const relay_room_t *r);
+/* Tells a participant that just entered who leads (unless this call's actions already
+ * do): it must know whether to create the group or send a KeyPackage. */
+int room_greet(relay_room_t *r, relay_member_id_t id, relay_actions_t *out);
 /* Commit log: append (takes ownership of bytes), and replay from `epoch`. */
 void room_log_push(relay_room_t *r, uint64_t epoch, uint8_t *bytes, size_t len);
 /* 1 when commits for every epoch in [from, r->epoch) are in the log. */

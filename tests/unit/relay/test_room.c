@@ -15,9 +15,18 @@ Test(relay_room, first_participant_creates_group_and_leads) {
   cr_assert_eq(e.flags & RELAY_LEADER_FLAG_CREATE, RELAY_LEADER_FLAG_CREATE);
   cr_assert_eq(relay_room_leader(room), 1);
   cr_assert_eq(relay_room_group_size(room), 1);
-  /* The second participant is a joiner, not a second creator. */
+  /* The second participant is a joiner, not a second creator: it is told, alone, who
+   * leads, so it knows to send a KeyPackage. */
   cr_assert_eq(join(2), 0);
-  cr_assert_null(find_act(RELAY_ACT_LEADER, 0));
+  a = find_act(RELAY_ACT_LEADER, 2);
+  cr_assert_not_null(a);
+  cr_assert_eq(a->leader, 1);
+  cr_assert(!a->create);
+  cr_assert_eq(a->n_to, 1);
+  cr_assert_eq(count_act(RELAY_ACT_LEADER), 1);
+  relay_metrics_t mt;
+  relay_room_metrics(room, &mt);
+  cr_assert_eq(mt.leader_changes, 0, "greeting a joiner is not a leader change");
 }
 
 Test(relay_room, joiner_key_package_goes_to_leader_after_batch_window) {
