@@ -2,15 +2,8 @@
  * veil mls-relay — events and messages of the per-room state machine. Contract in
  * relay.h; the member table, election, batches and log are in room.c.
  *
- * Legality of a member's envelope, by kind and member state (anything else is refused
- * with VEIL_ERELAY_NOT_EXPECTED):
- *
- *   kind          M_EXPECT_KEY_PACKAGE   M_EXPECT_WELCOME   M_IN_GROUP
- *   key_package   queue for the leader   -                  -
- *   commit        -                      -                  leader only (NOT_LEADER)
- *   proposal      -                      -                  fan out
- *   application   -                      -                  fan out
- *   welcome, control: never from a client.
+ * A member's envelope is first checked against the legality table below (kind x member
+ * state); the handlers then check the MLS framing (peek.h) against the room.
  */
 #include "mls-relay/relay.h"
 
@@ -224,8 +217,6 @@ static int peek_framed(const veil_view_t *mls, uint8_t want, relay_peek_t *p) {
 static int on_key_package(relay_room_t *r, struct member *m, const relay_env_t *env,
                           uint64_t now, relay_actions_t *out) {
   relay_peek_t p;
-  if (m->state != M_EXPECT_KEY_PACKAGE)
-    return refuse(r, m, VEIL_ERELAY_NOT_EXPECTED, env->kind, out);
   int rc = relay_peek(env->mls.ptr, env->mls.len, &p);
   if (rc == 0 && p.wire_format != RELAY_WF_KEY_PACKAGE)
     rc = VEIL_ERELAY_WIRE_FORMAT;
@@ -401,10 +392,7 @@ static int on_commit(relay_room_t *r, struct member *m, const relay_env_t *env, 
 static int on_fanout(relay_room_t *r, struct member *m, const relay_env_t *env,
                      const uint8_t *raw, size_t raw_len, relay_actions_t *out) {
   relay_peek_t p;
-  int rc;
-  if (m->state != M_IN_GROUP)
-    return refuse(r, m, VEIL_ERELAY_NOT_MEMBER, env->kind, out);
-  rc = peek_framed(&env->mls,
+  int rc = peek_framed(&env->mls,
                    env->kind == RELAY_ENV_PROPOSAL ? RELAY_CT_PROPOSAL : RELAY_CT_APPLICATION, &p);
   if (rc == 0 && !r->group_bound)
     rc = VEIL_ERELAY_NO_GROUP;
@@ -415,6 +403,25 @@ static int on_fanout(relay_room_t *r, struct member *m, const relay_env_t *env,
   /* The envelope is forwarded byte for byte: one copy into the action list. */
   return room_broadcast(r, m->id, raw, raw_len, out);
 }
+
+/* Legality of a member's envelope by kind and by the member's state: 0 = handled by the
+ * kind's handler, else the refusal code. Kinds are 1..6 (envelope.h); the state M_FREE is
+ * never that of a connected sender. Welcome and control travel only from the relay. */
+#define NE VEIL_ERELAY_NOT_EXPECTED
+#define NL VEIL_ERELAY_NOT_LEADER
+#define NM VEIL_ERELAY_NOT_MEMBER
+static const int legality[RELAY_ENV_CONTROL + 1][M_IN_GROUP + 1] = {
+    /*                        FREE  EXPECT_KP  EXPECT_WELCOME  IN_GROUP */
+    [RELAY_ENV_KEY_PACKAGE] = {NE, 0, NE, NE},
+    [RELAY_ENV_COMMIT] = {NE, NL, NL, 0}, /* then: the leader only */
+    [RELAY_ENV_WELCOME] = {NE, NE, NE, NE},
+    [RELAY_ENV_PROPOSAL] = {NE, NM, NM, 0},
+    [RELAY_ENV_APPLICATION] = {NE, NM, NM, 0},
+    [RELAY_ENV_CONTROL] = {NE, NE, NE, NE},
+};
+#undef NE
+#undef NL
+#undef NM
 
 static int on_message(relay_room_t *r, const relay_event_t *ev, uint64_t now,
                       relay_actions_t *out) {
@@ -429,6 +436,10 @@ static int on_message(relay_room_t *r, const relay_event_t *ev, uint64_t now,
   int rc = relay_env_decode(ev->data, ev->len, r->cfg.max_message, &env);
   if (rc)
     return refuse(r, m, rc, 0, out);
+  /* relay_env_decode admits kinds 1..RELAY_ENV_CONTROL only. */
+  rc = legality[env.kind][m->state];
+  if (rc)
+    return refuse(r, m, rc, env.kind, out);
   switch (env.kind) {
   case RELAY_ENV_KEY_PACKAGE:
     return on_key_package(r, m, &env, now, out);

@@ -111,8 +111,8 @@ void room_log_clear(relay_room_t *r);
 int room_emit_error(relay_room_t *r, relay_member_id_t to, int code, uint8_t kind,
                     relay_actions_t *out);
 int room_emit_rejoin(relay_room_t *r, relay_member_id_t to, relay_actions_t *out);
-/* A broadcast of bytes already encoded by `fill` to every connected group member
- * (except `except`); no action when nobody would receive it. */
+/* A broadcast of the envelope `env` to every connected group member except `except`
+ * (RELAY_NO_MEMBER: to all); no action when nobody would receive it. */
 int room_broadcast(relay_room_t *r, relay_member_id_t except, const uint8_t *env, size_t len,
                    relay_actions_t *out);
 
