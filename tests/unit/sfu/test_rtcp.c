@@ -480,3 +480,89 @@ Test(rtcp, sr_translation_rewrites_only_its_fields) {
   cr_assert_eq(sfu_rtcp_next(&it, &p), 1);
   cr_assert_eq(sfu_rtcp_sr_rewrite(b, sizeof(b), &p, 1, 1, 1), VEIL_EINVAL);
 }
+
+/* Every packet type whose structure fills its body: cutting the body to any shorter
+ * whole number of words (length field fixed up so the compound walk accepts it) must
+ * make the type's parser fail, never read past the cut. */
+static int parse_any(const uint8_t *b, size_t n) {
+  sfu_rtcp_pkt_t p[2];
+  one(b, n, p);
+  switch (p->type) {
+  case SFU_RTCP_SR: {
+    sfu_rtcp_sr_t sr;
+    return sfu_rtcp_parse_sr(p, &sr);
+  }
+  case SFU_RTCP_RR: {
+    sfu_rtcp_sr_t rr;
+    return sfu_rtcp_parse_rr(p, &rr);
+  }
+  case SFU_RTCP_SDES: {
+    sfu_rtcp_sdes_iter_t it;
+    sfu_rtcp_sdes_item_t item;
+    int rc;
+    sfu_rtcp_sdes_init(&it, p);
+    while ((rc = sfu_rtcp_sdes_next(&it, &item)) == 1)
+      ;
+    return rc;
+  }
+  default: {
+    sfu_rtcp_fb_t fb;
+    int rc = sfu_rtcp_parse_fb(p, &fb);
+    if (rc)
+      return rc;
+    if (p->type == SFU_RTCP_RTPFB && fb.fmt == SFU_RTCP_FMT_NACK) {
+      sfu_rtcp_nack_iter_t it;
+      return sfu_rtcp_nack_init(&it, &fb);
+    }
+    if (p->type == SFU_RTCP_RTPFB && fb.fmt == SFU_RTCP_FMT_TCC) {
+      sfu_rtcp_tcc_t t;
+      return sfu_rtcp_parse_tcc(&fb, &t);
+    }
+    if (p->type == SFU_RTCP_PSFB && fb.fmt == SFU_RTCP_FMT_FIR) {
+      size_t k;
+      return sfu_rtcp_fir_count(&fb, &k);
+    }
+    sfu_rtcp_remb_t r;
+    return sfu_rtcp_parse_remb(&fb, &r);
+  }
+  }
+}
+
+typedef struct { const uint8_t *p; size_t n; } case_t;
+
+Test(rtcp, rejects_each_packet_type_cut_short_at_every_word) {
+  uint8_t out[256];
+  veil_writer_t w;
+  sfu_rtcp_report_block_t rb = {.ssrc = 1};
+  uint16_t seqs[1] = {5};
+  sfu_rtcp_fir_entry_t fe = {7, 1};
+  uint32_t ss[1] = {9};
+  case_t cases[8];
+  size_t nc = 0, off = 0;
+  cases[nc++] = (case_t){compound, SR_END};
+  cases[nc++] = (case_t){compound + SR_END, 16}; /* SDES */
+  cases[nc++] = (case_t){tcc, sizeof(tcc)};
+  veil_writer_init(&w, out, sizeof(out));
+  sfu_rtcp_write_rr(&w, 1, &rb, 1);
+  cases[nc++] = (case_t){out + off, w.len - off};
+  off = w.len;
+  sfu_rtcp_write_nack(&w, 1, 2, seqs, 1);
+  cases[nc++] = (case_t){out + off, w.len - off};
+  off = w.len;
+  sfu_rtcp_write_fir(&w, 1, &fe, 1);
+  cases[nc++] = (case_t){out + off, w.len - off};
+  off = w.len;
+  sfu_rtcp_write_remb(&w, 1, 1000, ss, 1);
+  cases[nc++] = (case_t){out + off, w.len - off};
+  cr_assert_eq(w.err, 0);
+  for (size_t c = 0; c < nc; c++) {
+    cr_assert_eq(parse_any(cases[c].p, cases[c].n), 0, "case %zu whole", c);
+    for (size_t cut = 4; cut < cases[c].n; cut += 4) {
+      uint8_t b[256];
+      memcpy(b, cases[c].p, cut);
+      b[2] = 0;
+      b[3] = (uint8_t)(cut / 4 - 1);
+      cr_assert_lt(parse_any(b, cut), 0, "case %zu cut at %zu", c, cut);
+    }
+  }
+}

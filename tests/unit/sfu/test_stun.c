@@ -384,3 +384,32 @@ Test(stun, sockaddr_conversion_round_trips) {
   cr_assert(sfu_stun_addr_equal(&a, &b));
   cr_assert_eq(sfu_stun_addr_to_sockaddr(&a, (struct sockaddr *)&ss, 8), VEIL_EOVERFLOW);
 }
+
+/* RFC 8489 §14.6: MESSAGE-INTEGRITY-SHA256 may carry the leftmost 16..32 bytes (a
+ * multiple of 4) of the HMAC; the header length used for the MAC covers the truncated
+ * attribute. Built here with OpenSSL directly, independently of the codec's encoder. */
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+Test(stun, accepts_truncated_sha256_integrity_and_rejects_a_wrong_prefix) {
+  const uint8_t key[] = "long-term-key-for-sha256";
+  uint8_t b[128];
+  uint8_t a[4 + 4 + 4] = {0x00, 0x06, 0x00, 0x03, 'u', ':', 'v', 0};
+  size_t n = craft(b, 0x0001, a, 8);
+  /* Header length as if the 16-byte MI-SHA256 (4 + 16) were the last attribute. */
+  size_t body = 8 + 20;
+  b[2] = (uint8_t)(body >> 8);
+  b[3] = (uint8_t)body;
+  uint8_t mac[32];
+  unsigned mac_len = 0;
+  cr_assert_not_null(HMAC(EVP_sha256(), key, (int)sizeof(key) - 1, b, n, mac, &mac_len));
+  b[n] = 0x00, b[n + 1] = 0x1c, b[n + 2] = 0x00, b[n + 3] = 16;
+  memcpy(b + n + 4, mac, 16);
+  n += 20;
+  sfu_stun_msg_t m;
+  cr_assert_eq(sfu_stun_parse(b, n, &m), 0);
+  cr_assert_eq(m.mi256_len, 16);
+  cr_assert_eq(sfu_stun_verify_integrity_sha256(&m, key, sizeof(key) - 1), 0);
+  b[n - 1] ^= 1;
+  cr_assert_eq(sfu_stun_verify_integrity_sha256(&m, key, sizeof(key) - 1), VEIL_ESTUN_INTEGRITY);
+}
