@@ -213,17 +213,24 @@ int sframe_cipher_open_nonce(sframe_cipher_t *k, const uint8_t nonce[SFRAME_NONC
       return rc;
     return vc_aead_ctx_open(k->aead, nonce, aad, aad1_len + aad2_len, ct, ct_len, out);
   }
-  /* Encrypt-then-MAC: the tag is checked (in constant time) before anything is
-   * decrypted, so out is untouched on failure. */
+  /* The tag is compared in constant time. The ciphertext is decrypted whether or not it
+   * matched, and the output wiped on a mismatch, so a forged frame costs the receiver the
+   * same time as a genuine one (§4.4.4: discard "in a way that is indistinguishable ...
+   * from having processed a valid ciphertext"). */
   uint8_t tag[32];
   int rc = ctr_tag(k, nonce, aad1, aad1_len, aad2, aad2_len, ct, inner_len, tag);
   if (rc)
     return rc;
-  if (!vc_ct_equal(tag, ct + inner_len, k->nt))
-    return VEIL_EAUTH;
+  int ok = vc_ct_equal(tag, ct + inner_len, k->nt);
   uint8_t iv[16] = {0};
   memcpy(iv, nonce, SFRAME_NONCE_LEN);
-  return vc_aes_ctr(k->enc_key, SFRAME_CTR_NKA, iv, ct, inner_len, out);
+  rc = vc_aes_ctr(k->enc_key, SFRAME_CTR_NKA, iv, ct, inner_len, out);
+  if (rc == 0 && !ok) {
+    if (inner_len)
+      vc_wipe(out, inner_len);
+    rc = VEIL_EAUTH;
+  }
+  return rc;
 }
 
 /* The nonce is not wiped: like any AEAD nonce it is not a key, and this is the per-frame

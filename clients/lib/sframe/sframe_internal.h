@@ -36,8 +36,8 @@ void sframe_cipher_clear(sframe_cipher_t *k);
 int sframe_cipher_seal(sframe_cipher_t *k, uint64_t ctr, const uint8_t *hdr, size_t hdr_len,
                        const uint8_t *meta, size_t meta_len, const uint8_t *pt,
                        size_t pt_len, uint8_t *out);
-/* AEAD.Decrypt; ct_len includes the tag (>= nt). VEIL_EAUTH on mismatch; then nothing
- * was written to out. */
+/* AEAD.Decrypt; ct_len includes the tag (>= nt). VEIL_EAUTH on mismatch; out is then
+ * wiped (ct_len - nt bytes). */
 int sframe_cipher_open(sframe_cipher_t *k, uint64_t ctr, const uint8_t *hdr, size_t hdr_len,
                        const uint8_t *meta, size_t meta_len, const uint8_t *ct,
                        size_t ct_len, uint8_t *out);

@@ -288,3 +288,36 @@ Test(sframe_ctx, rejects_oversized_metadata) {
   sframe_ctx_free(tx);
   sframe_ctx_free(rx);
 }
+
+Test(sframe_ctx, rejects_non_minimal_header_of_a_genuine_frame) {
+  sframe_ctx_t *tx, *rx;
+  pair(SFRAME_AES_128_GCM_SHA256_128, 3, 0, &tx, &rx);
+  uint8_t ct[4096], alt[4096], out[4096];
+  size_t n = seal(tx, 3, (const uint8_t *)"abc", 3, ct), len;
+  cr_assert_eq(ct[0], 0x30); /* KID 3, CTR 0 in the config byte */
+  /* The same (KID, CTR) with the KID spelled as an extended byte: never accepted, so the
+   * SFU cannot re-encode a header without the receiver noticing. */
+  alt[0] = 0x80;
+  alt[1] = 0x03;
+  memcpy(alt + 2, ct + 1, n - 1);
+  cr_assert_eq(open_(rx, alt, n + 1, out, &len), VEIL_ENONMINIMAL);
+  cr_assert_eq(open_(rx, ct, n, out, &len), 0);
+  sframe_ctx_free(tx);
+  sframe_ctx_free(rx);
+}
+
+Test(sframe_ctx, wipes_output_of_forged_ctr_hmac_frame) {
+  sframe_ctx_t *tx, *rx;
+  pair(SFRAME_AES_128_CTR_HMAC_SHA256_80, 1, 0, &tx, &rx);
+  uint8_t ct[4096], out[4096];
+  uint8_t pt[64];
+  memset(pt, 0xab, sizeof pt);
+  size_t n = seal(tx, 1, pt, sizeof pt, ct), len;
+  ct[n - 1] ^= 1;
+  memset(out, 0xcc, sizeof out);
+  cr_assert_eq(open_(rx, ct, n, out, &len), VEIL_EAUTH);
+  for (size_t i = 0; i < sizeof pt; i++)
+    cr_assert_eq(out[i], 0, "byte %zu of a forged frame's plaintext left behind", i);
+  sframe_ctx_free(tx);
+  sframe_ctx_free(rx);
+}
