@@ -81,6 +81,29 @@ void sfu_router_on_rtp(sfu_participant_t *pub, sfu_pkt_t *pkt, uint64_t now_ms) 
   pub->stats.rtp_in_bytes += pkt->len;
   rx_update(&t->rx, h.seq, h.timestamp, now_ms, t->clock_rate);
 
+  /* MID and RID name the publisher's m-section and encoding; a subscriber's receiver
+   * would demux on them (RFC 8843 §9.2, RFC 8852) and drop the packet as unknown. They are
+   * blanked into RFC 8285 padding (zero bytes, §4.2/§4.3) in each copy, which keeps the
+   * header length and every other element in place; subscribers demux by SSRC. */
+  struct {
+    size_t off, len;
+  } blank[3];
+  int n_blank = 0;
+  if (h.extension && (t->ext.mid || t->ext.rid || t->ext.repaired_rid)) {
+    sfu_rtp_ext_iter_t it;
+    sfu_rtp_ext_elem_t e;
+    if (sfu_rtp_ext_iter_init(&it, &h) == 0) {
+      size_t hl = it.two_byte ? 2 : 1;
+      while (n_blank < 3 && sfu_rtp_ext_next(&it, &e) == 1) {
+        if (e.id && (e.id == t->ext.mid || e.id == t->ext.rid || e.id == t->ext.repaired_rid)) {
+          blank[n_blank].off = e.offset - hl;
+          blank[n_blank].len = e.data.len + hl;
+          n_blank++;
+        }
+      }
+    }
+  }
+
   for (sfu_link_t *l = t->subs.next; l != &t->subs; l = l->next) {
     sfu_subscription_t *s = SFU_CONTAINER_OF(l, sfu_subscription_t, track_link);
     sfu_participant_t *sub = s->subscriber;
@@ -99,6 +122,7 @@ void sfu_router_on_rtp(sfu_participant_t *pub, sfu_pkt_t *pkt, uint64_t now_ms) 
     sfu_rtp_set_ssrc(out->data, len, s->out_ssrc);
     sfu_rtp_set_seq(out->data, len, oseq);
     sfu_rtp_set_timestamp(out->data, len, ots);
+    for (int b = 0; b < n_blank; b++) memset(out->data + blank[b].off, 0, blank[b].len);
     if (sfu_srtp_protect_rtp(sub->srtp_out, out->data, &len, SFU_PKT_CAP) != 0) {
       w->stats.tx_dropped++;
       sfu_pool_put(w->pool, out);
@@ -408,6 +432,8 @@ int sfu_subscription_info(const sfu_subscription_t *s, sfu_subscription_info_t *
   out->clock_rate = s->track->clock_rate;
   out->kind = s->track->kind;
   out->ext = s->track->ext;
+  /* Blanked on forwarding (see sfu_router_on_rtp): not negotiable towards subscribers. */
+  out->ext.mid = out->ext.rid = out->ext.repaired_rid = 0;
   out->track_id = s->track->id;
   return 0;
 }

@@ -167,7 +167,9 @@ typedef enum sfu_media_kind {
 } sfu_media_kind_t;
 
 /* RTP header extension ids (RFC 8285) the publisher uses; 0 = not negotiated. The SFU
- * reads them, never rewrites them: subscribers get the same ids (sfu_subscription_info). */
+ * forwards extensions with the publisher's ids (sfu_subscription_info), except mid, rid and
+ * repaired-rid, which name the publisher's own m-section/encoding: those elements are
+ * blanked into padding, so subscribers demux by the SSRC the subscription signals. */
 typedef struct sfu_ext_ids {
   uint8_t mid, rid, repaired_rid, audio_level, abs_send_time, transport_cc,
       dependency_descriptor;

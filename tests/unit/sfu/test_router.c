@@ -30,6 +30,7 @@ typedef struct rx {
   int n_sr;
   uint32_t sr_ssrc, sr_ts;
   int n_rr;
+  int ext_found_mid, ext_found_rid, audio_level;
 } rx_t;
 
 typedef struct world {
@@ -54,6 +55,10 @@ static void on_media(void *arg, sfu_peer_t *p, int is_rtcp, const uint8_t *d, si
     r->payload_len[r->n_rtp] = h.payload.len < 64 ? h.payload.len : 64;
     memcpy(r->payload[r->n_rtp], h.payload.ptr, r->payload_len[r->n_rtp]);
     r->n_rtp++;
+    sfu_rtp_ext_elem_t e;
+    r->ext_found_mid += sfu_rtp_ext_find(&h, 1, &e) == 0;
+    r->ext_found_rid += sfu_rtp_ext_find(&h, 2, &e) == 0;
+    if (sfu_rtp_ext_find(&h, 3, &e) == 0 && e.data.len == 1) r->audio_level = e.data.ptr[0];
     return;
   }
   sfu_rtcp_iter_t it;
@@ -349,5 +354,37 @@ Test(router, rejects_duplicate_ids_ssrcs_and_self_subscription) {
   cr_assert_eq(sfu_track_publish(wd.pb, &tp, &t2), VEIL_EEXIST, "SSRC reused in the room");
   cr_assert_eq(sfu_subscribe(wd.pa, t, &s), VEIL_EINVAL);
   cr_assert_eq(sfu_participant_create(wd.room, "alice", NULL, &dup), VEIL_EEXIST);
+  close_world(&wd);
+}
+
+Test(router, blanks_publisher_mid_and_rid_but_keeps_other_extensions) {
+  world_t wd;
+  connect_world(&wd);
+  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
+                           .payload_type = 96, .ext = {.mid = 1, .rid = 2, .audio_level = 3}};
+  sfu_track_t *t;
+  sfu_subscription_t *s;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
+  sfu_subscription_info_t si;
+  sfu_subscription_info(s, &si);
+  cr_assert_eq(si.ext.mid, 0);
+  cr_assert_eq(si.ext.audio_level, 3);
+  uint8_t payload[40], buf[256];
+  for (int i = 0; i < 40; i++) payload[i] = (uint8_t)(0xa0 + i);
+  const uint8_t al = 0x55;
+  sfu_rtp_ext_in_t ext[3] = {{1, "0", 1}, {2, "hi", 2}, {3, &al, 1}};
+  sfu_rtp_write_params_t p = {.payload_type = 96, .seq = 7, .timestamp = 70, .ssrc = 0x1111,
+                              .ext = ext, .n_ext = 3, .payload = {payload, sizeof payload}};
+  veil_writer_t w;
+  veil_writer_init(&w, buf, sizeof buf);
+  cr_assert_eq(sfu_rtp_write(&w, &p), 0);
+  cr_assert_eq(sfu_peer_send_rtp(wd.a, buf, w.len), 0);
+  pump(&wd, 50);
+  cr_assert_eq(wd.rb.n_rtp, 1);
+  cr_assert_arr_eq(wd.rb.payload[0], payload, 40);
+  cr_assert_eq(wd.rb.ext_found_mid, 0, "publisher MID leaked to the subscriber");
+  cr_assert_eq(wd.rb.ext_found_rid, 0, "publisher RID leaked to the subscriber");
+  cr_assert_eq(wd.rb.audio_level, 0x55, "other extensions must survive");
   close_world(&wd);
 }
