@@ -341,3 +341,39 @@ int mls_treekem_decrypt(const mls_tree_t *tree, mls_tree_priv_t *p, uint32_t sen
   vc_wipe(privs, sizeof(privs));
   return rc;
 }
+
+int mls_treekem_join_path(const mls_tree_t *tree, mls_tree_priv_t *p, uint32_t committer,
+                          const uint8_t *path_secret, size_t path_secret_len) {
+  const mls_suite_t *s = tree ? tree_suite(tree) : NULL;
+  if (!s || !p || p->suite != s || !path_secret || path_secret_len != s->nh ||
+      committer == p->leaf_index)
+    return VEIL_EINVAL;
+  uint32_t path[MLS_MAX_PATH], cop[MLS_MAX_PATH], n = 0, k;
+  uint32_t me = mls_tm_leaf_to_node(p->leaf_index);
+  int rc = mls_tree_filtered_direct_path(tree, committer, path, cop, &n);
+  if (rc)
+    return rc;
+  for (k = 0; k < n; k++)
+    if (cop[k] == me || mls_tm_is_descendant(me, cop[k]))
+      break;
+  if (k == n)
+    return VEIL_ENOTFOUND;
+  uint8_t ps[MLS_HASH_MAX], next[MLS_HASH_MAX], pk[MLS_HPKE_PK_MAX];
+  uint8_t privs[MLS_MAX_PATH][MLS_HPKE_SK_MAX];
+  memcpy(ps, path_secret, s->nh);
+  for (uint32_t i = k; rc == 0 && i < n; i++) {
+    rc = node_key_pair(s, ps, privs[i], pk);
+    veil_view_t have = mls_tree_encryption_key(tree, path[i]);
+    if (rc == 0 && (have.len != s->hpke_pk_len || memcmp(pk, have.ptr, have.len) != 0))
+      rc = VEIL_EMLS_UPDATE_PATH;
+    if (rc == 0)
+      rc = mls_derive_secret(s, ps, s->nh, "path", next);
+    memcpy(ps, next, s->nh);
+  }
+  for (uint32_t i = k; rc == 0 && i < n; i++)
+    rc = priv_store(p, path[i], privs[i]);
+  vc_wipe(ps, sizeof(ps));
+  vc_wipe(next, sizeof(next));
+  vc_wipe(privs, sizeof(privs));
+  return rc;
+}

@@ -103,4 +103,13 @@ int mls_treekem_decrypt(const mls_tree_t *tree, mls_tree_priv_t *p, uint32_t sen
                         size_t group_context_len, const uint32_t *excluded_leaves,
                         size_t n_excluded, uint8_t *commit_secret, uint8_t *ancestor_secret);
 
+/* A joiner's path secret (GroupSecrets.path_secret, §12.4.3.1) on the joined tree: it is
+ * the secret of the lowest node of the committer's filtered direct path whose copath
+ * subtree holds the joiner; the secrets of the entries above it follow by
+ * DeriveSecret(., "path"). Stores every derived key in `p` after checking it against the
+ * tree's public key (VEIL_EMLS_UPDATE_PATH on mismatch, VEIL_ENOTFOUND if the joiner is
+ * not under the committer's path). */
+int mls_treekem_join_path(const mls_tree_t *tree, mls_tree_priv_t *p, uint32_t committer,
+                          const uint8_t *path_secret, size_t path_secret_len);
+
 #endif

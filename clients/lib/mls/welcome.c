@@ -31,10 +31,17 @@ static int join_psk_secret(const mls_suite_t *s, const mls_list_t *list,
   mls_ks_psk_t psks[MLS_WELCOME_MAX_PSKS];
   veil_reader_t r;
   mls_list_reader(list, &r);
+  uint32_t reinit_or_branch = 0;
   for (uint32_t i = 0; i < list->count; i++) {
     int rc = mls_psk_id_decode(&r, &ids[i]);
-    if (rc == 0)
-      rc = lookup(arg, &ids[i], &psks[i].psk, &psks[i].psk_len);
+    if (rc)
+      return rc;
+    /* §12.4.3.1: a resumption PSK for reinit or branch must be the only such PSK. */
+    if (ids[i].psktype == MLS_PSK_RESUMPTION && (ids[i].usage == MLS_RESUMPTION_REINIT ||
+                                                 ids[i].usage == MLS_RESUMPTION_BRANCH) &&
+        ++reinit_or_branch > 1)
+      return VEIL_EMLS_PSK;
+    rc = lookup(arg, &ids[i], &psks[i].psk, &psks[i].psk_len);
     if (rc)
       return rc;
     psks[i].id = &ids[i];

@@ -45,7 +45,8 @@ typedef struct mls_welcome_join {
 /* Joins from `w` as the holder of the KeyPackage whose reference is kp_ref and whose
  * init private key is init_priv. Errors: VEIL_EMLS_SUITE (suite mismatch in the Welcome
  * or the GroupContext), VEIL_ENOTFOUND (no secrets for kp_ref, or an unknown PSK),
- * VEIL_EAUTH (either decryption), VEIL_ELIMIT (too many PSKs), codec errors,
+ * VEIL_EAUTH (either decryption), VEIL_ELIMIT (too many PSKs), VEIL_EMLS_PSK (more than
+ * one resumption PSK for reinit or branch), codec errors,
  * VEIL_EMLS_CONFIRMATION_TAG. On error `out` holds nothing (already freed). */
 int mls_welcome_join(const mls_suite_t *s, const mls_welcome_t *w, const uint8_t *kp_ref,
                      size_t kp_ref_len, const uint8_t *init_priv, mls_psk_lookup_cb lookup,

@@ -187,3 +187,42 @@ Test(mls_transcript, interim_hash_binds_the_confirmation_tag) {
   cr_assert_neq(memcmp(a.interim, b.interim, 32), 0);
   cr_assert_eq(mls_transcript_set(&a, s, cth, 33, NULL, 0), VEIL_EINVAL);
 }
+
+static int any_psk(void *arg, const mls_psk_id_t *id, const uint8_t **psk, size_t *len) {
+  (void)id;
+  *psk = arg;
+  *len = 32;
+  return 0;
+}
+
+Test(mls_welcome, refuses_two_reinit_or_branch_resumption_psks) {
+  uint8_t nonce[32], key[32], psk_secret[32];
+  memset(nonce, 1, 32);
+  memset(key, 2, 32);
+  mls_psk_id_t ids[2] = {
+      {.psktype = MLS_PSK_RESUMPTION, .usage = MLS_RESUMPTION_REINIT,
+       .psk_group_id = {(const uint8_t *)"old", 3}, .psk_epoch = 9, .psk_nonce = {nonce, 32}},
+      {.psktype = MLS_PSK_RESUMPTION, .usage = MLS_RESUMPTION_BRANCH,
+       .psk_group_id = {(const uint8_t *)"old", 3}, .psk_epoch = 9, .psk_nonce = {nonce, 32}}};
+  mls_ks_psk_t kp[2] = {{&ids[0], key, 32}, {&ids[1], key, 32}};
+  veil_writer_t lw;
+  veil_writer_init_growable(&lw, 0);
+  cr_assert_eq(mls_psk_id_encode(&lw, &ids[0]), 0);
+  cr_assert_eq(mls_psk_id_encode(&lw, &ids[1]), 0);
+  mls_list_t two = {.raw = {lw.buf, lw.len}, .count = 2};
+  cr_assert_eq(mls_ks_psk_secret(mls_suite_get(1), kp, 2, psk_secret), 0);
+  fx_t f;
+  fx_init(&f, psk_secret, 0);
+  mls_welcome_join_t j;
+  cr_assert_eq(create_and_join(&f, psk_secret, &two, any_psk, key, &j), VEIL_EMLS_PSK);
+  fx_free(&f);
+  /* One of them alone is accepted. */
+  mls_list_t one = {.raw = {lw.buf, lw.len}, .count = 1};
+  cr_assert_eq(mls_ks_psk_secret(mls_suite_get(1), kp, 1, psk_secret), 0);
+  fx_init(&f, psk_secret, 0);
+  one.raw.len = lw.len / 2;
+  cr_assert_eq(create_and_join(&f, psk_secret, &one, any_psk, key, &j), 0);
+  mls_welcome_join_free(&j);
+  veil_writer_free(&lw);
+  fx_free(&f);
+}

@@ -183,9 +183,21 @@ static void check_fresh(tcase_t *t, size_t i, size_t tc_i) {
   for (size_t j = 0; ok && j < t->n_priv; j++) {
     if (j == i)
       continue;
-    uint8_t th2[MLS_HASH_MAX], commit[MLS_HASH_MAX];
-    ok = receive(t, j, leaf, &up, th2, commit, NULL) && memcmp(th2, th, s->nh) == 0 &&
+    uint8_t th2[MLS_HASH_MAX], commit[MLS_HASH_MAX], anc[MLS_HASH_MAX];
+    ok = receive(t, j, leaf, &up, th2, commit, anc) && memcmp(th2, th, s->nh) == 0 &&
          memcmp(commit, u.commit_secret, s->nh) == 0;
+    /* The same member joining by Welcome with that path secret gets the same keys. */
+    mls_tree_priv_t joiner;
+    mls_tree_priv_init(&joiner, s, t->index[j], t->priv[j].leaf_priv);
+    ok = ok && mls_treekem_join_path(c, &joiner, leaf, anc, s->nh) == 0 && joiner.n > 0;
+    for (uint32_t q = 0; ok && q < joiner.n; q++) {
+      const uint8_t *want = NULL;
+      for (uint32_t r2 = 0; r2 < u.n && !want; r2++)
+        if (u.node[r2] == joiner.node[q])
+          want = u.node_priv[r2];
+      ok = want && memcmp(want, joiner.priv[q], s->hpke_sk_len) == 0;
+    }
+    mls_tree_priv_wipe(&joiner);
     receivers++;
   }
   /* The committer's own private state now holds a key for each path node. */
