@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/vtime.h"
+#include "server/media.h"
 #include "server/metrics.h"
 #include "server/state.h"
 #include "signaling/sig_ws.h"
@@ -27,6 +28,7 @@ typedef struct server {
   uv_signal_t sigterm, sigint;
   uv_timer_t tick;
   sig_ws_t *ws;
+  srv_media_t *media; /* NULL once closed */
   sig_jwt_key_t *key;
   uint64_t drain_deadline_ms; /* 0: not draining */
   int stopping;
@@ -37,7 +39,11 @@ static int http_cb(void *user, const char *path, char **body, size_t *len, const
   sig_hub_t *hub = sig_ws_hub(srv->ws);
   if (!strcmp(path, "/metrics")) {
     *ctype = "text/plain; version=0.0.4; charset=utf-8";
-    *body = srv_metrics_render(sig_hub_stats(hub), sig_ws_connections(srv->ws), sig_hub_draining(hub), NULL, len);
+    srv_media_stats_t ms;
+    if (srv->media)
+      srv_media_stats(srv->media, &ms);
+    *body = srv_metrics_render(sig_hub_stats(hub), sig_ws_connections(srv->ws), sig_hub_draining(hub),
+                               srv->media ? &ms : NULL, len);
     return *body ? 200 : 500;
   }
   if (!strcmp(path, "/healthz")) {
@@ -55,28 +61,41 @@ static int http_cb(void *user, const char *path, char **body, size_t *len, const
 }
 
 static void close_own_handles(server_t *srv) {
-  if (srv->stopping == 2)
+  if (srv->stopping == 3)
     return;
-  srv->stopping = 2;
+  srv->stopping = 3;
   uv_close((uv_handle_t *)&srv->sigterm, NULL);
   uv_close((uv_handle_t *)&srv->sigint, NULL);
   uv_close((uv_handle_t *)&srv->tick, NULL);
 }
 
-/* lws closes its own handles as part of destroying the context; once ours are closed too
- * the loop has nothing left and uv_run returns. */
+static void media_closed(void *arg) {
+  server_t *srv = arg;
+  close_own_handles(srv);
+}
+
+/* Shutdown order: the WebSocket context first (every session leaves its room, which
+ * closes its SFU participant), then the SFU worker once no connection is left, then our
+ * own handles; lws closes its uv handles itself, so the loop then empties and uv_run
+ * returns. */
 static void begin_shutdown(server_t *srv) {
   if (srv->stopping)
     return;
   srv->stopping = 1;
   veil_log(VEIL_LOG_INFO, "server", "shutdown", "connections=%zu", sig_ws_connections(srv->ws));
   sig_ws_shutdown(srv->ws);
-  close_own_handles(srv);
 }
 
-/* 100 ms housekeeping: drain progress and the end of the lws context. */
+/* 100 ms housekeeping: drain progress and the shutdown sequence. */
 static void on_tick(uv_timer_t *t) {
   server_t *srv = t->data;
+  if (srv->stopping == 1 && sig_ws_connections(srv->ws) == 0) {
+    srv->stopping = 2;
+    srv_media_t *m = srv->media;
+    srv->media = NULL;
+    srv_media_close(m, media_closed, srv);
+    return;
+  }
   if (srv->drain_deadline_ms && !srv->stopping &&
       (sig_ws_connections(srv->ws) == 0 || veil_now_ms() >= srv->drain_deadline_ms)) {
     veil_log(VEIL_LOG_INFO, "server", "drain_done", "remaining=%zu timed_out=%d", sig_ws_connections(srv->ws),
@@ -118,6 +137,14 @@ int srv_serve(srv_config_t *cfg) {
     sig_jwt_key_free(srv.key);
     return 1;
   }
+  if ((rc = srv_media_new(&srv.loop, cfg, &srv.media))) {
+    fprintf(stderr, "veil-server: udp_port: cannot open the media socket on %s:%d (%s)\n", cfg->udp_host,
+            cfg->udp_port, veil_strerror(rc));
+    uv_run(&srv.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&srv.loop);
+    sig_jwt_key_free(srv.key);
+    return 1;
+  }
   sig_ws_config_t wc = {
       .loop = &srv.loop,
       .host = cfg->host,
@@ -142,15 +169,19 @@ int srv_serve(srv_config_t *cfg) {
       .key = srv.key,
       .token_leeway_s = cfg->token_leeway,
       .lobby = cfg->lobby,
+      .media = srv_media_ops(),
+      .media_ctx = srv.media,
   };
   rc = sig_ws_new(&wc, &hc, &srv.ws);
   if (rc) {
     fprintf(stderr, "veil-server: port: cannot listen on %s:%d\n", cfg->host, cfg->port);
-    uv_run(&srv.loop, UV_RUN_NOWAIT);
+    srv_media_close(srv.media, NULL, NULL);
+    uv_run(&srv.loop, UV_RUN_DEFAULT);
     uv_loop_close(&srv.loop);
     sig_jwt_key_free(srv.key);
     return 1;
   }
+  srv_media_set_hub(srv.media, sig_ws_hub(srv.ws));
   uv_signal_init(&srv.loop, &srv.sigterm);
   uv_signal_init(&srv.loop, &srv.sigint);
   uv_timer_init(&srv.loop, &srv.tick);
@@ -163,8 +194,9 @@ int srv_serve(srv_config_t *cfg) {
   const char *scheme = cfg->tls ? "wss" : "ws";
   veil_log(VEIL_LOG_INFO, "server", "listening", "url=%s://%s:%d subprotocol=%s token_alg=%s state_dir=%s", scheme,
            cfg->host, port, SIG_WS_SUBPROTOCOL, cfg->token_alg, cfg->state_dir);
-  printf("veil-server ready: %s://%s:%d (subprotocol %s), metrics http%s://%s:%d/metrics\n", scheme, cfg->host, port,
-         SIG_WS_SUBPROTOCOL, cfg->tls ? "s" : "", cfg->host, port);
+  printf("veil-server ready: %s://%s:%d (subprotocol %s), media udp %s:%u, metrics http%s://%s:%d/metrics\n", scheme,
+         cfg->host, port, SIG_WS_SUBPROTOCOL, cfg->udp_host, (unsigned)srv_media_port(srv.media),
+         cfg->tls ? "s" : "", cfg->host, port);
   printf("join: veil-server token --state-dir %s --room demo --identity alice@example.org --name Alice --role host\n",
          cfg->state_dir);
   if (cfg->tls)

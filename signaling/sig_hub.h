@@ -121,6 +121,10 @@ int sig_handle_message(sig_hub_t *hub, sig_session_t *s, const char *data, size_
 /* Sends an error reply for `code` (used by the shell for frames it refuses itself). */
 void sig_send_error(sig_hub_t *hub, sig_session_t *s, int code, long long id, const char *detail);
 
+/* Sends `obj` (consumed) to a joined participant, e.g. a media-plane event such as a
+ * transport state change. VEIL_ENOTFOUND when no such participant is joined. */
+int sig_hub_notify(sig_hub_t *hub, const char *room, const char *participant_id, json_t *obj);
+
 /* Counts an error the shell handled itself (e.g. a frame closed with 1009). */
 void sig_hub_count_error(sig_hub_t *hub, int code);
 

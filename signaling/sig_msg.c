@@ -52,13 +52,13 @@ static const sig_schema_t dtls_s = {dtls_f, N(dtls_f)};
 /* ICE credentials: ufrag 4..256 and pwd 22..256 ice-chars (RFC 8839 §5.4). */
 static const sig_field_t ice_f[] = {
     {.name = "ufrag", .type = SIG_F_STR, .required = 1, .min = 4, .max = 256},
-    {.name = "pwd", .type = SIG_F_STR, .required = 1, .min = 22, .max = 256},
+    {.name = "pwd", .type = SIG_F_STR, .min = 22, .max = 256}, /* unused by an ICE-lite SFU */
 };
 static const sig_schema_t ice_s = {ice_f, N(ice_f)};
 static const sig_field_t tconn_f[] = {
     COMMON_FIELDS,
     {.name = "dtls", .type = SIG_F_OBJ, .required = 1, .sub = &dtls_s},
-    {.name = "ice", .type = SIG_F_OBJ, .sub = &ice_s},
+    {.name = "ice", .type = SIG_F_OBJ, .required = 1, .sub = &ice_s},
 };
 
 static const char *const kinds[] = {"audio", "video", NULL};
@@ -76,14 +76,16 @@ static const sig_field_t hext_f[] = {
     {.name = "id", .type = SIG_F_INT, .required = 1, .min = 1, .max = 14},
 };
 static const sig_schema_t hext_s = {hext_f, N(hext_f)};
+/* One SSRC per track (and optionally its RTX SSRC): simulcast layers are separate tracks
+ * in veil.v1, each published on its own. */
 static const sig_field_t publish_f[] = {
     COMMON_FIELDS,
     {.name = "kind", .type = SIG_F_STR, .required = 1, .min = 1, .max = 8, .enums = kinds},
     {.name = "source", .type = SIG_F_STR, .min = 1, .max = 16, .enums = sources},
     {.name = "mid", .type = SIG_F_IDENT, .required = 1, .min = 1, .max = 16},
-    {.name = "ssrcs", .type = SIG_F_ARR_INT, .required = 1, .min = 1, .max = 3, .elem_min = 1, .elem_max = 4294967295LL},
-    {.name = "rtx_ssrcs", .type = SIG_F_ARR_INT, .min = 0, .max = 3, .elem_min = 1, .elem_max = 4294967295LL},
-    {.name = "rids", .type = SIG_F_ARR_STR, .min = 0, .max = 3, .elem_max = 16},
+    {.name = "ssrc", .type = SIG_F_INT, .required = 1, .min = 1, .max = 4294967295LL},
+    {.name = "rtx_ssrc", .type = SIG_F_INT, .min = 1, .max = 4294967295LL},
+    {.name = "rid", .type = SIG_F_IDENT, .min = 1, .max = 16},
     {.name = "codec", .type = SIG_F_OBJ, .required = 1, .sub = &codec_s},
     {.name = "header_extensions", .type = SIG_F_ARR_OBJ, .min = 0, .max = 14, .sub = &hext_s},
 };

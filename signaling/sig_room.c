@@ -267,3 +267,14 @@ void sig_room_leave(sig_hub_t *hub, sig_session_t *s, const char *reason) {
                      json_pack("{s:s,s:s,s:s}", "type", "participant_left", "participant_id", s->id, "reason", reason));
   room_free_if_empty(hub, room);
 }
+
+int sig_hub_notify(sig_hub_t *hub, const char *room_name, const char *pid, json_t *obj) {
+  sig_room_t *room = room_find(hub, room_name);
+  sig_session_t *s = room ? sig_room_member(room, pid) : NULL;
+  if (!s) {
+    json_decref(obj);
+    return VEIL_ENOTFOUND;
+  }
+  sig_send_json(hub, s, obj);
+  return 0;
+}

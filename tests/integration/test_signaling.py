@@ -13,7 +13,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from veilws import (WS, Closed, Server, hs256_token, parse_prometheus,  # noqa: E402
-                    read_hs_secret, b64u)
+                    read_hs_secret, b64u, stun_binding_request)
+import socket  # noqa: E402
+import struct  # noqa: E402
 
 BINARY = None
 
@@ -81,7 +83,7 @@ class HS256Server(unittest.TestCase):
 
     def test_out_of_order_messages_get_bad_state(self):
         ws = self.srv.ws()
-        ws.send_json({"type": "publish", "id": 3, "kind": "audio", "mid": "0", "ssrcs": [1],
+        ws.send_json({"type": "publish", "id": 3, "kind": "audio", "mid": "0", "ssrc": 1,
                       "codec": {"name": "opus", "payload_type": 111, "clock_rate": 48000}})
         reply = ws.recv_json()
         self.assertEqual((reply["type"], reply["code"], reply["id"]), ("error", "bad_state", 3))
@@ -209,6 +211,143 @@ class HS256Server(unittest.TestCase):
             WS(self.srv.port, subprotocol="chat")
 
 
+FP = ":".join(["AB"] * 32)
+OPUS = {"name": "opus", "payload_type": 111, "clock_rate": 48000, "channels": 2}
+MID_EXT = {"uri": "urn:ietf:params:rtp-hdrext:sdes:mid", "id": 1}
+LEVEL_EXT = {"uri": "urn:ietf:params:rtp-hdrext:ssrc-audio-level", "id": 3}
+
+
+class Media(unittest.TestCase):
+    """Signaling driving the SFU: transport parameters, ICE reachability, publish and
+    subscribe through sfu/sfu.h."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="veil-it-")
+        cls.srv = Server(BINARY, cls.dir, "--no-tls")
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        assert rc == 0, f"server exit code {rc}"
+
+    def join(self, room, who):
+        ws = self.srv.ws()
+        ws.send_json({"type": "join", "id": 1, "token": self.srv.token(room, who, who.upper()), "room": room})
+        j = ws.recv_type("joined")
+        return ws, j
+
+    def test_joined_carries_ice_lite_and_dtls_parameters(self):
+        ws, j = self.join("m1", "a")
+        t = j["transport"]
+        self.assertTrue(t["ice"]["lite"])
+        self.assertGreaterEqual(len(t["ice"]["ufrag"]), 4)
+        self.assertGreaterEqual(len(t["ice"]["pwd"]), 22)
+        c = t["ice"]["candidates"][0]
+        self.assertEqual((c["ip"], c["port"], c["protocol"], c["type"]), ("127.0.0.1", self.srv.udp_port, "udp", "host"))
+        self.assertEqual(t["dtls"]["role"], "server")
+        fp = t["dtls"]["fingerprints"][0]
+        self.assertEqual(fp["algorithm"], "sha-256")
+        self.assertEqual(len(fp["value"].split(":")), 32)
+        ws.close()
+
+    def test_ice_check_reaches_the_sfu_after_transport_connect(self):
+        ws, j = self.join("m2", "a")
+        ice = j["transport"]["ice"]
+        ws.send_json({"type": "transport_connect", "id": 2, "ice": {"ufrag": "cli1"},
+                      "dtls": {"role": "client", "fingerprints": [{"algorithm": "sha-256", "value": FP}]}})
+        self.assertEqual(ws.recv_type("transport_connected")["id"], 2)
+        # connecting twice is refused
+        ws.send_json({"type": "transport_connect", "id": 3, "ice": {"ufrag": "cli1"},
+                      "dtls": {"role": "client", "fingerprints": [{"algorithm": "sha-256", "value": FP}]}})
+        self.assertEqual(ws.recv_type("error")["code"], "bad_state")
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.settimeout(3)
+        req, tid = stun_binding_request(f"{ice['ufrag']}:cli1", ice["pwd"])
+        u.sendto(req, ("127.0.0.1", self.srv.udp_port))
+        resp, _ = u.recvfrom(2048)
+        mtype, _, cookie = struct.unpack("!HHI", resp[:8])
+        self.assertEqual((mtype, cookie, resp[8:20]), (0x0101, 0x2112A442, tid), "STUN binding success")
+        self.assertEqual(ws.recv_type("transport_state")["state"], "connecting")
+        # a check with the wrong password gets no success response
+        bad, _ = stun_binding_request(f"{ice['ufrag']}:cli1", "x" * 22)
+        u.sendto(bad, ("127.0.0.1", self.srv.udp_port))
+        try:
+            resp, _ = u.recvfrom(2048)
+            self.assertNotEqual(struct.unpack("!H", resp[:2])[0], 0x0101)
+        except socket.timeout:
+            pass
+        u.close()
+        status, body = self.srv.http("/metrics")
+        _, samples = parse_prometheus(body)
+        self.assertGreaterEqual(samples[("veil_packets_in_total", frozenset())], 1)
+        self.assertGreaterEqual(samples[("veil_packets_out_total", frozenset())], 1)
+        ws.close()
+
+    def test_publish_subscribe_unpublish_through_the_sfu(self):
+        a, ja = self.join("m3", "a")
+        b, jb = self.join("m3", "b")
+        a.send_json({"type": "publish", "id": 5, "kind": "audio", "mid": "0", "ssrc": 1111,
+                     "codec": OPUS, "header_extensions": [MID_EXT, LEVEL_EXT]})
+        pub = a.recv_type("published")
+        self.assertEqual((pub["id"], pub["ssrc"]), (5, 1111))
+        tid = pub["track_id"]
+        ev = b.recv_type("track_published")
+        self.assertEqual((ev["participant_id"], ev["track"]["track_id"], ev["track"]["kind"]),
+                         (ja["participant_id"], tid, "audio"))
+        # the same SSRC twice in a room is refused by the SFU, and nothing is recorded
+        a.send_json({"type": "publish", "id": 6, "kind": "audio", "mid": "1", "ssrc": 1111, "codec": OPUS})
+        self.assertEqual(a.recv_type("error")["code"], "media_error")
+        b.send_json({"type": "subscribe", "id": 7, "track_id": tid})
+        sub = b.recv_type("subscribed")
+        self.assertEqual((sub["id"], sub["track_id"], sub["participant_id"]), (7, tid, ja["participant_id"]))
+        self.assertEqual((sub["payload_type"], sub["clock_rate"], sub["kind"]), (111, 48000, "audio"))
+        self.assertGreater(sub["ssrc"], 0)
+        self.assertIn(LEVEL_EXT, sub["header_extensions"])
+        b.send_json({"type": "subscribe", "id": 8, "track_id": tid})
+        self.assertEqual(b.recv_type("error")["code"], "already_exists")
+        a.send_json({"type": "subscribe", "id": 9, "track_id": tid})
+        self.assertEqual(a.recv_type("error")["code"], "unknown_track", "own track")
+        # a late joiner sees the track in the roster
+        c, jc = self.join("m3", "c")
+        roster = {p["participant_id"]: p for p in jc["roster"]}
+        self.assertEqual([t["track_id"] for t in roster[ja["participant_id"]]["tracks"]], [tid])
+        _, body = self.srv.http("/metrics")
+        _, samples = parse_prometheus(body)
+        self.assertGreaterEqual(samples[("veil_tracks", frozenset())], 1)
+        self.assertGreaterEqual(samples[("veil_subscriptions", frozenset())], 1)
+        b.send_json({"type": "unsubscribe", "id": 10, "track_id": tid})
+        self.assertEqual(b.recv_type("ack")["id"], 10)
+        b.send_json({"type": "subscribe", "id": 11, "track_id": tid})
+        b.recv_type("subscribed")
+        a.send_json({"type": "unpublish", "id": 12, "track_id": tid})
+        self.assertEqual(a.recv_type("ack")["id"], 12)
+        self.assertEqual(b.recv_type("track_unpublished")["track_id"], tid)
+        b.send_json({"type": "unsubscribe", "id": 13, "track_id": tid})
+        self.assertEqual(b.recv_type("error")["code"], "unknown_track")
+        # the publisher leaving takes its tracks with it
+        a.send_json({"type": "publish", "id": 14, "kind": "video", "mid": "1", "ssrc": 2222,
+                     "codec": {"name": "vp8", "payload_type": 96, "clock_rate": 90000}})
+        tid2 = a.recv_type("published")["track_id"]
+        b.send_json({"type": "subscribe", "id": 15, "track_id": tid2})
+        b.recv_type("subscribed")
+        a.close()
+        b.recv_type("participant_left")
+        b.send_json({"type": "unsubscribe", "id": 16, "track_id": tid2})
+        self.assertEqual(b.recv_type("error")["code"], "unknown_track")
+        b.close()
+        c.close()
+
+    def test_publish_without_grant_is_forbidden(self):
+        ws = self.srv.ws()
+        ws.send_json({"type": "join", "token": self.srv.token("m4", "v", "V", "member", "--no-publish"), "room": "m4"})
+        ws.recv_type("joined")
+        ws.send_json({"type": "publish", "id": 1, "kind": "audio", "mid": "0", "ssrc": 5, "codec": OPUS})
+        self.assertEqual(ws.recv_type("error")["code"], "forbidden")
+        ws.close()
+
+
 class ES256Server(unittest.TestCase):
     """The default deployment: wss with a generated certificate and an ES256 key."""
 
@@ -251,7 +390,7 @@ class Lobby(unittest.TestCase):
             m.send_json({"type": "join", "id": 1, "token": srv.token("L", "m@x", "M", "member"), "room": "L"})
             w = m.recv_json()
             self.assertEqual((w["type"], w["state"], w["id"]), ("lobby", "waiting", 1))
-            m.send_json({"type": "publish", "kind": "audio", "mid": "0", "ssrcs": [1],
+            m.send_json({"type": "publish", "kind": "audio", "mid": "0", "ssrc": 1,
                          "codec": {"name": "opus", "payload_type": 111, "clock_rate": 48000}})
             self.assertEqual(m.recv_json()["code"], "bad_state")
             h = srv.ws()

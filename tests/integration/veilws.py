@@ -169,7 +169,7 @@ class Server:
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [binary, "--port", "0", "--state-dir", state_dir, *args],
+            [binary, "--port", "0", "--udp-port", "0", "--state-dir", state_dir, *args],
             stdout=subprocess.PIPE, stderr=open(os.path.join(state_dir, "server.log"), "ab"),
             env=full_env)
         deadline = time.monotonic() + 15
@@ -178,10 +178,11 @@ class Server:
             line = self.proc.stdout.readline().decode()
             if not line:
                 break
-            m = re.search(r"ready: (wss?)://127\.0\.0\.1:(\d+)", line)
+            m = re.search(r"ready: (wss?)://127\.0\.0\.1:(\d+).*media udp [^:]+:(\d+)", line)
             if m:
                 self.tls = m.group(1) == "wss"
                 self.port = int(m.group(2))
+                self.udp_port = int(m.group(3))
                 break
         if self.port is None:
             self.proc.kill()
@@ -253,3 +254,26 @@ def parse_prometheus(text):
         assert name in types or family in types, f"sample {name} has no # TYPE"
         samples[(name, frozenset(labels.items()))] = float(m.group(4))
     return types, samples
+
+
+def stun_binding_request(username, password, tid=None):
+    """An ICE connectivity check (RFC 8445 §7.1.2) with MESSAGE-INTEGRITY (RFC 5389
+    §15.4) and FINGERPRINT (§15.5)."""
+    import zlib
+    tid = tid or os.urandom(12)
+
+    def attr(t, v):
+        return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
+
+    body = attr(0x0006, username.encode())
+    body += attr(0x0024, struct.pack("!I", 1845501695))
+    body += attr(0x802A, os.urandom(8))
+    body += attr(0x0025, b"")
+    hdr = struct.pack("!HHI", 0x0001, len(body) + 24, 0x2112A442) + tid
+    mi = hmac.new(password.encode(), hdr + body, hashlib.sha1).digest()
+    body += attr(0x0008, mi)
+    hdr = struct.pack("!HHI", 0x0001, len(body) + 8, 0x2112A442) + tid
+    crc = (zlib.crc32(hdr + body) ^ 0x5354554E) & 0xFFFFFFFF
+    body += attr(0x8028, struct.pack("!I", crc))
+    hdr = struct.pack("!HHI", 0x0001, len(body), 0x2112A442) + tid
+    return hdr + body, tid

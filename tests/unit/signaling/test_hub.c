@@ -187,7 +187,7 @@ Test(sig_hub, malformed_message_changes_nothing) {
 
 Test(sig_hub, media_requests_without_a_media_plane_are_refused) {
   cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
-  cr_assert_eq(send(0, "{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrcs\":[1],"
+  cr_assert_eq(send(0, "{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrc\":1,"
                        "\"codec\":{\"name\":\"opus\",\"payload_type\":111,\"clock_rate\":48000}}"),
                VEIL_ESIG_UNAVAILABLE);
   cr_assert_eq(sig_hub_stats(hub)->tracks, 0);

@@ -21,7 +21,7 @@ static int rc_of(const char *s) {
 }
 
 #define PUB_OK                                                                                                   \
-  "{\"type\":\"publish\",\"kind\":\"video\",\"mid\":\"1\",\"ssrcs\":[1,2,3],\"rids\":[\"q\",\"h\",\"f\"],"     \
+  "{\"type\":\"publish\",\"kind\":\"video\",\"mid\":\"1\",\"ssrc\":1,\"rtx_ssrc\":2,\"rid\":\"h\","     \
   "\"codec\":{\"name\":\"vp8\",\"payload_type\":96,\"clock_rate\":90000},"                                    \
   "\"header_extensions\":[{\"uri\":\"urn:ietf:params:rtp-hdrext:sdes:mid\",\"id\":1}]}"
 
@@ -80,7 +80,7 @@ Test(sig_msg, rejects_unknown_members_at_every_level) {
   cr_assert_eq(rc_of("{\"type\":\"ping\",\"x\":1}"), VEIL_ESIG_SCHEMA);
   cr_assert_eq(rc_of("{\"type\":\"join\",\"token\":\"t\",\"room\":\"r\",\"capabilities\":{\"video\":true}}"),
                VEIL_ESIG_SCHEMA);
-  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrcs\":[1],"
+  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrc\":1,"
                      "\"codec\":{\"name\":\"opus\",\"payload_type\":111,\"clock_rate\":48000,\"fec\":true}}"),
                VEIL_ESIG_SCHEMA);
 }
@@ -101,16 +101,16 @@ Test(sig_msg, rejects_out_of_range_numbers) {
   cr_assert_eq(rc_of("{\"type\":\"ping\",\"id\":2147483648}"), VEIL_ESIG_SCHEMA);
   cr_assert_eq(rc_of("{\"type\":\"ping\",\"id\":99999999999999999999999}"), VEIL_ESIG_MALFORMED);
   /* SSRC 0 and > 2^32-1; payload type outside the dynamic range; extension id 15 */
-  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrcs\":[0],"
+  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrc\":0,"
                      "\"codec\":{\"name\":\"opus\",\"payload_type\":111,\"clock_rate\":48000}}"),
                VEIL_ESIG_SCHEMA);
-  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrcs\":[4294967296],"
+  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrc\":4294967296,"
                      "\"codec\":{\"name\":\"opus\",\"payload_type\":111,\"clock_rate\":48000}}"),
                VEIL_ESIG_SCHEMA);
-  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrcs\":[1],"
+  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrc\":1,"
                      "\"codec\":{\"name\":\"opus\",\"payload_type\":8,\"clock_rate\":48000}}"),
                VEIL_ESIG_SCHEMA);
-  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrcs\":[1],"
+  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"audio\",\"mid\":\"0\",\"ssrc\":1,"
                      "\"codec\":{\"name\":\"opus\",\"payload_type\":111,\"clock_rate\":48000},"
                      "\"header_extensions\":[{\"uri\":\"x\",\"id\":15}]}"),
                VEIL_ESIG_SCHEMA);
@@ -122,19 +122,27 @@ Test(sig_msg, rejects_oversized_strings_and_arrays) {
   cr_assert_eq(rc_of(buf), VEIL_ESIG_SCHEMA);
   snprintf(buf, sizeof buf, "{\"type\":\"join\",\"token\":\"t\",\"room\":\"%064d\"}", 0);
   cr_assert_eq(rc_of(buf), 0);
-  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"video\",\"mid\":\"0\",\"ssrcs\":[1,2,3,4],"
+  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"video\",\"mid\":\"0\",\"ssrc\":[1,2],"
                      "\"codec\":{\"name\":\"vp8\",\"payload_type\":96,\"clock_rate\":90000}}"),
                VEIL_ESIG_SCHEMA);
-  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"video\",\"mid\":\"0\",\"ssrcs\":[],"
-                     "\"codec\":{\"name\":\"vp8\",\"payload_type\":96,\"clock_rate\":90000}}"),
+  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"video\",\"mid\":\"0\",\"ssrc\":1,"
+                     "\"codec\":{\"name\":\"vp8\",\"payload_type\":96,\"clock_rate\":90000},"
+                     "\"header_extensions\":[{\"uri\":\"a\",\"id\":1},{\"uri\":\"b\",\"id\":2},{\"uri\":\"c\","
+                     "\"id\":3},{\"uri\":\"d\",\"id\":4},{\"uri\":\"e\",\"id\":5},{\"uri\":\"f\",\"id\":6},"
+                     "{\"uri\":\"g\",\"id\":7},{\"uri\":\"h\",\"id\":8},{\"uri\":\"i\",\"id\":9},{\"uri\":\"j\","
+                     "\"id\":10},{\"uri\":\"k\",\"id\":11},{\"uri\":\"l\",\"id\":12},{\"uri\":\"m\",\"id\":13},"
+                     "{\"uri\":\"n\",\"id\":14},{\"uri\":\"o\",\"id\":14}]}"),
                VEIL_ESIG_SCHEMA);
   cr_assert_eq(rc_of("{\"type\":\"join\",\"token\":\"\",\"room\":\"r\"}"), VEIL_ESIG_SCHEMA);
 }
 
 Test(sig_msg, rejects_unknown_enum_values_and_unsafe_identifiers) {
-  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"data\",\"mid\":\"0\",\"ssrcs\":[1],"
+  cr_assert_eq(rc_of("{\"type\":\"publish\",\"kind\":\"data\",\"mid\":\"0\",\"ssrc\":1,"
                      "\"codec\":{\"name\":\"opus\",\"payload_type\":111,\"clock_rate\":48000}}"),
                VEIL_ESIG_SCHEMA);
+  cr_assert_eq(rc_of("{\"type\":\"transport_connect\",\"dtls\":{\"role\":\"client\",\"fingerprints\":"
+                     "[{\"algorithm\":\"sha-256\",\"value\":\"AB\"}]}}"),
+               VEIL_ESIG_SCHEMA); /* ice is required */
   cr_assert_eq(rc_of("{\"type\":\"transport_connect\",\"dtls\":{\"role\":\"both\",\"fingerprints\":"
                      "[{\"algorithm\":\"sha-256\",\"value\":\"AB\"}]}}"),
                VEIL_ESIG_SCHEMA);
