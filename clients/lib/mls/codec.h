@@ -122,7 +122,8 @@ typedef struct mls_list {
 /* A reader over a list's content: decode `count` elements from it with the element's
  * decoder (they were validated when the list was decoded). */
 static inline void mls_list_reader(const mls_list_t *l, veil_reader_t *r) {
-  veil_reader_init(r, l->raw.ptr, l->raw.len);
+  static const uint8_t empty[1] = {0}; /* a built empty list may carry a NULL pointer */
+  veil_reader_init(r, l->raw.ptr ? l->raw.ptr : empty, l->raw.ptr ? l->raw.len : 0);
 }
 /* Element i of a uint16 / uint32 list (Capabilities, unmerged_leaves); i < count. */
 uint16_t mls_list_u16(const mls_list_t *l, uint32_t i);

@@ -52,13 +52,17 @@ int mls_list_encode(veil_writer_t *w, const mls_list_t *l) {
 }
 
 int mls_list_open(veil_reader_t *r, veil_reader_t *sub, mls_list_t *out) {
-  veil_view_t v;
+  static const uint8_t empty[1] = {0};
+  veil_view_t v = {empty, 0};
   int rc = veil_read_vec(r, VEIL_LEN_VARINT, VEIL_MLS_VARINT_MAX, &v);
+  if (rc) {
+    v.ptr = empty;
+    v.len = 0;
+  }
   out->raw = v;
   out->count = 0;
   veil_reader_init(sub, v.ptr, v.len);
-  if (rc)
-    sub->err = rc;
+  sub->err = rc;
   return rc;
 }
 

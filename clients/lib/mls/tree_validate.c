@@ -30,7 +30,7 @@ static int proposal_supported(const mls_capabilities_t *c, uint16_t type) {
 static int check_required(const mls_leaf_node_t *leaf, const mls_list_t *body) {
   veil_reader_t r;
   mls_list_t ext, prop, cred;
-  veil_reader_init(&r, body->raw.ptr, body->raw.len);
+  mls_list_reader(body, &r);
   mls_read_int_list(&r, 2, &ext);
   mls_read_int_list(&r, 2, &prop);
   mls_read_int_list(&r, 2, &cred);
