@@ -9,7 +9,8 @@
  */
 void veil_reader_init(veil_reader_t *r, const void *buf, size_t len) {
   r->p = (const uint8_t *)buf;
-  r->end = r->p + (buf ? len : 0);
+  /* NULL + 0 is undefined behaviour in C: never form it. */
+  r->end = buf ? r->p + len : r->p;
   r->err = 0;
 }
 
