@@ -13,6 +13,11 @@
  * value (constant-time) inside the handshake, so a mismatch aborts it with an alert before
  * any key is exported.
  *
+ * No HelloVerifyRequest cookie exchange (RFC 6347 §4.2.1): its purpose is return
+ * routability against spoofed sources, and the SFU only feeds DTLS datagrams from the one
+ * address that passed an ICE check authenticated with MESSAGE-INTEGRITY (RFC 8445 §7.3),
+ * which already proves it; a cookie would cost a round trip for nothing.
+ *
  * Clock: `now_ms` is injected for the handshake deadline (VEIL_ESFU_DTLS_TIMEOUT). OpenSSL's
  * retransmission timer still reads the system clock internally (DTLSv1_get_timeout); we
  * only translate its remaining time onto the injected clock.

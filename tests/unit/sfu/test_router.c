@@ -41,6 +41,8 @@ typedef struct world {
   sfu_peer_t *a, *b;
   rx_t ra, rb;
   int state_a, state_b, kf_events, closed;
+  int stats_events;
+  sfu_participant_stats_t last_stats_b;
 } world_t;
 
 static void on_media(void *arg, sfu_peer_t *p, int is_rtcp, const uint8_t *d, size_t n) {
@@ -86,6 +88,11 @@ static void on_state(void *arg, sfu_participant_t *p, sfu_transport_state_t st, 
   if (p == wd->pa) wd->state_a = (int)st;
   if (p == wd->pb) wd->state_b = (int)st;
 }
+static void on_stats(void *arg, sfu_participant_t *p, const sfu_participant_stats_t *st) {
+  world_t *wd = arg;
+  wd->stats_events++;
+  if (p == wd->pb) wd->last_stats_b = *st;
+}
 static void on_kf(void *arg, sfu_participant_t *pub, sfu_track_t *t) {
   (void)pub;
   (void)t;
@@ -111,12 +118,14 @@ static void connect_world(world_t *wd) {
   memset(wd, 0, sizeof *wd);
   cr_assert_eq(uv_loop_init(&wd->loop), 0);
   sfu_worker_config_t cfg = {.bind_ip = "127.0.0.1", .port = SFU_PORT_EPHEMERAL,
-                             .pool_buffers = 1024, .keyframe_min_interval_ms = 200};
+                             .pool_buffers = 1024, .keyframe_min_interval_ms = 200,
+                             .stats_interval_ms = 100};
   int rc = sfu_worker_init(&wd->loop, &cfg, &wd->w);
   cr_assert_eq(rc, 0, "worker init: %s", veil_strerror(rc));
   cr_assert_eq(sfu_worker_start(wd->w), 0);
   cr_assert_eq(sfu_room_create(wd->w, "room-1", &wd->room), 0);
-  sfu_listener_t l = {.arg = wd, .on_transport_state = on_state, .on_keyframe_needed = on_kf};
+  sfu_listener_t l = {.arg = wd, .on_transport_state = on_state, .on_keyframe_needed = on_kf,
+                      .on_stats = on_stats};
   cr_assert_eq(sfu_participant_create(wd->room, "alice", &l, &wd->pa), 0);
   cr_assert_eq(sfu_participant_create(wd->room, "bob", &l, &wd->pb), 0);
   cr_assert_eq(sfu_peer_new(on_media, &wd->ra, &wd->a), 0);
@@ -386,5 +395,24 @@ Test(router, blanks_publisher_mid_and_rid_but_keeps_other_extensions) {
   cr_assert_eq(wd.rb.ext_found_mid, 0, "publisher MID leaked to the subscriber");
   cr_assert_eq(wd.rb.ext_found_rid, 0, "publisher RID leaked to the subscriber");
   cr_assert_eq(wd.rb.audio_level, 0x55, "other extensions must survive");
+  close_world(&wd);
+}
+
+Test(router, reports_periodic_stats_with_forwarded_counts) {
+  world_t wd;
+  connect_world(&wd);
+  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
+                           .payload_type = 96};
+  sfu_track_t *t;
+  sfu_subscription_t *s;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
+  uint8_t buf[256];
+  for (int i = 0; i < 7; i++)
+    sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x1111, (uint16_t)(10 + i), 90u * i, i));
+  int before = wd.stats_events;
+  pump(&wd, 350);
+  cr_assert_geq(wd.stats_events - before, 4, "expected ~3 events per participant in 350 ms");
+  cr_assert_eq(wd.last_stats_b.rtp_out, 7);
   close_world(&wd);
 }
