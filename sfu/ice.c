@@ -172,12 +172,11 @@ int sfu_ice_handle_stun(sfu_ice_t *ice, const uint8_t *pkt, size_t len,
   sfu_stun_msg_t m;
   int rc;
   memset(res, 0, sizeof(*res));
-  /* A late timer must not let a check arriving after the deadline revive the pair. */
-  if (ice->state == SFU_ICE_SELECTED && now_ms >= sfu_ice_next_deadline(ice)) {
-    ice->state = SFU_ICE_EXPIRED;
-    res->events |= SFU_ICE_EV_EXPIRED;
-  }
-  if (ice->state == SFU_ICE_EXPIRED)
+  /* A late timer must not let a check arriving after the deadline revive the pair. The
+   * transition itself is left to sfu_ice_on_timeout (the deadline is already due), so
+   * that a dropped datagram never carries an event the caller might ignore. */
+  if (ice->state == SFU_ICE_EXPIRED ||
+      (ice->state == SFU_ICE_SELECTED && now_ms >= sfu_ice_next_deadline(ice)))
     return VEIL_EICE_EXPIRED;
   if ((rc = sfu_stun_parse(pkt, len, &m)))
     return rc;

@@ -99,8 +99,10 @@ typedef struct sfu_ice_result {
  * A negative return means the datagram was dropped with nothing sent and no state
  * changed: VEIL_ESTUN_* (malformed, bad integrity or fingerprint), VEIL_EICE_NOTREQUEST
  * (not a Binding request: responses and indications are not ours to handle),
- * VEIL_EICE_USERNAME, VEIL_EICE_NOREMOTE, VEIL_EICE_EXPIRED, VEIL_EOVERFLOW (out too
- * small). */
+ * VEIL_EICE_USERNAME, VEIL_EICE_NOREMOTE, VEIL_EOVERFLOW (out too small), or
+ * VEIL_EICE_EXPIRED (consent expired, or its deadline has passed: the state change and
+ * SFU_ICE_EV_EXPIRED then come from sfu_ice_on_timeout, whose deadline is due). On a
+ * negative return res is all zero. */
 int sfu_ice_handle_stun(sfu_ice_t *ice, const uint8_t *pkt, size_t len,
                         const sfu_stun_addr_t *from, uint64_t now_ms, uint8_t *out,
                         size_t out_cap, sfu_ice_result_t *res);

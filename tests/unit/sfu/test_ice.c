@@ -335,10 +335,14 @@ Test(ice, expired_consent_is_terminal_and_late_checks_do_not_revive_it) {
   uint8_t out[SFU_ICE_MAX_RESPONSE];
   sfu_ice_result_t res;
   cr_assert_eq(feed(ice, &nominate, &addr_a, 0, &res, out), 0);
-  /* The timer has not run yet, but the check arrives after the deadline. */
+  /* The timer has not run yet, but the check arrives after the deadline: dropped, and
+   * the expiry is still reported by the (due) timeout, never swallowed by the drop. */
   cr_assert_eq(feed(ice, &nominate, &addr_a, 1000, &res, out), VEIL_EICE_EXPIRED);
-  cr_assert_eq(res.events, SFU_ICE_EV_EXPIRED);
+  cr_assert_eq(res.events, 0);
   cr_assert_eq(res.response_len, 0);
+  cr_assert_leq(sfu_ice_next_deadline(ice), 1000);
+  cr_assert_eq(sfu_ice_on_timeout(ice, 1000, &res), 0);
+  cr_assert_eq(res.events, SFU_ICE_EV_EXPIRED);
   cr_assert_eq(feed(ice, &nominate, &addr_a, 1001, &res, out), VEIL_EICE_EXPIRED);
   cr_assert_eq(res.events, 0);
   cr_assert_eq(sfu_ice_state(ice), SFU_ICE_EXPIRED);
