@@ -402,3 +402,60 @@ Test(ice, host_candidate_priority_and_format) {
   cr_assert_eq(c.priority >> 24, 126);
   cr_assert_eq(sfu_ice_candidate_format(&c, s, 20), VEIL_EOVERFLOW);
 }
+
+Test(ice, ignores_request_without_message_integrity) {
+  sfu_ice_t *ice = mk(0);
+  uint8_t b[256], out[SFU_ICE_MAX_RESPONSE];
+  uint8_t tid[12] = {3};
+  veil_writer_t w;
+  sfu_stun_builder_t sb;
+  size_t n;
+  veil_writer_init(&w, b, sizeof(b));
+  sfu_stun_begin(&sb, &w, SFU_STUN_METHOD_BINDING, SFU_STUN_REQUEST, tid);
+  sfu_stun_put_attr(&sb, SFU_STUN_ATTR_USERNAME, LUFRAG ":" RUFRAG, strlen(LUFRAG ":" RUFRAG));
+  sfu_stun_put_u64(&sb, SFU_STUN_ATTR_ICE_CONTROLLING, 1);
+  sfu_stun_put_attr(&sb, SFU_STUN_ATTR_USE_CANDIDATE, NULL, 0);
+  sfu_stun_put_fingerprint(&sb);
+  cr_assert_eq(sfu_stun_finish(&sb, &n), 0);
+  sfu_ice_result_t res;
+  cr_assert_eq(sfu_ice_handle_stun(ice, b, n, &addr_a, 1, out, sizeof(out), &res),
+               VEIL_ESTUN_INTEGRITY);
+  cr_assert_eq(res.response_len, 0);
+  /* MESSAGE-INTEGRITY-SHA256 alone is not what RFC 8445 ICE uses: also dropped. */
+  veil_writer_init(&w, b, sizeof(b));
+  sfu_stun_begin(&sb, &w, SFU_STUN_METHOD_BINDING, SFU_STUN_REQUEST, tid);
+  sfu_stun_put_attr(&sb, SFU_STUN_ATTR_USERNAME, LUFRAG ":" RUFRAG, strlen(LUFRAG ":" RUFRAG));
+  sfu_stun_put_u64(&sb, SFU_STUN_ATTR_ICE_CONTROLLING, 1);
+  sfu_stun_put_attr(&sb, SFU_STUN_ATTR_USE_CANDIDATE, NULL, 0);
+  sfu_stun_put_integrity_sha256(&sb, (const uint8_t *)LPWD, strlen(LPWD));
+  cr_assert_eq(sfu_stun_finish(&sb, &n), 0);
+  cr_assert_eq(sfu_ice_handle_stun(ice, b, n, &addr_a, 1, out, sizeof(out), &res),
+               VEIL_ESTUN_INTEGRITY);
+  cr_assert_eq(sfu_ice_state(ice), SFU_ICE_WAITING);
+  sfu_ice_free(ice);
+}
+
+Test(ice, unauthenticated_attributes_after_the_mac_cannot_nominate) {
+  /* A valid check without USE-CANDIDATE, with USE-CANDIDATE appended after
+   * MESSAGE-INTEGRITY by an on-path attacker (and FINGERPRINT recomputed): ignored. */
+  sfu_ice_t *ice = mk(0);
+  uint8_t b[256], out[SFU_ICE_MAX_RESPONSE];
+  uint8_t tid[12] = {4};
+  veil_writer_t w;
+  sfu_stun_builder_t sb;
+  size_t n;
+  veil_writer_init(&w, b, sizeof(b));
+  sfu_stun_begin(&sb, &w, SFU_STUN_METHOD_BINDING, SFU_STUN_REQUEST, tid);
+  sfu_stun_put_attr(&sb, SFU_STUN_ATTR_USERNAME, LUFRAG ":" RUFRAG, strlen(LUFRAG ":" RUFRAG));
+  sfu_stun_put_u64(&sb, SFU_STUN_ATTR_ICE_CONTROLLING, 1);
+  sfu_stun_put_integrity(&sb, (const uint8_t *)LPWD, strlen(LPWD));
+  sfu_stun_put_attr(&sb, SFU_STUN_ATTR_USE_CANDIDATE, NULL, 0);
+  sfu_stun_put_fingerprint(&sb);
+  cr_assert_eq(sfu_stun_finish(&sb, &n), 0);
+  sfu_ice_result_t res;
+  cr_assert_eq(sfu_ice_handle_stun(ice, b, n, &addr_a, 1, out, sizeof(out), &res), 0);
+  cr_assert_gt(res.response_len, 0);
+  cr_assert_eq(res.events, 0);
+  cr_assert_eq(sfu_ice_state(ice), SFU_ICE_WAITING);
+  sfu_ice_free(ice);
+}
