@@ -237,7 +237,7 @@ int sfu_participant_create(sfu_room_t *r, const char *participant_id,
   p->worker = w;
   if (listener) p->listener = *listener;
   sfu_link_init(&p->subs);
-  sfu_ice_config_t ic = {0};
+  sfu_ice_config_t ic = {.consent_timeout_ms = w->consent_timeout_ms};
   int rc = sfu_ice_new(&ic, &p->ice);
   if (rc) goto fail;
   sfu_dtls_config_t dc = {.role = SFU_DTLS_ROLE_SERVER, .handshake_timeout_ms = w->dtls_timeout_ms};

@@ -62,6 +62,8 @@ typedef struct sfu_worker_config {
   size_t n_announced_ips;
   uint32_t pool_buffers;         /* 0: 8192 packet buffers (16 MiB) */
   uint32_t dtls_timeout_ms;      /* DTLS handshake deadline; 0: 30000 */
+  uint32_t ice_consent_timeout_ms; /* no valid check for this long: FAILED; 0: 30000
+                                    * (RFC 7675 §5.1) */
   uint32_t stats_interval_ms;    /* on_stats period; 0: no periodic stats */
   uint32_t keyframe_min_interval_ms; /* PLI rate limit per track; 0: 500 */
 } sfu_worker_config_t;

@@ -64,7 +64,7 @@ struct sfu_worker {
   sfu_udp_t *udp;           /* owned (closed last) */
   sfu_pool_t *pool;         /* owned (freed after the socket's close callback) */
   sfu_dtls_ctx_t *dtls;     /* owned: certificate shared by every participant */
-  uint32_t dtls_timeout_ms, stats_interval_ms, keyframe_min_ms;
+  uint32_t dtls_timeout_ms, stats_interval_ms, keyframe_min_ms, consent_timeout_ms;
   char announced[SFU_MAX_CANDIDATES][48];
   size_t n_announced;
   uint32_t rtcp_ssrc;       /* sender SSRC of RTCP the SFU originates (RR, PLI) */

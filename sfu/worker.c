@@ -182,6 +182,7 @@ int sfu_worker_init(uv_loop_t *loop, const sfu_worker_config_t *cfg, sfu_worker_
   sfu_ptable_init(&w->by_ufrag);
   w->dtls_timeout_ms = cfg->dtls_timeout_ms ? cfg->dtls_timeout_ms : 30000;
   w->stats_interval_ms = cfg->stats_interval_ms;
+  w->consent_timeout_ms = cfg->ice_consent_timeout_ms;
   w->keyframe_min_ms = cfg->keyframe_min_interval_ms ? cfg->keyframe_min_interval_ms : 500;
   for (size_t i = 0; i < cfg->n_announced_ips; i++) {
     if (!cfg->announced_ips[i] || strlen(cfg->announced_ips[i]) >= sizeof w->announced[0]) {

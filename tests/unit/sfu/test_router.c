@@ -114,12 +114,12 @@ static void pump(world_t *wd, int ms) {
   }
 }
 
-static void connect_world(world_t *wd) {
+static void connect_world_cfg(world_t *wd, const char *bind_ip, uint32_t consent_ms) {
   memset(wd, 0, sizeof *wd);
   cr_assert_eq(uv_loop_init(&wd->loop), 0);
-  sfu_worker_config_t cfg = {.bind_ip = "127.0.0.1", .port = SFU_PORT_EPHEMERAL,
+  sfu_worker_config_t cfg = {.bind_ip = bind_ip, .port = SFU_PORT_EPHEMERAL,
                              .pool_buffers = 1024, .keyframe_min_interval_ms = 200,
-                             .stats_interval_ms = 100};
+                             .stats_interval_ms = 100, .ice_consent_timeout_ms = consent_ms};
   int rc = sfu_worker_init(&wd->loop, &cfg, &wd->w);
   cr_assert_eq(rc, 0, "worker init: %s", veil_strerror(rc));
   cr_assert_eq(sfu_worker_start(wd->w), 0);
@@ -152,6 +152,8 @@ static void connect_world(world_t *wd) {
   cr_assert_eq(wd->state_a, SFU_TRANSPORT_CONNECTED);
   cr_assert_eq(wd->state_b, SFU_TRANSPORT_CONNECTED);
 }
+
+static void connect_world(world_t *wd) { connect_world_cfg(wd, "127.0.0.1", 0); }
 
 static void on_worker_closed(void *arg) { ((world_t *)arg)->closed = 1; }
 
@@ -414,5 +416,43 @@ Test(router, reports_periodic_stats_with_forwarded_counts) {
   pump(&wd, 350);
   cr_assert_geq(wd.stats_events - before, 4, "expected ~3 events per participant in 350 ms");
   cr_assert_eq(wd.last_stats_b.rtp_out, 7);
+  close_world(&wd);
+}
+
+Test(router, dual_stack_worker_serves_ipv4_clients) {
+  world_t wd;
+  connect_world_cfg(&wd, "::", 0); /* announced candidate defaults to 127.0.0.1 */
+  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
+                           .payload_type = 96};
+  sfu_track_t *t;
+  sfu_subscription_t *s;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
+  uint8_t buf[256];
+  for (int i = 0; i < 5; i++)
+    sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x1111, (uint16_t)(1 + i), 90u * i, i));
+  pump(&wd, 80);
+  cr_assert_eq(wd.rb.n_rtp, 5);
+  close_world(&wd);
+}
+
+Test(router, fails_transport_when_ice_consent_expires) {
+  world_t wd;
+  /* The in-tree peer sends no consent checks after connecting (RFC 7675 requires them):
+   * with a 1 s consent window both transports must fail, and media must stop. */
+  connect_world_cfg(&wd, "127.0.0.1", 1000);
+  pump(&wd, 1300);
+  cr_assert_eq(wd.state_a, SFU_TRANSPORT_FAILED);
+  cr_assert_eq(wd.state_b, SFU_TRANSPORT_FAILED);
+  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
+                           .payload_type = 96};
+  sfu_track_t *t;
+  sfu_subscription_t *s;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
+  uint8_t buf[256];
+  sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x1111, 1, 1, 1));
+  pump(&wd, 50);
+  cr_assert_eq(wd.rb.n_rtp, 0, "media forwarded over a transport without consent");
   close_world(&wd);
 }
