@@ -35,6 +35,7 @@ typedef struct srv_config {
   int max_lobby_per_room;
   int max_message_bytes;
   int max_prejoin_message_bytes;
+  int max_mls_message_bytes;
   int messages_per_second;
   int max_tracks_per_participant;
   int max_subscriptions_per_participant;

@@ -27,6 +27,8 @@ typedef struct server {
   uv_loop_t loop;
   uv_signal_t sigterm, sigint;
   uv_timer_t tick;
+  uv_timer_t relay_timer; /* armed at the hub's next MLS relay deadline */
+  uint64_t relay_armed;   /* the deadline it is armed for, UINT64_MAX: idle */
   sig_ws_t *ws;
   srv_media_t *media; /* NULL once closed */
   sig_jwt_key_t *key;
@@ -67,7 +69,35 @@ static void close_own_handles(server_t *srv) {
   uv_close((uv_handle_t *)&srv->sigterm, NULL);
   uv_close((uv_handle_t *)&srv->sigint, NULL);
   uv_close((uv_handle_t *)&srv->tick, NULL);
+  uv_close((uv_handle_t *)&srv->relay_timer, NULL);
 }
+
+static void on_relay_timer(uv_timer_t *t);
+
+/* Re-arms the relay timer when the hub's earliest deadline changed. */
+static void arm_relay_timer(server_t *srv) {
+  if (srv->stopping)
+    return;
+  uint64_t d = sig_hub_next_deadline(sig_ws_hub(srv->ws));
+  if (d == srv->relay_armed)
+    return;
+  srv->relay_armed = d;
+  if (d == UINT64_MAX) {
+    uv_timer_stop(&srv->relay_timer);
+    return;
+  }
+  uint64_t now = veil_now_ms();
+  uv_timer_start(&srv->relay_timer, on_relay_timer, d > now ? d - now : 0, 0);
+}
+
+static void on_relay_timer(uv_timer_t *t) {
+  server_t *srv = t->data;
+  srv->relay_armed = UINT64_MAX;
+  sig_hub_tick(sig_ws_hub(srv->ws), veil_now_ms());
+  arm_relay_timer(srv);
+}
+
+static void on_activity(void *user) { arm_relay_timer(user); }
 
 static void media_closed(void *arg) {
   server_t *srv = arg;
@@ -152,6 +182,7 @@ int srv_serve(srv_config_t *cfg) {
       .cert_file = cfg->tls ? cfg->cert_file : NULL,
       .key_file = cfg->tls ? cfg->key_file : NULL,
       .http = http_cb,
+      .on_activity = on_activity,
       .user = &srv,
   };
   sig_hub_config_t hc = {
@@ -162,6 +193,7 @@ int srv_serve(srv_config_t *cfg) {
               .max_lobby_per_room = (uint32_t)cfg->max_lobby_per_room,
               .max_message_bytes = (uint32_t)cfg->max_message_bytes,
               .max_prejoin_message_bytes = (uint32_t)cfg->max_prejoin_message_bytes,
+              .max_mls_message_bytes = (uint32_t)cfg->max_mls_message_bytes,
               .messages_per_second = (uint32_t)cfg->messages_per_second,
               .max_tracks_per_participant = (uint32_t)cfg->max_tracks_per_participant,
               .max_subscriptions_per_participant = (uint32_t)cfg->max_subscriptions_per_participant,
@@ -185,7 +217,9 @@ int srv_serve(srv_config_t *cfg) {
   uv_signal_init(&srv.loop, &srv.sigterm);
   uv_signal_init(&srv.loop, &srv.sigint);
   uv_timer_init(&srv.loop, &srv.tick);
-  srv.sigterm.data = srv.sigint.data = srv.tick.data = &srv;
+  uv_timer_init(&srv.loop, &srv.relay_timer);
+  srv.relay_armed = UINT64_MAX;
+  srv.sigterm.data = srv.sigint.data = srv.tick.data = srv.relay_timer.data = &srv;
   uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
   uv_signal_start(&srv.sigint, on_signal, SIGINT);
   uv_timer_start(&srv.tick, on_tick, 100, 100);

@@ -109,6 +109,7 @@ int sig_hub_new(const sig_hub_config_t *cfg, sig_hub_t **out) {
   if (!hub)
     return VEIL_ENOMEM;
   hub->cfg = *cfg;
+  relay_actions_init(&hub->relay_acts);
   *out = hub;
   return 0;
 }
@@ -118,6 +119,7 @@ void sig_hub_free(sig_hub_t *hub) {
     return;
   while (hub->sessions)
     sig_session_close(hub, hub->sessions);
+  relay_actions_free(&hub->relay_acts);
   free(hub);
 }
 
@@ -127,8 +129,10 @@ bool sig_hub_draining(const sig_hub_t *hub) { return hub->draining; }
 void *sig_session_user(const sig_session_t *s) { return s->user; }
 bool sig_session_joined(const sig_session_t *s) { return s->state == SIG_JOINED; }
 
-size_t sig_session_max_frame(const sig_hub_t *hub, const sig_session_t *s) {
-  return s->state == SIG_JOINED ? hub->cfg.limits.max_message_bytes : hub->cfg.limits.max_prejoin_message_bytes;
+size_t sig_session_max_frame(const sig_hub_t *hub, const sig_session_t *s, bool binary) {
+  if (s->state != SIG_JOINED)
+    return hub->cfg.limits.max_prejoin_message_bytes;
+  return binary ? hub->cfg.limits.max_mls_message_bytes : hub->cfg.limits.max_message_bytes;
 }
 
 sig_session_t *sig_session_open(sig_hub_t *hub, void *user) {
@@ -253,7 +257,9 @@ int sig_handle_message(sig_hub_t *hub, sig_session_t *s, const char *data, size_
     sig_send_error(hub, s, VEIL_ESIG_RATE, -1, NULL);
     return VEIL_ESIG_RATE;
   }
-  if (len > sig_session_max_frame(hub, s)) {
+  if (now_ms > hub->relay_clock)
+    hub->relay_clock = now_ms;
+  if (len > sig_session_max_frame(hub, s, false)) {
     sig_send_error(hub, s, VEIL_ESIG_TOO_LARGE, -1, NULL);
     return VEIL_ESIG_TOO_LARGE;
   }

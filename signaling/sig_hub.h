@@ -69,6 +69,7 @@ typedef struct sig_limits {
   uint32_t max_lobby_per_room;        /* waiting in one room's lobby */
   uint32_t max_message_bytes;         /* one frame, after join */
   uint32_t max_prejoin_message_bytes; /* one frame before join (tighter: unauthenticated) */
+  uint32_t max_mls_message_bytes;     /* one binary frame (MLS relay envelope), after join */
   uint32_t messages_per_second;       /* sustained rate per connection; burst = 2x */
   uint32_t max_tracks_per_participant;
   uint32_t max_subscriptions_per_participant;
@@ -91,7 +92,7 @@ extern const double sig_latency_bounds_ms[SIG_LAT_NBUCKETS];
 
 typedef struct sig_stats {
   uint64_t rooms, participants, lobby_waiting, tracks, subscriptions, sessions;
-  uint64_t messages_in, binary_in, joins_total;
+  uint64_t messages_in, binary_in, joins_total, relay_refused;
   uint64_t errors[SIG_NCODES]; /* by -(code) - 10600 */
   uint64_t lat_buckets[SIG_LAT_NBUCKETS + 1];
   uint64_t lat_count;
@@ -110,13 +111,23 @@ sig_session_t *sig_session_open(sig_hub_t *hub, void *user);
 void sig_session_close(sig_hub_t *hub, sig_session_t *s);
 void *sig_session_user(const sig_session_t *s);
 bool sig_session_joined(const sig_session_t *s);
-/* The frame size limit that applies to this session now (pre-join or joined). */
-size_t sig_session_max_frame(const sig_hub_t *hub, const sig_session_t *s);
+/* The frame size limit that applies to this session now: pre-join, joined text, or
+ * joined binary (MLS envelopes). */
+size_t sig_session_max_frame(const sig_hub_t *hub, const sig_session_t *s, bool binary);
 
 /* Handles one text frame: validates, applies, replies. Returns 0 when the message was
  * applied, or the negative VEIL_E* code that was also sent to the client as an error. */
 int sig_handle_message(sig_hub_t *hub, sig_session_t *s, const char *data, size_t len, uint64_t now_ms,
                        int64_t wall_s);
+
+/* Handles one binary frame: an MLS relay envelope (docs/relay.md) from a joined
+ * participant, fed to the room's relay; its actions go out as binary frames. A refused
+ * envelope is answered by the relay with a binary error control and returns its code. */
+int sig_handle_binary(sig_hub_t *hub, sig_session_t *s, const uint8_t *data, size_t len, uint64_t now_ms);
+/* The earliest relay deadline of any room (UINT64_MAX: none); the shell arms a timer for
+ * it and calls sig_hub_tick when it fires. */
+uint64_t sig_hub_next_deadline(const sig_hub_t *hub);
+void sig_hub_tick(sig_hub_t *hub, uint64_t now_ms);
 
 /* Sends an error reply for `code` (used by the shell for frames it refuses itself). */
 void sig_send_error(sig_hub_t *hub, sig_session_t *s, int code, long long id, const char *detail);

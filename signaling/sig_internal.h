@@ -3,6 +3,7 @@
 #define VEIL_SIGNALING_SIG_INTERNAL_H
 
 #include "signaling/sig_hub.h"
+#include "mls-relay/relay.h"
 #include "signaling/sig_msg.h"
 
 #define SIG_ID_MAX 32
@@ -34,6 +35,7 @@ struct sig_session {
   void *user;      /* borrowed: the shell's connection */
   sig_state_t state;
   char id[SIG_ID_MAX + 1];
+  uint64_t member_id;         /* the relay's member id: the number in `id` */
   sig_claims_t claims;
   char display_name[SIG_NAME_MAX + 1];
   sig_room_t *room;           /* borrowed; set in lobby and joined states */
@@ -55,6 +57,8 @@ struct sig_room {
   uint32_t nmembers;
   sig_session_t *lobby;
   uint32_t nlobby;
+  relay_room_t *relay;     /* owned; created with the first member */
+  uint64_t relay_deadline; /* RELAY_NEVER or when to feed a tick */
   sig_room_t *next; /* hub's list */
 };
 
@@ -66,6 +70,8 @@ struct sig_hub {
   bool draining;
   uint32_t drain_deadline_ms;
   sig_stats_t stats;
+  relay_actions_t relay_acts; /* owned, reused for every relay call */
+  uint64_t relay_clock;       /* last `now` given to any relay (non-decreasing) */
 };
 
 /* Outgoing messages (sig_hub.c). `obj` is consumed. */
@@ -82,5 +88,10 @@ int sig_on_subscribe(sig_hub_t *hub, sig_session_t *s, sig_msg_t *m);
 int sig_on_unsubscribe(sig_hub_t *hub, sig_session_t *s, sig_msg_t *m);
 /* Drops every track and subscription of s, telling the room (used on leave). */
 void sig_media_release(sig_hub_t *hub, sig_session_t *s);
+
+/* MLS relay glue (sig_relay.c). */
+int sig_relay_joined(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms);
+void sig_relay_left(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms);
+void sig_relay_free(sig_room_t *room);
 
 #endif

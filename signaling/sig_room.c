@@ -47,6 +47,7 @@ static void room_free_if_empty(sig_hub_t *hub, sig_room_t *r) {
     }
   }
   hub->stats.rooms--;
+  sig_relay_free(r);
   veil_log(VEIL_LOG_INFO, "signaling", "room_close", "room=%s", r->name);
   free(r);
 }
@@ -163,6 +164,11 @@ static int admit(sig_hub_t *hub, sig_session_t *s, sig_room_t *room, const char 
            sig_role_name(s->claims.role));
   sig_room_broadcast(hub, room, s,
                      json_pack("{s:s,s:o*}", "type", "participant_joined", "participant", sig_participant_json(s, true)));
+  /* After `joined`, so that the client knows its id before the relay's `leader` control. */
+  int rc = sig_relay_joined(hub, s, now_ms);
+  if (rc)
+    veil_log(VEIL_LOG_ERROR, "signaling", "relay_join_failed", "room=%s participant=%s err=%s", room->name, s->id,
+             veil_strerror(rc));
   return 0;
 }
 
@@ -172,7 +178,8 @@ int sig_room_join(sig_hub_t *hub, sig_session_t *s, long long req_id) {
     return VEIL_ESIG_TOO_MANY_ROOMS;
   if (room && identity_present(room, s->claims.sub))
     return VEIL_ESIG_DUPLICATE;
-  snprintf(s->id, sizeof s->id, "p%llx", (unsigned long long)++hub->next_id);
+  s->member_id = ++hub->next_id;
+  snprintf(s->id, sizeof s->id, "p%llx", (unsigned long long)s->member_id);
   if (!hub->cfg.lobby || s->claims.role == SIG_ROLE_HOST) {
     int rc = admit(hub, s, room, s->claims.room, req_id, s->join_started_ms);
     if (rc)
@@ -253,6 +260,7 @@ void sig_room_leave(sig_hub_t *hub, sig_session_t *s, const char *reason) {
     return;
   }
   sig_media_release(hub, s);
+  sig_relay_left(hub, s, hub->relay_clock);
   list_remove(&room->members, s);
   room->nmembers--;
   hub->stats.participants--;

@@ -106,11 +106,11 @@ static int close_now(struct lws *wsi, int code, const char *reason) {
 }
 
 static int on_receive(sig_ws_t *ws, conn_t *c, struct lws *wsi, const uint8_t *in, size_t len) {
-  size_t max = sig_session_max_frame(ws->hub, c->session);
   if (lws_is_first_fragment(wsi)) {
     c->rx_len = 0;
     c->rx_binary = lws_frame_is_binary(wsi);
   }
+  size_t max = sig_session_max_frame(ws->hub, c->session, c->rx_binary);
   /* Refuse as soon as the declared remainder shows the message cannot fit. */
   size_t pending = lws_remaining_packet_payload(wsi);
   if (c->rx_len + len > max || c->rx_len + len + pending > max) {
@@ -136,14 +136,12 @@ static int on_receive(sig_ws_t *ws, conn_t *c, struct lws *wsi, const uint8_t *i
     return 0;
   size_t n = c->rx_len;
   c->rx_len = 0;
-  if (c->rx_binary) {
-    if (ws->cfg.binary)
-      ws->cfg.binary(ws->cfg.user, c->session, c->rx, n);
-    else
-      sig_send_error(ws->hub, c->session, VEIL_ESIG_UNAVAILABLE, -1, "binary frames are not accepted here");
-  } else {
+  if (c->rx_binary)
+    sig_handle_binary(ws->hub, c->session, c->rx, n, veil_now_ms());
+  else
     sig_handle_message(ws->hub, c->session, (const char *)c->rx, n, veil_now_ms(), veil_wall_seconds());
-  }
+  if (ws->cfg.on_activity)
+    ws->cfg.on_activity(ws->cfg.user);
   /* Keep big buffers only while they are in use. */
   if (c->rx_cap > 16384) {
     free(c->rx);
@@ -255,6 +253,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       sig_session_close(ws->hub, c->session);
       c->session = NULL;
       ws->nconn--;
+      if (ws->cfg.on_activity && !ws->destroying)
+        ws->cfg.on_activity(ws->cfg.user);
     }
     conn_free_buffers(c);
     return 0;

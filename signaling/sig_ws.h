@@ -4,7 +4,7 @@
  * responder for the operational endpoints (/metrics, /healthz, /readyz) on the same port.
  *
  * The shell owns connections and their outgoing queues; every received text frame goes to
- * sig_handle_message (sig_hub.h), every binary frame to the binary hook. Frames larger than
+ * sig_handle_message (sig_hub.h), every binary frame to sig_handle_binary (MLS relay). Frames larger than
  * the session's limit are never buffered whole: the connection is closed with 1009
  * (RFC 6455 §7.4.1) as soon as the declared or accumulated size passes the limit.
  */
@@ -24,8 +24,9 @@ typedef struct sig_ws sig_ws_t;
 /* An HTTP GET on a path other than the WebSocket upgrade. Returns the status code and
  * sets *body (malloc'd, taken over by the shell) and *ctype (static). */
 typedef int (*sig_ws_http_cb)(void *user, const char *path, char **body, size_t *len, const char **ctype);
-/* A binary frame from a session (MLS relay envelopes). Borrowed bytes. */
-typedef void (*sig_ws_binary_cb)(void *user, sig_session_t *s, const uint8_t *data, size_t len);
+/* Called after every handled frame and closed connection: the hub's next relay deadline
+ * may have changed (sig_hub_next_deadline). */
+typedef void (*sig_ws_activity_cb)(void *user);
 
 typedef struct sig_ws_config {
   uv_loop_t *loop;       /* borrowed; the server's loop */
@@ -35,7 +36,7 @@ typedef struct sig_ws_config {
   const char *key_file;
   size_t max_queue_bytes; /* per connection; a slower reader is disconnected */
   sig_ws_http_cb http;
-  sig_ws_binary_cb binary;
+  sig_ws_activity_cb on_activity;
   void *user;
 } sig_ws_config_t;
 

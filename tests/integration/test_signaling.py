@@ -339,6 +339,30 @@ class Media(unittest.TestCase):
         b.close()
         c.close()
 
+    def test_mls_relay_over_binary_frames(self):
+        a, ja = self.join("m5", "a")
+        op, env = a.recv_frame()
+        self.assertEqual(op, 0x2, "the relay's leader control is a binary frame")
+        version, kind, ctl, leader, epoch, flags = struct.unpack("!BBBQQB", env)
+        self.assertEqual((version, kind, ctl), (1, 6, 2))
+        self.assertEqual(leader, int(ja["participant_id"][1:], 16))
+        self.assertEqual((epoch, flags & 1), (0, 1), "first member creates the group")
+        b, jb = self.join("m5", "b")
+        op, env = b.recv_frame()
+        _, _, ctl, leader, _, flags = struct.unpack("!BBBQQB", env)
+        self.assertEqual((op, ctl, leader, flags & 1), (0x2, 2, int(ja["participant_id"][1:], 16), 0))
+        # a malformed envelope is answered by the relay with a binary error control
+        b.send_frame(0x2, bytes([1, 99, 0]))
+        op, env = b.recv_frame()
+        self.assertEqual((op, env[0], env[1], env[2]), (0x2, 1, 6, 1))
+        # an unjoined connection may not send envelopes
+        c = self.srv.ws()
+        c.send_frame(0x2, bytes([1, 5, 1, 0]))
+        self.assertEqual(c.recv_json()["code"], "bad_state")
+        c.close()
+        a.close()
+        b.close()
+
     def test_publish_without_grant_is_forbidden(self):
         ws = self.srv.ws()
         ws.send_json({"type": "join", "token": self.srv.token("m4", "v", "V", "member", "--no-publish"), "room": "m4"})

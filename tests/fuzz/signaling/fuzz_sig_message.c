@@ -2,7 +2,7 @@
  * Fuzz target: the signaling message handler (sig_handle_message) on a sans-I/O hub.
  * Each input is split on 0x00 bytes into up to 8 frames, fed in order to one session
  * that is first joined with a valid token (so post-join handlers are reached) and to a
- * second, unjoined session. Whatever the bytes, the handler must not crash, must answer
+ * second, unjoined session, and as a binary frame (MLS relay envelope) to the joined one. Whatever the bytes, the handler must not crash, must answer
  * with valid JSON only, and must leave the hub's counters consistent.
  */
 #include <jansson.h>
@@ -58,7 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sig_hub_t *hub = NULL;
   sig_hub_config_t cfg = {
       .limits = {.max_rooms = 4, .max_participants_per_room = 4, .max_lobby_per_room = 4,
-                 .max_message_bytes = 65536, .max_prejoin_message_bytes = 8192, .messages_per_second = 1000,
+                 .max_message_bytes = 65536, .max_prejoin_message_bytes = 8192,
+                 .max_mls_message_bytes = 65536, .messages_per_second = 1000,
                  .max_tracks_per_participant = 4, .max_subscriptions_per_participant = 4},
       .key = key,
       .lobby = size > 0 && (data[0] & 1),
@@ -85,6 +86,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       sig_handle_message(hub, joined, f, n, 2 + (uint64_t)frames, NOW_S);
       sig_handle_message(hub, fresh, f, n, 2 + (uint64_t)frames, NOW_S);
       sig_handle_message(hub, host, f, n, 2 + (uint64_t)frames, NOW_S);
+      /* the same bytes as an MLS relay envelope (binary frame) */
+      sig_handle_binary(hub, joined, (const uint8_t *)f, n, 2 + (uint64_t)frames);
+      sig_hub_tick(hub, 100000 + (uint64_t)frames);
       frames++;
       start = i + 1;
     }

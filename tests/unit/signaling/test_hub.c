@@ -16,6 +16,8 @@
 typedef struct conn {
   sig_session_t *s;
   json_t *msgs; /* array of received messages */
+  uint8_t bin[8][128]; /* the first binary frames (relay envelopes) */
+  size_t bin_len[8], nbin;
   int close_code;
 } conn_t;
 
@@ -32,7 +34,12 @@ static void rec_text(void *u, sig_session_t *s, const char *d, size_t n) {
   json_array_append_new(c->msgs, j);
 }
 static void rec_bin(void *u, sig_session_t *s, const uint8_t *d, size_t n) {
-  (void)u, (void)s, (void)d, (void)n;
+  (void)u;
+  conn_t *c = sig_session_user(s);
+  if (c->nbin < 8 && n <= 128) {
+    memcpy(c->bin[c->nbin], d, n);
+    c->bin_len[c->nbin++] = n;
+  }
 }
 static void rec_close(void *u, sig_session_t *s, int code, const char *r) {
   (void)u, (void)r;
@@ -47,6 +54,7 @@ static void make_hub(bool lobby, uint32_t max_rooms, uint32_t max_per_room) {
                  .max_lobby_per_room = 2,
                  .max_message_bytes = 4096,
                  .max_prejoin_message_bytes = 1024,
+                 .max_mls_message_bytes = 4096,
                  .messages_per_second = 5,
                  .max_tracks_per_participant = 4,
                  .max_subscriptions_per_participant = 4},
@@ -64,6 +72,7 @@ static void setup(void) {
   for (int i = 0; i < MAXC; i++) {
     conns[i].msgs = json_array();
     conns[i].close_code = 0;
+    conns[i].nbin = 0;
     conns[i].s = sig_session_open(hub, &conns[i]);
   }
 }
@@ -268,4 +277,62 @@ Test(sig_hub, error_replies_are_counted_by_code) {
   const sig_stats_t *st = sig_hub_stats(hub);
   cr_assert_eq(st->errors[-VEIL_ESIG_MALFORMED - 10600], 1);
   cr_assert_eq(st->errors[-VEIL_ESIG_SCHEMA - 10600], 2);
+}
+
+static uint64_t be64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v = v << 8 | p[i];
+  return v;
+}
+
+/* docs/relay.md: control(6) leader(2): uint64 leader, uint64 epoch, uint8 flags. */
+static void assert_leader(int i, size_t k, uint64_t leader, int create) {
+  cr_assert(conns[i].nbin > k, "connection %d got %zu binary frames", i, conns[i].nbin);
+  const uint8_t *b = conns[i].bin[k];
+  cr_assert_eq(conns[i].bin_len[k], 3 + 8 + 8 + 1);
+  cr_assert_eq(b[0], 1);
+  cr_assert_eq(b[1], 6);
+  cr_assert_eq(b[2], 2);
+  cr_assert_eq(be64(b + 3), leader);
+  cr_assert_eq(b[19] & 1, create);
+}
+
+static uint64_t member_of(int i) {
+  json_t *j = json_array_get(conns[i].msgs, 0);
+  return strtoull(json_string_value(json_object_get(j, "participant_id")) + 1, NULL, 16);
+}
+
+Test(sig_hub, relay_appoints_the_first_member_leader_and_tells_joiners) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  uint64_t a = member_of(0);
+  assert_leader(0, 0, a, 1);
+  cr_assert_eq(join(1, "r", "b", SIG_ROLE_MEMBER), 0);
+  assert_leader(1, 0, a, 0);
+}
+
+Test(sig_hub, binary_before_join_is_refused_with_a_text_error) {
+  const uint8_t env[] = {1, 5, 0};
+  cr_assert_eq(sig_handle_binary(hub, conns[0].s, env, sizeof env, 5000), VEIL_ESIG_STATE);
+  cr_assert_str_eq(last_code(0), "bad_state");
+  cr_assert_eq(conns[0].nbin, 0);
+}
+
+Test(sig_hub, malformed_envelope_gets_a_relay_error_control) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  size_t before = conns[0].nbin;
+  const uint8_t env[] = {1, 99, 0, 0};
+  cr_assert_lt(sig_handle_binary(hub, conns[0].s, env, sizeof env, 5000), 0);
+  cr_assert_eq(conns[0].nbin, before + 1);
+  const uint8_t *b = conns[0].bin[before];
+  cr_assert_eq(b[1], 6, "control");
+  cr_assert_eq(b[2], 1, "error");
+  cr_assert_eq(sig_hub_stats(hub)->relay_refused, 1);
+}
+
+Test(sig_hub, oversized_envelope_is_refused) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  static uint8_t big[5000];
+  big[0] = 1;
+  cr_assert_eq(sig_handle_binary(hub, conns[0].s, big, sizeof big, 5000), VEIL_ESIG_TOO_LARGE);
 }
