@@ -135,6 +135,30 @@ int mls_public_protect(const mls_framing_ctx_t *ctx, const mls_framed_content_t 
   return mls_public_message_encode(out, &pm);
 }
 
+int mls_public_encode_signed(const mls_framing_ctx_t *ctx, const mls_framed_content_t *content,
+                             const mls_framed_content_auth_t *auth, veil_writer_t *out) {
+  if (!ctx || !content || !auth || !out)
+    return VEIL_EINVAL;
+  if (content->content_type == MLS_CT_APPLICATION)
+    return VEIL_EMLS_PUBLIC_APPLICATION;
+  int rc = check_group(ctx, content->group_id, content->epoch);
+  if (rc == 0)
+    rc = check_confirmation_tag(ctx, content->content_type, auth->confirmation_tag);
+  if (rc)
+    return rc;
+  uint8_t tag[MLS_HASH_MAX];
+  mls_public_message_t pm = {.content = *content, .auth = *auth};
+  if (content->sender.type == MLS_SENDER_MEMBER) {
+    rc = membership_tag(ctx, content, &pm.auth, tag);
+    if (rc)
+      return rc;
+    pm.membership_tag = (veil_view_t){tag, ctx->suite->nh};
+  }
+  veil_write_u16(out, MLS_VERSION_10);
+  veil_write_u16(out, MLS_WF_PUBLIC_MESSAGE);
+  return mls_public_message_encode(out, &pm);
+}
+
 int mls_public_unprotect(const mls_framing_ctx_t *ctx, const mls_public_message_t *pm,
                          mls_authenticated_content_t *out) {
   if (!ctx || !pm || !out)

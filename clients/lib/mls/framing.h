@@ -56,6 +56,14 @@ int mls_framing_verify(const mls_framing_ctx_t *ctx, const mls_authenticated_con
 int mls_public_protect(const mls_framing_ctx_t *ctx, const mls_framed_content_t *content,
                        const uint8_t *sig_priv, veil_view_t confirmation_tag,
                        veil_writer_t *out);
+/* The same for content whose FramedContentAuthData is already complete (signature made
+ * with mls_framing_sign, confirmation tag per content type): adds the membership tag for
+ * member senders and writes the MLSMessage. A committer needs this order because the
+ * confirmation tag comes from the next epoch, whose confirmed transcript hash covers the
+ * signature (§8.2); re-signing inside mls_public_protect would change an ECDSA signature.
+ * (Additive, for the group layer.) */
+int mls_public_encode_signed(const mls_framing_ctx_t *ctx, const mls_framed_content_t *content,
+                             const mls_framed_content_auth_t *auth, veil_writer_t *out);
 /* Checks group id and epoch (VEIL_EMLS_WRONG_GROUP / VEIL_EMLS_WRONG_EPOCH), refuses
  * application data, checks the membership tag of member senders in constant time
  * (VEIL_EMLS_MEMBERSHIP_TAG), and fills `out` (views into pm). The signature is NOT yet

@@ -329,3 +329,120 @@ int mls_sender_data_key_nonce(const mls_suite_t *s, const uint8_t *sender_data_s
     vc_wipe(key, s->nk);
   return rc;
 }
+
+/* ---- persistence ----------------------------------------------------------------------- */
+
+static void ratchet_write(veil_writer_t *w, const mls_suite_t *s, const ratchet_t *r) {
+  veil_write_bytes(w, r->secret, s->nh);
+  veil_write_u32(w, r->next_gen);
+  veil_write_u8(w, (uint8_t)r->exhausted);
+  veil_write_u32(w, r->n_skipped);
+  for (uint32_t i = 0; i < r->n_skipped; i++) {
+    veil_write_u32(w, r->skipped[i].generation);
+    veil_write_bytes(w, r->skipped[i].key, s->nk);
+    veil_write_bytes(w, r->skipped[i].nonce, s->nn);
+  }
+}
+
+int mls_secret_tree_serialize(const mls_secret_tree_t *t, veil_writer_t *w) {
+  if (!t || !w)
+    return VEIL_EINVAL;
+  const mls_suite_t *s = t->suite;
+  veil_write_u32(w, t->n_leaves);
+  veil_write_u32(w, t->cfg.max_forward);
+  veil_write_u32(w, t->cfg.window);
+  for (uint32_t x = 0; x < t->n_nodes; x++) {
+    veil_write_u8(w, t->held[x]);
+    if (t->held[x])
+      veil_write_bytes(w, t->node_secret + (size_t)x * s->nh, s->nh);
+  }
+  for (uint32_t i = 0; i < t->n_leaves; i++) {
+    veil_write_u8(w, t->leaves[i] ? 1 : 0);
+    if (t->leaves[i]) {
+      ratchet_write(w, s, &t->leaves[i]->r[0]);
+      ratchet_write(w, s, &t->leaves[i]->r[1]);
+    }
+  }
+  return w->err;
+}
+
+static int ratchet_read(veil_reader_t *r, const mls_suite_t *s, uint32_t window, ratchet_t *rt) {
+  uint8_t ex = 0;
+  veil_read_copy(r, rt->secret, s->nh);
+  veil_read_u32(r, &rt->next_gen);
+  veil_read_u8(r, &ex);
+  veil_read_u32(r, &rt->n_skipped);
+  if (r->err)
+    return r->err;
+  if (ex > 1 || rt->n_skipped > window)
+    return veil_reader_fail(r, VEIL_EDECODE);
+  rt->exhausted = ex;
+  if (rt->n_skipped) {
+    rt->skipped = calloc(window, sizeof(skipped_t));
+    if (!rt->skipped)
+      return VEIL_ENOMEM;
+  }
+  for (uint32_t i = 0; i < rt->n_skipped; i++) {
+    veil_read_u32(r, &rt->skipped[i].generation);
+    veil_read_copy(r, rt->skipped[i].key, s->nk);
+    veil_read_copy(r, rt->skipped[i].nonce, s->nn);
+  }
+  return r->err;
+}
+
+int mls_secret_tree_deserialize(const mls_suite_t *s, veil_reader_t *r, mls_secret_tree_t **out) {
+  if (!s || !r || !out)
+    return VEIL_EINVAL;
+  uint32_t n = 0;
+  mls_secret_tree_config_t cfg = {0};
+  veil_read_u32(r, &n);
+  veil_read_u32(r, &cfg.max_forward);
+  veil_read_u32(r, &cfg.window);
+  if (r->err)
+    return r->err;
+  /* Bounds before allocating: a power-of-two leaf count within the tree limit, and a
+   * window no larger than the forward limit allows to matter. */
+  if (n == 0 || n > (1u << 16) || (n & (n - 1)) != 0 || cfg.window > 65536)
+    return veil_reader_fail(r, VEIL_EDECODE);
+  uint8_t zero[MLS_HASH_MAX] = {0};
+  mls_secret_tree_t *t = mls_secret_tree_new(s, zero, n, &cfg);
+  if (!t)
+    return VEIL_ENOMEM;
+  int rc = 0;
+  for (uint32_t x = 0; x < t->n_nodes && rc == 0; x++) {
+    uint8_t h = 0;
+    veil_read_u8(r, &h);
+    if (h > 1)
+      veil_reader_fail(r, VEIL_EDECODE);
+    t->held[x] = h;
+    if (h)
+      veil_read_copy(r, t->node_secret + (size_t)x * s->nh, s->nh);
+    rc = r->err;
+  }
+  for (uint32_t i = 0; i < n && rc == 0; i++) {
+    uint8_t present = 0;
+    veil_read_u8(r, &present);
+    if ((rc = r->err) != 0)
+      break;
+    if (present > 1) {
+      rc = veil_reader_fail(r, VEIL_EDECODE);
+      break;
+    }
+    if (!present)
+      continue;
+    t->leaves[i] = calloc(1, sizeof(leaf_state_t));
+    if (!t->leaves[i]) {
+      rc = VEIL_ENOMEM;
+      break;
+    }
+    rc = ratchet_read(r, s, t->cfg.window, &t->leaves[i]->r[0]);
+    if (rc == 0)
+      rc = ratchet_read(r, s, t->cfg.window, &t->leaves[i]->r[1]);
+  }
+  if (rc) {
+    mls_secret_tree_free(t);
+    return rc;
+  }
+  *out = t;
+  return 0;
+}

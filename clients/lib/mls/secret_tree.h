@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "clients/lib/mls/suite.h"
+#include "common/bytes.h"
 
 typedef enum mls_ratchet_type {
   MLS_RATCHET_HANDSHAKE = 0,   /* Proposal and Commit content */
@@ -77,6 +78,13 @@ int mls_secret_tree_put_back(mls_secret_tree_t *t, uint32_t leaf, mls_ratchet_ty
 /* Number of skipped keys currently held for a ratchet (tests and metrics). */
 uint32_t mls_secret_tree_window_len(const mls_secret_tree_t *t, uint32_t leaf,
                                     mls_ratchet_type_t type);
+
+/* Persistence (a member resuming after a crash; additive, for the group layer): writes
+ * exactly the secrets still held (frontier node secrets, ratchet secrets, skipped keys)
+ * so nothing already consumed comes back. The output holds key material: the caller
+ * wipes it (veil_writer_free does). Deserialize checks every count and bound. */
+int mls_secret_tree_serialize(const mls_secret_tree_t *t, veil_writer_t *w);
+int mls_secret_tree_deserialize(const mls_suite_t *s, veil_reader_t *r, mls_secret_tree_t **out);
 
 void mls_ratchet_key_wipe(mls_ratchet_key_t *k);
 

@@ -1,0 +1,248 @@
+/*
+ * veil MLS group — receiving (RFC 9420 §6, §12.4.2): framing checks, sender and
+ * signature, proposals into the cache, Commits staged on a copy and swapped in only
+ * when every check passed, application data.
+ *
+ * Order of checks (cheap and state-free first): group id, epoch (stale / replay /
+ * future), sender membership, membership tag or decryption, signature, then the Commit's
+ * content. Nothing in `g` changes before the last check, except that a PrivateMessage
+ * whose AEAD opened but whose signature failed has used its one-time ratchet key (§9.2:
+ * keys are deleted once used; only a holder of the sender's ratchet could make one).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clients/lib/mls/group_epoch.h"
+
+void mls_processed_free(mls_processed_t *p) {
+  if (p && p->data.buf)
+    veil_writer_free(&p->data);
+}
+
+static int check_epoch(const mls_group_t *g, veil_view_t group_id, uint64_t epoch,
+                       const uint8_t *msg, size_t len) {
+  if (group_id.len != g->group_id_len || memcmp(group_id.ptr, g->group_id, group_id.len) != 0)
+    return VEIL_EMLS_WRONG_GROUP;
+  if (epoch == g->epoch)
+    return 0;
+  if (epoch > g->epoch)
+    return VEIL_EMLS_FUTURE_EPOCH;
+  if (epoch + 1 == g->epoch && g->has_last_commit) {
+    uint8_t h[MLS_HASH_MAX];
+    if (grp_msg_hash(g, msg, len, h) == 0 && memcmp(h, g->last_commit, g->suite->nh) == 0)
+      return VEIL_EMLS_COMMIT_REPLAY;
+  }
+  return VEIL_EMLS_STALE_EPOCH;
+}
+
+static int verify_member(const mls_group_t *g, const mls_framing_ctx_t *ctx,
+                         const mls_authenticated_content_t *ac) {
+  const mls_leaf_node_t *leaf = mls_tree_leaf(g->tree, ac->content.sender.index);
+  if (!leaf)
+    return VEIL_EMLS_NOT_MEMBER;
+  int rc = mls_framing_verify(ctx, ac, leaf->signature_key.ptr, leaf->signature_key.len);
+  return rc == VEIL_EVERIFY || rc == VEIL_EBADKEY ? VEIL_EMLS_SIGNATURE : rc;
+}
+
+int grp_process_external_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
+                                const mls_authenticated_content_t *ac, const uint8_t *msg,
+                                size_t len, mls_processed_t *out);
+
+/* §12.4.2: a Commit from member `ac->content.sender.index`. */
+static int process_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
+                          const mls_authenticated_content_t *ac, const uint8_t *msg, size_t len,
+                          mls_processed_t *out) {
+  const mls_suite_t *s = g->suite;
+  const mls_commit_t *cm = &ac->content.commit;
+  uint32_t sender = ac->content.sender.index;
+  grp_commit_in_t in = {.sender_type = MLS_SENDER_MEMBER, .committer = sender,
+                        .path = cm->has_path ? &cm->path : NULL};
+  mls_group_t *next = NULL;
+  uint32_t *added = NULL;
+  size_t n_added = 0;
+  int removed_me = 0;
+  uint8_t commit_secret[MLS_HASH_MAX], psk_secret[MLS_HASH_MAX], h[MLS_HASH_MAX];
+  uint32_t n_psk = 0;
+  veil_writer_t prov;
+  veil_writer_init_growable(&prov, 0);
+  if (sender == g->priv.leaf_index)
+    return VEIL_EMLS_SENDER; /* our own Commit, not the pending one: cannot be ours */
+  int rc = grp_resolve_commit(g, cm, MLS_SENDER_MEMBER, sender, &in.props, &in.n_props);
+  if (rc)
+    return rc;
+  rc = grp_validate_proposals(g, &in);
+  if (rc == 0 && !cm->has_path && grp_path_required(in.props, in.n_props))
+    rc = VEIL_EMLS_PATH_REQUIRED;
+  if (rc == 0 && !(added = calloc(in.n_props + 1, sizeof(*added))))
+    rc = VEIL_ENOMEM;
+  if (rc == 0)
+    rc = grp_stage_copy(g, &next);
+  if (rc == 0)
+    rc = grp_apply_proposals(g, next, &in, added, &n_added, &removed_me);
+  if (rc)
+    goto done;
+  if (cm->has_path) {
+    /* §7.3 on the committer's new leaf, then merge (parent hashes checked) and, unless
+     * this member is being removed, decrypt its path secret. */
+    mls_list_t rq;
+    mls_leaf_check_t chk = {.group_id = {g->group_id, g->group_id_len},
+                            .required_capabilities = grp_required_caps(next, &rq),
+                            .now = 0};
+    rc = mls_leaf_node_validate(s->id, &cm->path.leaf_node, sender, &chk);
+    if (rc == 0)
+      rc = grp_check_credential(g, &cm->path.leaf_node);
+    if (rc == 0)
+      rc = mls_treekem_merge(next->tree, sender, &cm->path);
+    if (rc == 0)
+      rc = grp_provisional_gc(next, &g->transcript, &prov);
+    if (rc == 0 && !removed_me)
+      rc = mls_treekem_decrypt(next->tree, &next->priv, sender, &cm->path, prov.buf, prov.len,
+                               added, n_added, commit_secret, NULL);
+    if (rc)
+      goto done;
+  }
+  if (removed_me) {
+    /* The Commit is authentic (signature and membership tag checked) but the new epoch
+     * is not ours to derive: the group is over for this member. */
+    g->active = 0;
+    out->kind = MLS_PROCESSED_COMMIT;
+    out->sender = sender;
+    out->removed = 1;
+    goto done;
+  }
+  rc = grp_psk_secret(g, &in, psk_secret, NULL, &n_psk);
+  if (rc == 0)
+    rc = grp_finish_epoch(g, next, &ac->content, ac->wire_format, ac->auth.signature,
+                          cm->has_path ? commit_secret : NULL, psk_secret, NULL,
+                          ac->auth.confirmation_tag.ptr, ac->auth.confirmation_tag.len, NULL,
+                          NULL);
+  if (rc == 0)
+    rc = grp_msg_hash(g, msg, len, h);
+  if (rc)
+    goto done;
+  memcpy(next->last_commit, h, s->nh);
+  next->has_last_commit = 1;
+  grp_swap_in(g, next);
+  next = NULL;
+  out->kind = MLS_PROCESSED_COMMIT;
+  out->sender = sender;
+done:
+  (void)ctx;
+  vc_wipe(commit_secret, sizeof(commit_secret));
+  vc_wipe(psk_secret, sizeof(psk_secret));
+  veil_writer_free(&prov);
+  free(in.props);
+  free(added);
+  mls_group_free(next);
+  return rc;
+}
+
+static int process_proposal(mls_group_t *g, const mls_authenticated_content_t *ac,
+                            mls_processed_t *out) {
+  const mls_proposal_t *p = &ac->content.proposal;
+  /* Proposals that can only come inside a Commit, or that this client refuses anyway. */
+  if (p->type == MLS_PROP_EXTERNAL_INIT || p->type == MLS_PROP_REINIT)
+    return VEIL_EMLS_PROPOSAL_LIST;
+  veil_writer_t acw, enc;
+  veil_writer_init_growable(&acw, 0);
+  veil_writer_init_growable(&enc, 0);
+  uint8_t ref[MLS_HASH_MAX];
+  int rc = mls_authenticated_content_encode(&acw, ac);
+  if (rc == 0)
+    rc = mls_make_proposal_ref(g->suite, acw.buf, acw.len, ref);
+  if (rc == 0)
+    rc = mls_proposal_encode(&enc, p);
+  if (rc == 0)
+    rc = grp_props_add(g, ref, enc.buf, enc.len, ac->content.sender, NULL);
+  veil_writer_free(&acw);
+  veil_writer_free(&enc);
+  if (rc == 0) {
+    out->kind = MLS_PROCESSED_PROPOSAL;
+    out->sender = ac->content.sender.index;
+  }
+  return rc;
+}
+
+int mls_group_process(mls_group_t *g, const uint8_t *msg, size_t len, mls_processed_t *out) {
+  if (!g || !msg || !out)
+    return VEIL_EINVAL;
+  memset(out, 0, sizeof(*out));
+  if (!g->active)
+    return VEIL_EMLS_REMOVED_MEMBER;
+  mls_message_t m;
+  int rc = mls_message_parse(msg, len, &m);
+  if (rc)
+    return rc;
+  /* Our own Commit coming back from the delivery service: it is the pending one. */
+  if (g->pending && m.wire_format == MLS_WF_PUBLIC_MESSAGE) {
+    uint8_t h[MLS_HASH_MAX];
+    if (grp_msg_hash(g, msg, len, h) == 0 && memcmp(h, g->pending_hash, g->suite->nh) == 0) {
+      out->kind = MLS_PROCESSED_COMMIT;
+      out->sender = g->priv.leaf_index;
+      return mls_group_merge_pending(g);
+    }
+  }
+  mls_framing_ctx_t ctx;
+  mls_authenticated_content_t ac;
+  veil_writer_t plain;
+  veil_writer_init_growable(&plain, 0);
+  rc = grp_framing(g, &ctx);
+  if (rc)
+    goto done;
+  if (m.wire_format == MLS_WF_PUBLIC_MESSAGE) {
+    const mls_framed_content_t *c = &m.u.public_message.content;
+    rc = check_epoch(g, c->group_id, c->epoch, msg, len);
+    if (rc)
+      goto done;
+    if (c->sender.type == MLS_SENDER_NEW_MEMBER_COMMIT) {
+      rc = mls_public_unprotect(&ctx, &m.u.public_message, &ac);
+      if (rc == 0)
+        rc = grp_process_external_commit(g, &ctx, &ac, msg, len, out);
+      goto done;
+    }
+    if (c->sender.type != MLS_SENDER_MEMBER) {
+      rc = VEIL_EMLS_SENDER; /* external senders: no external_senders support */
+      goto done;
+    }
+    if (!mls_tree_leaf(g->tree, c->sender.index)) {
+      rc = VEIL_EMLS_NOT_MEMBER;
+      goto done;
+    }
+    rc = mls_public_unprotect(&ctx, &m.u.public_message, &ac);
+  } else if (m.wire_format == MLS_WF_PRIVATE_MESSAGE) {
+    const mls_private_message_t *pm = &m.u.private_message;
+    rc = check_epoch(g, pm->group_id, pm->epoch, msg, len);
+    if (rc == 0)
+      rc = mls_private_unprotect(&ctx, pm, &plain, &ac);
+    if (rc == 0 && !mls_tree_leaf(g->tree, ac.content.sender.index))
+      rc = VEIL_EMLS_NOT_MEMBER;
+  } else {
+    rc = VEIL_EMLS_ENUM; /* Welcome, GroupInfo, KeyPackage are not group messages */
+  }
+  if (rc == 0)
+    rc = verify_member(g, &ctx, &ac);
+  if (rc)
+    goto done;
+  switch (ac.content.content_type) {
+  case MLS_CT_APPLICATION:
+    out->kind = MLS_PROCESSED_APPLICATION;
+    out->sender = ac.content.sender.index;
+    veil_writer_init_growable(&out->data, ac.content.application_data.len + 1);
+    rc = veil_write_bytes(&out->data, ac.content.application_data.ptr,
+                          ac.content.application_data.len);
+    break;
+  case MLS_CT_PROPOSAL:
+    rc = process_proposal(g, &ac, out);
+    break;
+  case MLS_CT_COMMIT:
+    rc = process_commit(g, &ctx, &ac, msg, len, out);
+    break;
+  default:
+    rc = VEIL_EMLS_ENUM;
+  }
+done:
+  veil_writer_free(&plain);
+  if (rc)
+    mls_processed_free(out);
+  return rc;
+}
