@@ -510,6 +510,18 @@ class Config(unittest.TestCase):
             self.assertIn("port = 2345\n", out)
             self.assertIn("max_rooms = 9\n", out)
             self.assertIn("lobby = true\n", out)
+            # docs/config.md documents every key the binary knows, with its default
+            docs = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                                     "config.md")).read()
+            p = subprocess.run([BINARY, "config"], capture_output=True, timeout=10,
+                               env={k: v for k, v in os.environ.items() if not k.startswith("VEIL_")})
+            for line in p.stdout.decode().splitlines():
+                key, _, value = line.partition(" = ")
+                self.assertIn(f"| `{key}` |", docs, f"{key} missing from docs/config.md")
+                value = value.strip('"')
+                if value:
+                    row = next(r for r in docs.splitlines() if r.startswith(f"| `{key}` |"))
+                    self.assertIn(f"`{value}`", row, f"default of {key}")
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
