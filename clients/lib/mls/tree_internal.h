@@ -31,6 +31,30 @@ static inline uint32_t mls_tree_width(const mls_tree_t *t) {
   return mls_tm_node_width(t->n_leaves);
 }
 
+/* Sorted uint32 sets (unmerged lists, resolutions): qsort comparator, lower bound and
+ * membership by binary search. */
+static inline int mls_u32_cmp(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static inline uint32_t mls_u32_lower_bound(const uint32_t *v, uint32_t n, uint32_t x) {
+  uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (v[mid] < x)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static inline int mls_u32_sorted_has(const uint32_t *v, uint32_t n, uint32_t x) {
+  uint32_t i = mls_u32_lower_bound(v, n, x);
+  return i < n && v[i] == x;
+}
+
 /* Marks a node and all its ancestors as needing a new tree hash. */
 void mls_tree_invalidate(mls_tree_t *t, uint32_t node);
 

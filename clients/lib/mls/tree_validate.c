@@ -146,36 +146,63 @@ static int has_duplicate(veil_view_t *v, size_t n) {
 }
 
 /* §12.4.3.1: each unmerged leaf of P is a non-blank leaf below P, listed once, and every
- * non-blank node between it and P lists it as well. */
+ * non-blank node between it and P lists it as well. The lists come from the network and
+ * may be long: each is checked against a sorted copy (all copies in one array, `off`
+ * giving each node's segment), so the cost is O(U log U + U * height) for U entries in
+ * all, never quadratic in a list's length. */
 static int check_unmerged(const mls_tree_t *t) {
   uint32_t width = mls_tree_width(t);
+  uint32_t *off = calloc((size_t)width + 1, sizeof *off), *all = NULL;
+  if (!off)
+    return VEIL_ENOMEM;
+  size_t total = 0;
+  for (uint32_t x = 0; x < width; x++) {
+    const mls_parent_node_t *p = mls_tree_parent(t, x);
+    off[x] = (uint32_t)total;
+    total += p ? p->unmerged_leaves.count : 0;
+  }
+  off[width] = (uint32_t)total;
+  int rc = 0;
+  if (total && !(all = malloc(total * sizeof *all))) {
+    rc = VEIL_ENOMEM;
+    goto done;
+  }
+  for (uint32_t x = 1; x < width; x += 2) {
+    const mls_parent_node_t *p = mls_tree_parent(t, x);
+    uint32_t n = off[x + 1] - off[x], *seg = all + off[x];
+    for (uint32_t i = 0; i < n; i++)
+      seg[i] = mls_list_u32(&p->unmerged_leaves, i);
+    qsort(seg, n, sizeof *seg, mls_u32_cmp);
+    for (uint32_t i = 1; i < n; i++)
+      if (seg[i] == seg[i - 1]) {
+        rc = VEIL_EMLS_UNMERGED;
+        goto done;
+      }
+  }
   for (uint32_t pn = 1; pn < width; pn += 2) {
-    const mls_parent_node_t *p = mls_tree_parent(t, pn);
-    if (!p)
-      continue;
-    const mls_list_t *u = &p->unmerged_leaves;
-    for (uint32_t i = 0; i < u->count; i++) {
-      uint32_t leaf = mls_list_u32(u, i);
-      if (leaf >= t->n_leaves || !mls_tree_leaf(t, leaf))
-        return VEIL_EMLS_UNMERGED;
-      uint32_t ln = mls_tm_leaf_to_node(leaf);
-      if (!mls_tm_is_descendant(ln, pn))
-        return VEIL_EMLS_UNMERGED;
-      for (uint32_t j = 0; j < i; j++)
-        if (mls_list_u32(u, j) == leaf)
-          return VEIL_EMLS_UNMERGED;
-      for (uint32_t x = mls_tm_parent(ln, t->n_leaves); x != pn;
+    const uint32_t *seg = all + off[pn];
+    uint32_t n = off[pn + 1] - off[pn];
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t leaf = seg[i];
+      if (leaf >= t->n_leaves || !mls_tree_leaf(t, leaf) ||
+          !mls_tm_is_descendant(mls_tm_leaf_to_node(leaf), pn)) {
+        rc = VEIL_EMLS_UNMERGED;
+        goto done;
+      }
+      for (uint32_t x = mls_tm_parent(mls_tm_leaf_to_node(leaf), t->n_leaves); x != pn;
            x = mls_tm_parent(x, t->n_leaves)) {
-        const mls_parent_node_t *mid = mls_tree_parent(t, x);
-        int listed = 0;
-        for (uint32_t j = 0; mid && j < mid->unmerged_leaves.count && !listed; j++)
-          listed = mls_list_u32(&mid->unmerged_leaves, j) == leaf;
-        if (mid && !listed)
-          return VEIL_EMLS_UNMERGED;
+        if (mls_tree_parent(t, x) &&
+            !mls_u32_sorted_has(all + off[x], off[x + 1] - off[x], leaf)) {
+          rc = VEIL_EMLS_UNMERGED;
+          goto done;
+        }
       }
     }
   }
-  return 0;
+done:
+  free(all);
+  free(off);
+  return rc;
 }
 
 /* Every member must support every credential type in use (§7.3). The set of types in use

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clients/lib/mls/suite.h"
 #include "clients/lib/mls/tree.h"
@@ -407,4 +408,52 @@ Test(mls_tree, key_package_validation) {
   kp.init_key = (veil_view_t){init, sizeof init};
   kp.cipher_suite = 7;
   cr_assert_eq(mls_key_package_validate(&kp, &CHK), VEIL_EMLS_SUITE);
+}
+
+/* An adversarial Welcome can list every leaf of a maximal tree as unmerged at the root.
+ * Parent-hash verification must stay near-linear on it (sorted sets, range queries);
+ * the scan-based version this replaced needed ~10^10 steps here. */
+Test(mls_tree, parent_hash_check_is_not_quadratic_in_unmerged_lists, .timeout = 60) {
+  fleaf_t f;
+  make_leaf(&f, 0, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+  veil_writer_t lw;
+  veil_writer_init_growable(&lw, 512);
+  cr_assert_eq(mls_leaf_node_encode(&lw, &f.leaf), 0);
+  const uint32_t n = MLS_MAX_LEAVES, width = 2 * n - 1, root = n - 1;
+  veil_writer_t w;
+  veil_writer_init_growable(&w, (size_t)n * (lw.len + 2) + 4 * n + 128);
+  veil_wblock_t b, ub;
+  veil_writer_open_block(&w, VEIL_LEN_VARINT, &b);
+  uint8_t key[32] = {0x5a};
+  for (uint32_t x = 0; x < width; x++) {
+    if (x % 2 == 0) {
+      veil_write_u8(&w, 1);
+      veil_write_u8(&w, MLS_NODE_LEAF);
+      veil_write_bytes(&w, lw.buf, lw.len);
+    } else if (x == root) {
+      veil_write_u8(&w, 1);
+      veil_write_u8(&w, MLS_NODE_PARENT);
+      mls_write_opaque(&w, (veil_view_t){key, sizeof key});
+      mls_write_opaque(&w, (veil_view_t){NULL, 0});
+      veil_writer_open_block(&w, VEIL_LEN_VARINT, &ub);
+      for (uint32_t l = n; l-- > 0;)
+        veil_write_u32(&w, l);
+      veil_writer_close_block(&w, &ub);
+    } else {
+      veil_write_u8(&w, 0);
+    }
+  }
+  cr_assert_eq(veil_writer_close_block(&w, &b), 0);
+  mls_tree_t *t;
+  cr_assert_eq(mls_tree_parse(CS, w.buf, w.len, &t), 0);
+  cr_assert_eq(mls_tree_leaf_count(t), n);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  cr_assert_eq(mls_tree_verify_parent_hashes(t), VEIL_EMLS_PARENT_HASH);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  cr_assert_lt(secs, 5.0, "verification took %.2f s", secs);
+  mls_tree_free(t);
+  veil_writer_free(&w);
+  veil_writer_free(&lw);
 }
