@@ -1,0 +1,557 @@
+/* Scenario tests of MLS group operations (RFC 9420 §12–§13): a three-member group with
+ * adds, an update and a remove in one Commit, forward and post-compromise boundaries
+ * (removed members and joiners), rejections that must leave the state byte-identical,
+ * persistence, external joins and credential checks. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clients/lib/mls/group.h"
+#include "clients/lib/identity/x509.h"
+#include "clients/lib/mls/group_internal.h"
+
+#define W(name)                                                                            \
+  veil_writer_t name;                                                                      \
+  veil_writer_init_growable(&name, 0)
+
+typedef struct member {
+  mls_group_t *g;
+  mls_keypackage_priv_t *kp;
+  veil_writer_t kpmsg;
+  char name[8];
+} member_t;
+
+static mls_identity_t basic_id(const char *name) {
+  mls_identity_t id = {0};
+  id.credential.type = MLS_CRED_BASIC;
+  id.credential.identity = (veil_view_t){(const uint8_t *)name, strlen(name)};
+  return id;
+}
+
+static void make_kp(member_t *m, uint16_t suite, const char *name) {
+  memset(m, 0, sizeof(*m));
+  snprintf(m->name, sizeof(m->name), "%s", name);
+  veil_writer_init_growable(&m->kpmsg, 0);
+  mls_identity_t id = basic_id(m->name);
+  cr_assert_eq(mls_keypackage_create(suite, &id, 0, &m->kpmsg, &m->kp), 0);
+}
+
+static void member_free(member_t *m) {
+  mls_group_free(m->g);
+  mls_keypackage_priv_free(m->kp);
+  veil_writer_free(&m->kpmsg);
+}
+
+static void state_of(const mls_group_t *g, veil_writer_t *w) {
+  w->len = 0;
+  cr_assert_eq(mls_group_serialize(g, w), 0);
+}
+
+static void assert_same_epoch(mls_group_t *a, mls_group_t *b) {
+  cr_assert_eq(mls_group_epoch(a), mls_group_epoch(b));
+  veil_view_t x = mls_group_epoch_authenticator(a), y = mls_group_epoch_authenticator(b);
+  cr_assert_eq(x.len, y.len);
+  cr_assert(memcmp(x.ptr, y.ptr, x.len) == 0, "epoch authenticators differ");
+  uint8_t e1[32], e2[32];
+  cr_assert_eq(mls_group_export(a, (const uint8_t *)"t", 1, NULL, 0, e1, 32), 0);
+  cr_assert_eq(mls_group_export(b, (const uint8_t *)"t", 1, NULL, 0, e2, 32), 0);
+  cr_assert(memcmp(e1, e2, 32) == 0, "exporter outputs differ");
+}
+
+static int process(mls_group_t *g, const veil_writer_t *msg, mls_processed_t *res) {
+  mls_processed_t tmp;
+  int rc = mls_group_process(g, msg->buf, msg->len, res ? res : &tmp);
+  if (!res && rc == 0)
+    mls_processed_free(&tmp);
+  return rc;
+}
+
+/* A (creator) and B, C added by one Commit. */
+typedef struct trio {
+  member_t a, b, c;
+  veil_writer_t commit1;
+} trio_t;
+
+static void trio_setup(trio_t *t, uint16_t suite) {
+  memset(t, 0, sizeof(*t));
+  mls_identity_t ida = basic_id("alice");
+  cr_assert_eq(mls_group_create(suite, (const uint8_t *)"room-1", 6, &ida, NULL, &t->a.g), 0);
+  make_kp(&t->b, suite, "bob");
+  make_kp(&t->c, suite, "carol");
+  veil_view_t kps[2] = {{t->b.kpmsg.buf, t->b.kpmsg.len}, {t->c.kpmsg.buf, t->c.kpmsg.len}};
+  mls_commit_opts_t o = {.add_key_packages = kps, .n_add = 2, .inline_tree = 1};
+  W(welcome);
+  veil_writer_init_growable(&t->commit1, 0);
+  cr_assert_eq(mls_group_commit(t->a.g, &o, &t->commit1, &welcome), 0);
+  cr_assert_eq(process(t->a.g, &t->commit1, NULL), 0, "own commit echo merges");
+  cr_assert_eq(mls_group_join(welcome.buf, welcome.len, t->b.kp, NULL, 0, NULL, &t->b.g), 0);
+  cr_assert_eq(mls_group_join(welcome.buf, welcome.len, t->c.kp, NULL, 0, NULL, &t->c.g), 0);
+  veil_writer_free(&welcome);
+  assert_same_epoch(t->a.g, t->b.g);
+  assert_same_epoch(t->a.g, t->c.g);
+  cr_assert_eq(mls_group_member_count(t->a.g), 3);
+}
+
+static void trio_free(trio_t *t) {
+  member_free(&t->a);
+  member_free(&t->b);
+  member_free(&t->c);
+  veil_writer_free(&t->commit1);
+}
+
+/* B proposes an Update; A commits B's Update, the removal of C and the Add of D at once. */
+static void big_commit(trio_t *t, member_t *d, veil_writer_t *commit, veil_writer_t *welcome,
+                       uint16_t suite) {
+  W(upd);
+  cr_assert_eq(mls_group_propose_update(t->b.g, &upd), 0);
+  cr_assert_eq(process(t->a.g, &upd, NULL), 0);
+  cr_assert_eq(process(t->c.g, &upd, NULL), 0);
+  veil_writer_free(&upd);
+  make_kp(d, suite, "dave");
+  veil_view_t kp = {d->kpmsg.buf, d->kpmsg.len};
+  uint32_t rm = mls_group_own_leaf(t->c.g);
+  mls_commit_opts_t o = {.add_key_packages = &kp, .n_add = 1, .remove_leaves = &rm,
+                         .n_remove = 1};
+  cr_assert_eq(mls_group_commit(t->a.g, &o, commit, welcome), 0);
+}
+
+static void scenario_big_commit(uint16_t suite) {
+  trio_t t;
+  trio_setup(&t, suite);
+  member_t d;
+  W(commit);
+  W(welcome);
+  big_commit(&t, &d, &commit, &welcome, suite);
+  mls_processed_t r;
+  cr_assert_eq(process(t.b.g, &commit, &r), 0);
+  cr_assert_eq(r.kind, MLS_PROCESSED_COMMIT);
+  cr_assert_eq(r.removed, 0);
+  cr_assert_eq(process(t.c.g, &commit, &r), 0);
+  cr_assert_eq(r.removed, 1, "C learns it was removed");
+  cr_assert_eq(mls_group_active(t.c.g), 0);
+  cr_assert_eq(mls_group_merge_pending(t.a.g), 0);
+  cr_assert_eq(mls_group_join(welcome.buf, welcome.len, d.kp, NULL, 0, NULL, &d.g), VEIL_ENOTFOUND,
+               "no ratchet_tree extension: the tree must be supplied");
+  W(tree);
+  cr_assert_eq(mls_group_ratchet_tree(t.a.g, &tree), 0);
+  cr_assert_eq(mls_group_join(welcome.buf, welcome.len, d.kp, tree.buf, tree.len, NULL, &d.g), 0);
+  assert_same_epoch(t.a.g, t.b.g);
+  assert_same_epoch(t.a.g, d.g);
+  cr_assert_eq(mls_group_epoch(t.a.g), 2);
+  cr_assert_eq(mls_group_member_count(t.a.g), 3);
+  /* B's leaf carries its new key, and B can still read and write. */
+  W(app);
+  cr_assert_eq(mls_group_protect(t.b.g, (const uint8_t *)"hi", 2, NULL, 0, &app), 0);
+  cr_assert_eq(process(d.g, &app, &r), 0);
+  cr_assert_eq(r.kind, MLS_PROCESSED_APPLICATION);
+  cr_assert_eq(r.data.len, 2);
+  cr_assert(memcmp(r.data.buf, "hi", 2) == 0);
+  mls_processed_free(&r);
+  veil_writer_free(&app);
+  veil_writer_free(&tree);
+  veil_writer_free(&commit);
+  veil_writer_free(&welcome);
+  member_free(&d);
+  trio_free(&t);
+}
+
+Test(mls_group, three_members_add_update_remove_in_one_commit_suite1) { scenario_big_commit(1); }
+Test(mls_group, three_members_add_update_remove_in_one_commit_suite2) { scenario_big_commit(2); }
+Test(mls_group, three_members_add_update_remove_in_one_commit_suite3) { scenario_big_commit(3); }
+
+Test(mls_group, removed_member_cannot_decrypt_after_removal) {
+  trio_t t;
+  trio_setup(&t, 1);
+  member_t d;
+  W(commit);
+  W(welcome);
+  W(saved);
+  big_commit(&t, &d, &commit, &welcome, 1);
+  state_of(t.c.g, &saved); /* C's state before it learns of its removal */
+  cr_assert_eq(process(t.c.g, &commit, NULL), 0);
+  cr_assert_eq(mls_group_merge_pending(t.a.g), 0);
+  W(app);
+  cr_assert_eq(mls_group_protect(t.a.g, (const uint8_t *)"secret", 6, NULL, 0, &app), 0);
+  cr_assert_eq(process(t.c.g, &app, NULL), VEIL_EMLS_REMOVED_MEMBER);
+  /* Even with its old state (never told of the removal) C holds no key of the new epoch. */
+  mls_group_t *old = NULL;
+  cr_assert_eq(mls_group_deserialize(saved.buf, saved.len, NULL, &old), 0);
+  cr_assert_eq(process(old, &app, NULL), VEIL_EMLS_FUTURE_EPOCH);
+  /* And it cannot derive that epoch from the Commit either: it is refused as removed. */
+  mls_processed_t r;
+  cr_assert_eq(process(old, &commit, &r), 0);
+  cr_assert_eq(r.removed, 1);
+  cr_assert_eq(process(old, &app, NULL), VEIL_EMLS_REMOVED_MEMBER);
+  cr_assert_eq(mls_group_protect(t.c.g, (const uint8_t *)"x", 1, NULL, 0, &app),
+               VEIL_EMLS_REMOVED_MEMBER);
+  mls_group_free(old);
+  veil_writer_free(&app);
+  veil_writer_free(&saved);
+  veil_writer_free(&commit);
+  veil_writer_free(&welcome);
+  member_free(&d);
+  trio_free(&t);
+}
+
+Test(mls_group, joiner_cannot_decrypt_messages_sent_before_it_joined) {
+  trio_t t;
+  trio_setup(&t, 1);
+  W(before);
+  cr_assert_eq(mls_group_protect(t.a.g, (const uint8_t *)"before", 6, NULL, 0, &before), 0);
+  member_t d;
+  make_kp(&d, 1, "dave");
+  veil_view_t kp = {d.kpmsg.buf, d.kpmsg.len};
+  mls_commit_opts_t o = {.add_key_packages = &kp, .n_add = 1, .inline_tree = 1};
+  W(commit);
+  W(welcome);
+  cr_assert_eq(mls_group_commit(t.a.g, &o, &commit, &welcome), 0);
+  cr_assert_eq(mls_group_merge_pending(t.a.g), 0);
+  cr_assert_eq(mls_group_join(welcome.buf, welcome.len, d.kp, NULL, 0, NULL, &d.g), 0);
+  assert_same_epoch(t.a.g, d.g);
+  cr_assert_eq(process(d.g, &before, NULL), VEIL_EMLS_STALE_EPOCH);
+  /* B, a member at the time, reads it. */
+  mls_processed_t r;
+  cr_assert_eq(process(t.b.g, &before, &r), 0);
+  mls_processed_free(&r);
+  veil_writer_free(&before);
+  veil_writer_free(&commit);
+  veil_writer_free(&welcome);
+  member_free(&d);
+  trio_free(&t);
+}
+
+/* Rejections: each with its own code, and the receiver's serialized state unchanged. */
+typedef struct reject_fx {
+  trio_t t;
+  veil_writer_t commit2; /* A's second Commit (epoch 1 -> 2), processed by nobody yet */
+  veil_writer_t before, after;
+} reject_fx_t;
+
+static void reject_setup(reject_fx_t *f) {
+  trio_setup(&f->t, 1);
+  veil_writer_init_growable(&f->commit2, 0);
+  veil_writer_init_growable(&f->before, 0);
+  veil_writer_init_growable(&f->after, 0);
+  mls_commit_opts_t o = {.force_path = 1};
+  cr_assert_eq(mls_group_commit(f->t.a.g, &o, &f->commit2, NULL), 0);
+}
+
+static void reject_free(reject_fx_t *f) {
+  veil_writer_free(&f->commit2);
+  veil_writer_free(&f->before);
+  veil_writer_free(&f->after);
+  trio_free(&f->t);
+}
+
+static void assert_rejected_unchanged(mls_group_t *g, const uint8_t *msg, size_t len, int want,
+                                      reject_fx_t *f) {
+  state_of(g, &f->before);
+  mls_processed_t r;
+  int rc = mls_group_process(g, msg, len, &r);
+  cr_assert_eq(rc, want, "got %d (%s), want %d (%s)", rc, veil_strerror(rc), want,
+               veil_strerror(want));
+  state_of(g, &f->after);
+  cr_assert_eq(f->before.len, f->after.len);
+  cr_assert(memcmp(f->before.buf, f->after.buf, f->before.len) == 0, "state changed");
+}
+
+/* Re-encodes a PublicMessage with `edit` applied to its content, keeping the original
+ * signature, with a membership tag made by `as` (a member holding the epoch's key). */
+static void reframe(mls_group_t *as, const veil_writer_t *in, veil_writer_t *out, int new_sender,
+                    int flip_sig) {
+  mls_message_t m;
+  cr_assert_eq(mls_message_parse(in->buf, in->len, &m), 0);
+  mls_public_message_t *pm = &m.u.public_message;
+  uint8_t sig[MLS_SIG_MAX];
+  memcpy(sig, pm->auth.signature.ptr, pm->auth.signature.len);
+  if (flip_sig)
+    sig[3] ^= 0x40;
+  mls_framed_content_auth_t auth = pm->auth;
+  auth.signature.ptr = sig;
+  if (new_sender >= 0)
+    pm->content.sender.index = (uint32_t)new_sender;
+  mls_framing_ctx_t ctx;
+  cr_assert_eq(grp_framing(as, &ctx), 0);
+  out->len = 0;
+  cr_assert_eq(mls_public_encode_signed(&ctx, &pm->content, &auth, out), 0);
+}
+
+Test(mls_group, rejects_non_member_sender_state_unchanged) {
+  reject_fx_t f;
+  reject_setup(&f);
+  W(msg);
+  reframe(f.t.a.g, &f.commit2, &msg, 7, 0); /* leaf 7 does not exist */
+  assert_rejected_unchanged(f.t.b.g, msg.buf, msg.len, VEIL_EMLS_NOT_MEMBER, &f);
+  veil_writer_free(&msg);
+  reject_free(&f);
+}
+
+Test(mls_group, rejects_forged_signature_state_unchanged) {
+  reject_fx_t f;
+  reject_setup(&f);
+  W(msg);
+  reframe(f.t.a.g, &f.commit2, &msg, -1, 1); /* valid membership tag, bad signature */
+  assert_rejected_unchanged(f.t.b.g, msg.buf, msg.len, VEIL_EMLS_SIGNATURE, &f);
+  /* A signature by another member's key under A's sender index: also forged. */
+  reframe(f.t.a.g, &f.commit2, &msg, (int)mls_group_own_leaf(f.t.c.g), 0);
+  assert_rejected_unchanged(f.t.b.g, msg.buf, msg.len, VEIL_EMLS_SIGNATURE, &f);
+  /* The genuine Commit still goes through afterwards. */
+  cr_assert_eq(process(f.t.b.g, &f.commit2, NULL), 0);
+  cr_assert_eq(mls_group_merge_pending(f.t.a.g), 0);
+  assert_same_epoch(f.t.a.g, f.t.b.g);
+  veil_writer_free(&msg);
+  reject_free(&f);
+}
+
+Test(mls_group, rejects_tampered_membership_tag_state_unchanged) {
+  reject_fx_t f;
+  reject_setup(&f);
+  f.commit2.buf[f.commit2.len - 1] ^= 1; /* the membership tag is the last field */
+  assert_rejected_unchanged(f.t.b.g, f.commit2.buf, f.commit2.len, VEIL_EMLS_MEMBERSHIP_TAG, &f);
+  reject_free(&f);
+}
+
+Test(mls_group, rejects_replayed_commit_state_unchanged) {
+  reject_fx_t f;
+  reject_setup(&f);
+  cr_assert_eq(process(f.t.b.g, &f.commit2, NULL), 0);
+  assert_rejected_unchanged(f.t.b.g, f.commit2.buf, f.commit2.len, VEIL_EMLS_COMMIT_REPLAY, &f);
+  reject_free(&f);
+}
+
+Test(mls_group, rejects_commit_for_stale_epoch_state_unchanged) {
+  reject_fx_t f;
+  reject_setup(&f);
+  cr_assert_eq(process(f.t.b.g, &f.commit2, NULL), 0);
+  cr_assert_eq(mls_group_merge_pending(f.t.a.g), 0);
+  W(commit3);
+  cr_assert_eq(mls_group_commit(f.t.a.g, NULL, &commit3, NULL), 0);
+  cr_assert_eq(process(f.t.b.g, &commit3, NULL), 0);
+  /* commit1 made epoch 1; B is at epoch 3 now. */
+  assert_rejected_unchanged(f.t.b.g, f.t.commit1.buf, f.t.commit1.len, VEIL_EMLS_STALE_EPOCH, &f);
+  /* A competing Commit for an epoch already closed (C committed too late). */
+  W(late);
+  cr_assert_eq(mls_group_commit(f.t.c.g, NULL, &late, NULL), 0);
+  assert_rejected_unchanged(f.t.b.g, late.buf, late.len, VEIL_EMLS_STALE_EPOCH, &f);
+  veil_writer_free(&late);
+  veil_writer_free(&commit3);
+  reject_free(&f);
+}
+
+Test(mls_group, rejects_bad_confirmation_tag_state_unchanged) {
+  reject_fx_t f;
+  reject_setup(&f);
+  mls_message_t m;
+  cr_assert_eq(mls_message_parse(f.commit2.buf, f.commit2.len, &m), 0);
+  mls_public_message_t *pm = &m.u.public_message;
+  uint8_t tag[MLS_HASH_MAX];
+  memcpy(tag, pm->auth.confirmation_tag.ptr, pm->auth.confirmation_tag.len);
+  tag[0] ^= 1;
+  mls_framed_content_auth_t auth = pm->auth;
+  auth.confirmation_tag.ptr = tag;
+  mls_framing_ctx_t ctx;
+  cr_assert_eq(grp_framing(f.t.a.g, &ctx), 0);
+  W(msg);
+  cr_assert_eq(mls_public_encode_signed(&ctx, &pm->content, &auth, &msg), 0);
+  assert_rejected_unchanged(f.t.b.g, msg.buf, msg.len, VEIL_EMLS_CONFIRMATION_TAG, &f);
+  veil_writer_free(&msg);
+  reject_free(&f);
+}
+
+Test(mls_group, rejects_message_for_future_epoch_and_other_group) {
+  reject_fx_t f;
+  reject_setup(&f);
+  cr_assert_eq(mls_group_merge_pending(f.t.a.g), 0);
+  W(app);
+  cr_assert_eq(mls_group_protect(f.t.a.g, (const uint8_t *)"x", 1, NULL, 0, &app), 0);
+  assert_rejected_unchanged(f.t.b.g, app.buf, app.len, VEIL_EMLS_FUTURE_EPOCH, &f);
+  mls_group_t *other = NULL;
+  mls_identity_t id = basic_id("eve");
+  cr_assert_eq(mls_group_create(1, (const uint8_t *)"room-2", 6, &id, NULL, &other), 0);
+  assert_rejected_unchanged(other, app.buf, app.len, VEIL_EMLS_WRONG_GROUP, &f);
+  mls_group_free(other);
+  veil_writer_free(&app);
+  reject_free(&f);
+}
+
+Test(mls_group, commit_cannot_remove_the_committer_or_add_a_member_twice) {
+  trio_t t;
+  trio_setup(&t, 1);
+  W(c);
+  uint32_t me = mls_group_own_leaf(t.a.g);
+  mls_commit_opts_t o = {.remove_leaves = &me, .n_remove = 1};
+  cr_assert_eq(mls_group_commit(t.a.g, &o, &c, NULL), VEIL_EMLS_PROPOSAL_LIST);
+  veil_view_t kp = {t.b.kpmsg.buf, t.b.kpmsg.len}; /* B is already a member */
+  mls_commit_opts_t o2 = {.add_key_packages = &kp, .n_add = 1};
+  cr_assert_eq(mls_group_commit(t.a.g, &o2, &c, NULL), VEIL_EMLS_PROPOSAL_LIST);
+  cr_assert_eq(c.len, 0, "nothing written on refusal");
+  cr_assert_eq(mls_group_has_pending(t.a.g), 0);
+  veil_writer_free(&c);
+  trio_free(&t);
+}
+
+Test(mls_group, state_survives_serialize_and_resume) {
+  trio_t t;
+  trio_setup(&t, 2);
+  W(s);
+  W(app);
+  /* B has consumed a generation; the resumed copy must not reuse it. */
+  cr_assert_eq(mls_group_protect(t.b.g, (const uint8_t *)"one", 3, NULL, 0, &app), 0);
+  cr_assert_eq(process(t.a.g, &app, NULL), 0);
+  state_of(t.b.g, &s);
+  mls_group_t *b2 = NULL;
+  cr_assert_eq(mls_group_deserialize(s.buf, s.len, NULL, &b2), 0);
+  W(s2);
+  state_of(b2, &s2);
+  cr_assert_eq(s.len, s2.len);
+  cr_assert(memcmp(s.buf, s2.buf, s.len) == 0, "round trip is exact");
+  app.len = 0;
+  cr_assert_eq(mls_group_protect(b2, (const uint8_t *)"two", 3, NULL, 0, &app), 0);
+  mls_processed_t r;
+  cr_assert_eq(process(t.a.g, &app, &r), 0);
+  cr_assert(memcmp(r.data.buf, "two", 3) == 0);
+  mls_processed_free(&r);
+  /* The resumed member follows a Commit. */
+  W(c);
+  cr_assert_eq(mls_group_commit(t.a.g, NULL, &c, NULL), 0);
+  cr_assert_eq(process(b2, &c, NULL), 0);
+  cr_assert_eq(mls_group_merge_pending(t.a.g), 0);
+  assert_same_epoch(t.a.g, b2);
+  /* Truncated or altered blobs are refused. */
+  mls_group_t *bad = NULL;
+  cr_assert_eq(mls_group_deserialize(s.buf, s.len - 1, NULL, &bad), VEIL_EMLS_STATE_BLOB);
+  s.buf[0] ^= 1;
+  cr_assert_eq(mls_group_deserialize(s.buf, s.len, NULL, &bad), VEIL_EMLS_STATE_BLOB);
+  mls_group_free(b2);
+  veil_writer_free(&s);
+  veil_writer_free(&s2);
+  veil_writer_free(&app);
+  veil_writer_free(&c);
+  trio_free(&t);
+}
+
+Test(mls_group, external_commit_joins_from_group_info) {
+  trio_t t;
+  trio_setup(&t, 1);
+  W(gi);
+  cr_assert_eq(mls_group_group_info(t.a.g, 1, &gi), 0);
+  mls_identity_t id = basic_id("erin");
+  mls_group_t *e = NULL;
+  W(commit);
+  cr_assert_eq(mls_group_join_external(gi.buf, gi.len, NULL, 0, 1, &id, NULL, &commit, &e), 0);
+  cr_assert_eq(process(t.a.g, &commit, NULL), 0);
+  cr_assert_eq(process(t.b.g, &commit, NULL), 0);
+  assert_same_epoch(t.a.g, e);
+  assert_same_epoch(t.b.g, e);
+  cr_assert_eq(mls_group_member_count(t.a.g), 4);
+  W(app);
+  cr_assert_eq(mls_group_protect(e, (const uint8_t *)"hello", 5, NULL, 0, &app), 0);
+  mls_processed_t r;
+  cr_assert_eq(process(t.c.g, &commit, NULL), 0);
+  cr_assert_eq(process(t.c.g, &app, &r), 0);
+  cr_assert_eq(r.sender, mls_group_own_leaf(e));
+  mls_processed_free(&r);
+  /* Replaying the external Commit is refused. */
+  cr_assert_eq(process(t.b.g, &commit, NULL), VEIL_EMLS_COMMIT_REPLAY);
+  mls_group_free(e);
+  veil_writer_free(&gi);
+  veil_writer_free(&commit);
+  veil_writer_free(&app);
+  trio_free(&t);
+}
+
+static int reject_mallory(void *arg, const mls_credential_t *cred, veil_view_t key) {
+  (void)arg;
+  (void)key;
+  return cred->identity.len == 7 && memcmp(cred->identity.ptr, "mallory", 7) == 0 ? -1 : 0;
+}
+
+Test(mls_group, credential_validator_refuses_add) {
+  mls_group_config_t cfg = {.validate_credential = reject_mallory};
+  mls_identity_t id = basic_id("alice");
+  mls_group_t *g = NULL;
+  cr_assert_eq(mls_group_create(1, (const uint8_t *)"r", 1, &id, &cfg, &g), 0);
+  member_t m;
+  make_kp(&m, 1, "mallory");
+  veil_view_t kp = {m.kpmsg.buf, m.kpmsg.len};
+  mls_commit_opts_t o = {.add_key_packages = &kp, .n_add = 1};
+  W(c);
+  cr_assert_eq(mls_group_commit(g, &o, &c, NULL), VEIL_EMLS_CREDENTIAL);
+  veil_writer_free(&c);
+  member_free(&m);
+  mls_group_free(g);
+}
+
+static const uint8_t CAROL_KEY[32] = {
+    0xe0, 0x21, 0x1f, 0x55, 0xdc, 0x63, 0xbf, 0x87, 0xed, 0xc7, 0x28, 0xc6, 0xc3, 0xa2, 0x1b, 0x9c,
+    0x43, 0xc8, 0x51, 0xf6, 0xc1, 0x30, 0x54, 0x82, 0x73, 0xe5, 0x12, 0x65, 0xa4, 0xe0, 0x44, 0xef};
+
+/* An x509 credential holding carol-ed25519.pem (leaf only). */
+static void carol_cred(mls_identity_t *id, veil_writer_t *certs, veil_view_t *der) {
+  FILE *f = fopen(FIXTURES "/carol-ed25519.pem", "rb");
+  cr_assert_not_null(f);
+  char pem[8192];
+  size_t n = fread(pem, 1, sizeof(pem), f);
+  fclose(f);
+  cr_assert_eq(x509_pem_to_der(pem, n, der, 1), 1);
+  cr_assert_eq(mls_write_opaque(certs, *der), 0);
+  memset(id, 0, sizeof(*id));
+  id->credential.type = MLS_CRED_X509;
+  id->credential.certificates = mls_list_from_writer(certs, 1);
+}
+
+
+
+Test(mls_group, x509_credential_needs_the_certificate_key_as_signature_key) {
+  mls_identity_t id;
+  veil_view_t der;
+  W(certs);
+  carol_cred(&id, &certs, &der);
+  W(kpmsg);
+  mls_keypackage_priv_t *kp = NULL;
+  /* A fresh signature key is not the certificate's key. */
+  cr_assert_eq(mls_keypackage_create(1, &id, 0, &kpmsg, &kp), VEIL_EMLS_X509_KEY);
+  /* Suite 2 signs with P-256, the certificate holds an Ed25519 key. */
+  id.sig_priv = NULL;
+  cr_assert_eq(mls_keypackage_create(2, &id, 0, &kpmsg, &kp), VEIL_EMLS_X509_KEY);
+  /* Carol's own key: accepted, and a group takes her in. */
+  id.sig_priv = CAROL_KEY;
+  cr_assert_eq(mls_keypackage_create(1, &id, 0, &kpmsg, &kp), 0);
+  mls_identity_t ida = basic_id("alice");
+  mls_group_t *g = NULL;
+  cr_assert_eq(mls_group_create(1, (const uint8_t *)"r", 1, &ida, NULL, &g), 0);
+  veil_view_t kv = {kpmsg.buf, kpmsg.len};
+  mls_commit_opts_t o = {.add_key_packages = &kv, .n_add = 1};
+  W(c);
+  W(w);
+  cr_assert_eq(mls_group_commit(g, &o, &c, &w), 0);
+  cr_assert_eq(mls_group_merge_pending(g), 0);
+  const mls_leaf_node_t *leaf = mls_group_member(g, 1);
+  cr_assert_not_null(leaf);
+  cr_assert_eq(leaf->credential.type, MLS_CRED_X509);
+  free((void *)der.ptr);
+  mls_keypackage_priv_free(kp);
+  mls_group_free(g);
+  veil_writer_free(&certs);
+  veil_writer_free(&kpmsg);
+  veil_writer_free(&c);
+  veil_writer_free(&w);
+}
+
+Test(mls_group, keypackage_private_state_round_trips_and_checks_keys) {
+  member_t m;
+  make_kp(&m, 3, "kim");
+  W(s);
+  cr_assert_eq(mls_keypackage_priv_serialize(m.kp, &s), 0);
+  mls_keypackage_priv_t *k2 = NULL;
+  cr_assert_eq(mls_keypackage_priv_deserialize(s.buf, s.len, &k2), 0);
+  veil_view_t a = mls_keypackage_priv_public(m.kp), b = mls_keypackage_priv_public(k2);
+  cr_assert_eq(a.len, b.len);
+  cr_assert(memcmp(a.ptr, b.ptr, a.len) == 0);
+  mls_keypackage_priv_free(k2);
+  s.buf[s.len - 1] ^= 1; /* init private key no longer matches init_key */
+  cr_assert_eq(mls_keypackage_priv_deserialize(s.buf, s.len, &k2), VEIL_EMLS_STATE_BLOB);
+  veil_writer_free(&s);
+  member_free(&m);
+}
