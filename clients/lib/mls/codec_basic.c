@@ -150,9 +150,15 @@ int mls_extension_encode(veil_writer_t *w, const mls_extension_t *in) {
   return mls_write_opaque(w, in->data);
 }
 
-/* Duplicate detection is O(n^2) over the list; extension lists are short (a handful of
- * entries) and bounded by the input size, so a hash set would cost more than it saves. */
+/* Duplicate detection: a pairwise scan while the list is short (the common case: a
+ * handful of entries, no 8 KiB bitmap to clear), a bitmap over the 2^16 types once it
+ * passes DUP_SCAN_MAX entries, so a list crafted with thousands of entries costs O(n),
+ * not O(n^2). */
+#define DUP_SCAN_MAX 16
+
 int mls_extensions_decode(veil_reader_t *r, mls_list_t *out) {
+  uint64_t seen[65536 / 64]; /* cleared only when first needed */
+  int use_bits = 0;
   veil_reader_t sub;
   if (mls_list_open(r, &sub, out))
     return r->err;
@@ -160,13 +166,31 @@ int mls_extensions_decode(veil_reader_t *r, mls_list_t *out) {
     mls_extension_t e;
     if (mls_extension_decode(&sub, &e))
       break;
-    veil_reader_t scan;
-    mls_list_reader(out, &scan);
-    for (uint32_t i = 0; i < out->count; i++) {
-      mls_extension_t prev;
-      mls_extension_decode(&scan, &prev);
-      if (prev.type == e.type)
+    if (!use_bits && out->count == DUP_SCAN_MAX) {
+      memset(seen, 0, sizeof seen);
+      veil_reader_t scan;
+      mls_list_reader(out, &scan);
+      for (uint32_t i = 0; i < out->count; i++) {
+        mls_extension_t prev;
+        mls_extension_decode(&scan, &prev);
+        seen[prev.type / 64] |= UINT64_C(1) << (prev.type % 64);
+      }
+      use_bits = 1;
+    }
+    if (use_bits) {
+      uint64_t bit = UINT64_C(1) << (e.type % 64);
+      if (seen[e.type / 64] & bit)
         return veil_reader_fail(r, VEIL_EMLS_DUP_EXTENSION);
+      seen[e.type / 64] |= bit;
+    } else {
+      veil_reader_t scan;
+      mls_list_reader(out, &scan);
+      for (uint32_t i = 0; i < out->count; i++) {
+        mls_extension_t prev;
+        mls_extension_decode(&scan, &prev);
+        if (prev.type == e.type)
+          return veil_reader_fail(r, VEIL_EMLS_DUP_EXTENSION);
+      }
     }
     out->count++;
   }

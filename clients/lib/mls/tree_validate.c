@@ -12,22 +12,52 @@
 #include "clients/lib/mls/codec_internal.h"
 #include "clients/lib/mls/tree_internal.h"
 
+/* Membership tests of uint16 values in a Capabilities list. Lists come from the network
+ * and are only bounded by the message size: small ones are scanned, a large one is
+ * turned into a bitmap over the 2^16 values first, so a check of m values against a
+ * list of n costs O(m + n), never O(m * n). */
+typedef struct u16set {
+  const mls_list_t *list;
+  int bitmap;             /* bits[] filled */
+  uint64_t bits[65536 / 64];
+} u16set_t;
+
+#define U16_SCAN_MAX 64
+
+static void u16set_init(u16set_t *s, const mls_list_t *l) {
+  s->list = l;
+  s->bitmap = l->count > U16_SCAN_MAX;
+  if (s->bitmap) {
+    memset(s->bits, 0, sizeof s->bits);
+    for (uint32_t i = 0; i < l->count; i++) {
+      uint16_t v = mls_list_u16(l, i);
+      s->bits[v / 64] |= UINT64_C(1) << (v % 64);
+    }
+  }
+}
+
+static int u16set_has(const u16set_t *s, uint16_t v) {
+  if (s->bitmap)
+    return (int)((s->bits[v / 64] >> (v % 64)) & 1u);
+  return mls_list_has_u16(s->list, v);
+}
+
 /* Extension types 1-5 are the RFC's defaults: a client need not list them (§7.2 lists
  * only "non-default extension types" in capabilities). */
-static int ext_supported(const mls_capabilities_t *c, uint16_t type) {
+static int ext_supported(const u16set_t *exts, uint16_t type) {
   return (type >= MLS_EXT_APPLICATION_ID && type <= MLS_EXT_EXTERNAL_SENDERS) ||
-         mls_list_has_u16(&c->extensions, type);
+         u16set_has(exts, type);
 }
 
 /* Proposal types 1-7 are defaults likewise (§7.2). */
-static int proposal_supported(const mls_capabilities_t *c, uint16_t type) {
+static int proposal_supported(const u16set_t *props, uint16_t type) {
   return (type >= MLS_PROP_ADD && type <= MLS_PROP_GROUP_CONTEXT_EXTENSIONS) ||
-         mls_list_has_u16(&c->proposals, type);
+         u16set_has(props, type);
 }
 
 /* RequiredCapabilities (§11.1): extension_types<V>, proposal_types<V>,
- * credential_types<V>, each a uint16 list. */
-static int check_required(const mls_leaf_node_t *leaf, const mls_list_t *body) {
+ * credential_types<V>, each a uint16 list. `set` is scratch space. */
+static int check_required(const mls_leaf_node_t *leaf, const mls_list_t *body, u16set_t *set) {
   veil_reader_t r;
   mls_list_t ext, prop, cred;
   mls_list_reader(body, &r);
@@ -38,14 +68,17 @@ static int check_required(const mls_leaf_node_t *leaf, const mls_list_t *body) {
   if (rc)
     return rc;
   const mls_capabilities_t *c = &leaf->capabilities;
+  u16set_init(set, &c->extensions);
   for (uint32_t i = 0; i < ext.count; i++)
-    if (!ext_supported(c, mls_list_u16(&ext, i)))
+    if (!ext_supported(set, mls_list_u16(&ext, i)))
       return VEIL_EMLS_LEAF_INVALID;
+  u16set_init(set, &c->proposals);
   for (uint32_t i = 0; i < prop.count; i++)
-    if (!proposal_supported(c, mls_list_u16(&prop, i)))
+    if (!proposal_supported(set, mls_list_u16(&prop, i)))
       return VEIL_EMLS_LEAF_INVALID;
+  u16set_init(set, &c->credentials);
   for (uint32_t i = 0; i < cred.count; i++)
-    if (!mls_list_has_u16(&c->credentials, mls_list_u16(&cred, i)))
+    if (!u16set_has(set, mls_list_u16(&cred, i)))
       return VEIL_EMLS_LEAF_INVALID;
   return 0;
 }
@@ -74,16 +107,19 @@ int mls_leaf_node_validate(uint16_t cipher_suite, const mls_leaf_node_t *leaf,
   if (!mls_list_has_u16(&leaf->capabilities.credentials, leaf->credential.type))
     return VEIL_EMLS_LEAF_INVALID;
   /* Every extension it carries must be listed in its capabilities (§7.3). */
+  u16set_t set; /* 8 KiB: filled only for long lists */
+  u16set_init(&set, &leaf->capabilities.extensions);
   veil_reader_t r;
   mls_list_reader(&leaf->extensions, &r);
   for (uint32_t i = 0; i < leaf->extensions.count; i++) {
     mls_extension_t e;
     if ((rc = mls_extension_decode(&r, &e)))
       return rc;
-    if (!ext_supported(&leaf->capabilities, e.type))
+    if (!ext_supported(&set, e.type))
       return VEIL_EMLS_LEAF_INVALID;
   }
-  if (chk->required_capabilities && (rc = check_required(leaf, chk->required_capabilities)))
+  if (chk->required_capabilities &&
+      (rc = check_required(leaf, chk->required_capabilities, &set)))
     return rc;
   if (chk->now && leaf->source == MLS_LEAF_SRC_KEY_PACKAGE &&
       (chk->now < leaf->lifetime.not_before || chk->now > leaf->lifetime.not_after))

@@ -313,3 +313,32 @@ Test(mls_codec, commit_built_from_element_encoders_round_trips) {
   veil_writer_free(&w);
   veil_writer_free(&lw);
 }
+
+Test(mls_codec, rejects_duplicate_extension_in_long_list) {
+  /* 40 distinct empty extensions (types 100..139), then a repeat of the first: the
+   * bitmap path (lists past the short pairwise scan) must catch it too. */
+  uint8_t buf[256];
+  veil_writer_t w;
+  veil_writer_init(&w, buf, sizeof buf);
+  veil_wblock_t b;
+  veil_writer_open_block(&w, VEIL_LEN_VARINT, &b);
+  for (uint16_t t = 100; t < 140; t++) {
+    veil_write_u16(&w, t);
+    veil_write_u8(&w, 0);
+  }
+  cr_assert_eq(veil_writer_close_block(&w, &b), 0);
+  veil_reader_t r;
+  mls_list_t l;
+  veil_reader_init(&r, buf, w.len);
+  cr_assert_eq(mls_extensions_decode(&r, &l), 0);
+  cr_assert_eq(l.count, 40);
+  veil_writer_init(&w, buf, sizeof buf);
+  veil_writer_open_block(&w, VEIL_LEN_VARINT, &b);
+  for (uint16_t t = 100; t < 141; t++) {
+    veil_write_u16(&w, t == 140 ? 100 : t);
+    veil_write_u8(&w, 0);
+  }
+  cr_assert_eq(veil_writer_close_block(&w, &b), 0);
+  veil_reader_init(&r, buf, w.len);
+  cr_assert_eq(mls_extensions_decode(&r, &l), VEIL_EMLS_DUP_EXTENSION);
+}

@@ -457,3 +457,32 @@ Test(mls_tree, parent_hash_check_is_not_quadratic_in_unmerged_lists, .timeout = 
   veil_writer_free(&w);
   veil_writer_free(&lw);
 }
+
+Test(mls_tree, leaf_extensions_must_be_in_long_capability_lists) {
+  /* A leaf carrying extension 0x7000 with 100 listed extension types (the bitmap path). */
+  fleaf_t f;
+  make_leaf(&f, 0, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+  uint8_t caps[200], ext[] = {0x70, 0x00, 0};
+  for (int i = 0; i < 100; i++) {
+    caps[2 * i] = 0x70;
+    caps[2 * i + 1] = (uint8_t)(i + 1); /* 0x7001..0x7064: 0x7000 missing */
+  }
+  f.leaf.capabilities.extensions = (mls_list_t){{caps, sizeof caps}, 100};
+  f.leaf.extensions = (mls_list_t){{ext, sizeof ext}, 1};
+  const mls_suite_t *s = mls_suite_get(CS);
+  veil_writer_t w;
+  size_t sl;
+  veil_writer_init_growable(&w, 512);
+  mls_leaf_node_encode_tbs(&w, &f.leaf, (veil_view_t){GROUP, sizeof GROUP}, 0);
+  cr_assert_eq(mls_sign_with_label(s, f.sig_priv, "LeafNodeTBS", w.buf, w.len, f.sig, &sl), 0);
+  f.leaf.signature.len = sl;
+  cr_assert_eq(mls_leaf_node_validate(CS, &f.leaf, 0, &CHK), VEIL_EMLS_LEAF_INVALID);
+  caps[199] = 0x00; /* the last entry becomes 0x7000 */
+  veil_writer_free(&w);
+  veil_writer_init_growable(&w, 512);
+  mls_leaf_node_encode_tbs(&w, &f.leaf, (veil_view_t){GROUP, sizeof GROUP}, 0);
+  cr_assert_eq(mls_sign_with_label(s, f.sig_priv, "LeafNodeTBS", w.buf, w.len, f.sig, &sl), 0);
+  f.leaf.signature.len = sl;
+  veil_writer_free(&w);
+  cr_assert_eq(mls_leaf_node_validate(CS, &f.leaf, 0, &CHK), 0);
+}
