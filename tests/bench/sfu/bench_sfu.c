@@ -208,9 +208,14 @@ static int bench_sfu(int n, long packets, result_t *res, char *profile_err, size
   sfu_room_create(r.w, "bench", &room);
   r.subs = calloc((size_t)n, sizeof *r.subs);
   r.bufs = malloc(64 * sizeof *r.bufs);
-  sfu_participant_t **ps = calloc((size_t)n + 1, sizeof *ps);
-  sfu_peer_t **peers = calloc((size_t)n + 1, sizeof *peers);
-  for (int i = 0; i <= n; i++) {
+  /* BENCH_IDLE=k adds k connected participants that neither publish nor subscribe: it
+   * separates the cost of fan-out from the cost of merely holding more SRTP sessions. */
+  int idle = getenv("BENCH_IDLE") ? atoi(getenv("BENCH_IDLE")) : 0;
+  if (idle < 0 || idle > 1000) idle = 0;
+  int total = n + 1 + idle;
+  sfu_participant_t **ps = calloc((size_t)total, sizeof *ps);
+  sfu_peer_t **peers = calloc((size_t)total, sizeof *peers);
+  for (int i = 0; i < total; i++) {
     char id[32];
     snprintf(id, sizeof id, "p%d", i);
     sfu_participant_create(room, id, NULL, &ps[i]);
@@ -225,17 +230,17 @@ static int bench_sfu(int n, long packets, result_t *res, char *profile_err, size
   /* Handshakes, single-threaded: alternate the SFU loop and the peers. */
   double t0 = now_s();
   int connected = 0;
-  while (connected <= n && now_s() - t0 < 60) {
+  while (connected < total && now_s() - t0 < 60) {
     uv_run(&r.loop, UV_RUN_NOWAIT);
     connected = 0;
-    for (int i = 0; i <= n; i++) {
+    for (int i = 0; i < total; i++) {
       sfu_peer_poll(peers[i], 0);
       connected += sfu_peer_connected(peers[i]) &&
                    sfu_participant_state(ps[i]) == SFU_TRANSPORT_CONNECTED;
     }
   }
-  if (connected <= n) {
-    snprintf(profile_err, errcap, "only %d of %d transports connected", connected, n + 1);
+  if (connected < total) {
+    snprintf(profile_err, errcap, "only %d of %d transports connected", connected, total);
     return -1;
   }
   r.pub = peers[0];
@@ -275,7 +280,7 @@ static int bench_sfu(int n, long packets, result_t *res, char *profile_err, size
   pthread_join(loop_th, NULL);
   pthread_join(rx_th, NULL);
   uv_loop_close(&r.loop);
-  for (int i = 0; i <= n; i++) sfu_peer_free(peers[i]);
+  for (int i = 0; i < total; i++) sfu_peer_free(peers[i]);
   free(peers);
   free(ps);
   free(r.subs);
