@@ -12,6 +12,13 @@
  * numbered as IANA lists them. Key and salt lengths follow the profile (RFC 7714 §12: the
  * AEAD_AES_128_GCM master salt is 96 bits; RFC 3711: 112 bits for AES-CM).
  *
+ * Cost note (measured, tests/bench/sfu): Debian's libsrtp2 is built on NSS, and NSS's
+ * softoken resolves the key of every PK11_Encrypt through tables whose cost grows with the
+ * number of live keys: at 50 subscribers, 150 extra idle SRTP sessions on the worker raise
+ * the SFU's CPU per forwarded packet from ~3.3 to ~5.4 us (softoken: 6% -> 22% of the loop
+ * thread). A libsrtp2 built with --enable-openssl, or SRTP on OpenSSL EVP behind this same
+ * header (tests/vectors/sfu/vectors_srtp.c already pins the expected bytes), removes it.
+ *
  * libsrtp keeps a global crypto kernel: sfu_srtp_global_init() initialises it once per
  * process (pthread_once), every constructor calls it, so callers need not.
  */
