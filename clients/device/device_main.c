@@ -1,0 +1,279 @@
+/*
+ * veil-device — an emulated room device run through an xAPI-style shell.
+ *
+ *   veil-device [--name NAME] [--state FILE] [--trust-anchor PEM] [--shell-port PORT]
+ *
+ * Without --shell-port the shell is stdin/stdout. With it, the device listens on 127.0.0.1
+ * only (never another address: the shell carries the provisioning flow) and prints
+ * "listening 127.0.0.1:<port>" once bound (PORT 0 lets the kernel choose). Up to
+ * SHELL_CLIENTS_MAX shells may be connected; events go to all of them.
+ *
+ * The state is saved to --state (mode 0600, written to a temporary file and renamed) after
+ * every command that changed it, and loaded at start.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clients/device/device_state.h"
+#include "clients/device/xapi.h"
+
+#define SHELL_CLIENTS_MAX 8
+
+typedef struct shell {
+  int fd_in, fd_out; /* -1 when the slot is free */
+  xapi_stream_t *stream;
+  struct app *app;
+} shell_t;
+
+typedef struct app {
+  device_t *dev;
+  const char *state_path;
+  uint64_t saved_gen;
+  shell_t shells[SHELL_CLIENTS_MAX + 1]; /* [0]: stdin or unused */
+} app_t;
+
+static int write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+static int read_file(const char *path, char **out, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return VEIL_ENOTFOUND;
+  char *buf = malloc(DEVICE_STATE_MAX + 1);
+  size_t n = buf ? fread(buf, 1, DEVICE_STATE_MAX + 1, f) : 0;
+  fclose(f);
+  if (!buf)
+    return VEIL_ENOMEM;
+  if (n > DEVICE_STATE_MAX) {
+    free(buf);
+    return VEIL_ELIMIT;
+  }
+  buf[n] = '\0';
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+static void save_state(app_t *a) {
+  if (!a->state_path || device_generation(a->dev) == a->saved_gen)
+    return;
+  char *json = NULL;
+  size_t len = 0;
+  if (device_save(a->dev, &json, &len)) {
+    fprintf(stderr, "veil-device: cannot serialise the state\n");
+    return;
+  }
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", a->state_path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int ok = fd >= 0 && write_all(fd, json, len) == 0 && fsync(fd) == 0;
+  if (fd >= 0)
+    close(fd);
+  ok = ok && rename(tmp, a->state_path) == 0;
+  memset(json, 0, len);
+  free(json);
+  if (!ok)
+    fprintf(stderr, "veil-device: cannot save the state to %s: %s\n", a->state_path,
+            strerror(errno));
+  else
+    a->saved_gen = device_generation(a->dev);
+}
+
+static void on_command(void *ctx, int rc, const xapi_cmd_t *cmd) {
+  shell_t *s = ctx;
+  veil_writer_t w;
+  veil_writer_init_growable(&w, 1024);
+  if (rc)
+    device_report_parse_error(rc, &w);
+  else
+    device_execute(s->app->dev, cmd, &w);
+  if (!w.err)
+    write_all(s->fd_out, (const char *)w.buf, w.len);
+  veil_writer_free(&w);
+  save_state(s->app);
+}
+
+static void on_event(void *ctx, const char *text, size_t len) {
+  app_t *a = ctx;
+  for (size_t i = 0; i <= SHELL_CLIENTS_MAX; i++)
+    if (a->shells[i].fd_out >= 0)
+      write_all(a->shells[i].fd_out, text, len);
+}
+
+static int shell_open(app_t *a, size_t slot, int fd_in, int fd_out) {
+  shell_t *s = &a->shells[slot];
+  s->stream = xapi_stream_new(device_takes_body, on_command, s);
+  if (!s->stream)
+    return VEIL_ENOMEM;
+  s->fd_in = fd_in;
+  s->fd_out = fd_out;
+  s->app = a;
+  return 0;
+}
+
+static void shell_close(shell_t *s) {
+  if (s->fd_in > STDERR_FILENO)
+    close(s->fd_in);
+  xapi_stream_free(s->stream);
+  s->stream = NULL;
+  s->fd_in = s->fd_out = -1;
+}
+
+static int listen_local(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* loopback only, by design */
+  socklen_t sl = sizeof sa;
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 4) ||
+      getsockname(fd, (struct sockaddr *)&sa, &sl)) {
+    close(fd);
+    return -1;
+  }
+  printf("listening 127.0.0.1:%u\n", ntohs(sa.sin_port));
+  fflush(stdout);
+  return fd;
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: veil-device [--name NAME] [--state FILE] [--trust-anchor PEM]"
+                  " [--shell-port PORT]\n");
+}
+
+int main(int argc, char **argv) {
+  const char *name = "veil-device", *anchor = NULL;
+  int port = -1;
+  app_t a;
+  memset(&a, 0, sizeof a);
+  for (size_t i = 0; i <= SHELL_CLIENTS_MAX; i++)
+    a.shells[i].fd_in = a.shells[i].fd_out = -1;
+  for (int i = 1; i < argc; i++) {
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(argv[i], "--name") && v)
+      name = argv[++i];
+    else if (!strcmp(argv[i], "--state") && v)
+      a.state_path = argv[++i];
+    else if (!strcmp(argv[i], "--trust-anchor") && v)
+      anchor = argv[++i];
+    else if (!strcmp(argv[i], "--shell-port") && v)
+      port = atoi(argv[++i]);
+    else {
+      usage();
+      return 2;
+    }
+  }
+  signal(SIGPIPE, SIG_IGN);
+  x509_trust_t *trust = NULL;
+  if (anchor) {
+    char *pem;
+    size_t len;
+    trust = x509_trust_new();
+    if (!trust || read_file(anchor, &pem, &len) ||
+        x509_trust_add_pem(trust, pem, len, X509_ANCHOR_ORGANISATION, "organisation")) {
+      fprintf(stderr, "veil-device: cannot read the trust anchor %s\n", anchor);
+      return 1;
+    }
+    free(pem);
+  }
+  device_config_t cfg = {.name = name, .emit = on_event, .emit_ctx = &a, .trust = trust};
+  a.dev = device_new(&cfg);
+  if (!a.dev)
+    return 1;
+  if (a.state_path) {
+    char *json;
+    size_t len;
+    int rc = read_file(a.state_path, &json, &len);
+    if (rc == 0) {
+      rc = device_load(a.dev, json, len);
+      memset(json, 0, len);
+      free(json);
+      if (rc) {
+        fprintf(stderr, "veil-device: %s: %s\n", a.state_path, veil_strerror(rc));
+        return 1;
+      }
+    }
+    a.saved_gen = device_generation(a.dev);
+  }
+  int lfd = -1;
+  if (port >= 0) {
+    if (port > 65535 || (lfd = listen_local(port)) < 0) {
+      fprintf(stderr, "veil-device: cannot listen on 127.0.0.1:%d: %s\n", port, strerror(errno));
+      return 1;
+    }
+  } else if (shell_open(&a, 0, STDIN_FILENO, STDOUT_FILENO)) {
+    return 1;
+  }
+  for (;;) {
+    struct pollfd pfd[SHELL_CLIENTS_MAX + 2];
+    size_t map[SHELL_CLIENTS_MAX + 2], n = 0;
+    if (lfd >= 0) {
+      pfd[n] = (struct pollfd){.fd = lfd, .events = POLLIN};
+      map[n++] = SIZE_MAX;
+    }
+    for (size_t i = 0; i <= SHELL_CLIENTS_MAX; i++)
+      if (a.shells[i].fd_in >= 0) {
+        pfd[n] = (struct pollfd){.fd = a.shells[i].fd_in, .events = POLLIN};
+        map[n++] = i;
+      }
+    if (n == 0)
+      break; /* stdin closed and no listener: done */
+    if (poll(pfd, n, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    for (size_t k = 0; k < n; k++) {
+      if (!pfd[k].revents)
+        continue;
+      if (map[k] == SIZE_MAX) {
+        int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        size_t slot = 1;
+        while (slot <= SHELL_CLIENTS_MAX && a.shells[slot].fd_in >= 0)
+          slot++;
+        if (cfd >= 0 && (slot > SHELL_CLIENTS_MAX || shell_open(&a, slot, cfd, cfd)))
+          close(cfd);
+        continue;
+      }
+      shell_t *s = &a.shells[map[k]];
+      char buf[4096];
+      ssize_t r = read(s->fd_in, buf, sizeof buf);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        shell_close(s);
+      else
+        xapi_stream_feed(s->stream, buf, (size_t)r);
+    }
+  }
+  for (size_t i = 0; i <= SHELL_CLIENTS_MAX; i++)
+    if (a.shells[i].stream)
+      shell_close(&a.shells[i]);
+  if (lfd >= 0)
+    close(lfd);
+  device_free(a.dev);
+  x509_trust_free(trust);
+  return 0;
+}
