@@ -6,6 +6,9 @@
  * interop is tests/interop (werift); this is the fast in-tree peer.
  *
  * Non-blocking: the caller alternates sfu_peer_poll with running the SFU's loop.
+ * It sends no ICE consent checks after connecting (RFC 7675), so a session lasts at most
+ * the SFU's consent window (30 s by default) — tests/unit/sfu/test_router.c relies on that
+ * to exercise consent expiry; benchmarks stay well inside it.
  */
 #ifndef VEIL_TESTS_SFU_PEER_H
 #define VEIL_TESTS_SFU_PEER_H
