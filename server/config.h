@@ -37,6 +37,7 @@ typedef struct srv_config {
   int max_prejoin_message_bytes;
   int max_mls_message_bytes;
   int messages_per_second;
+  int join_timeout_ms;
   int max_tracks_per_participant;
   int max_subscriptions_per_participant;
   int drain_timeout_ms;

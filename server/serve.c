@@ -119,6 +119,8 @@ static void begin_shutdown(server_t *srv) {
 /* 100 ms housekeeping: drain progress and the shutdown sequence. */
 static void on_tick(uv_timer_t *t) {
   server_t *srv = t->data;
+  if (!srv->stopping)
+    sig_hub_expire(sig_ws_hub(srv->ws), veil_now_ms());
   if (srv->stopping == 1 && sig_ws_connections(srv->ws) == 0) {
     srv->stopping = 2;
     srv_media_t *m = srv->media;
@@ -195,6 +197,7 @@ int srv_serve(srv_config_t *cfg) {
               .max_prejoin_message_bytes = (uint32_t)cfg->max_prejoin_message_bytes,
               .max_mls_message_bytes = (uint32_t)cfg->max_mls_message_bytes,
               .messages_per_second = (uint32_t)cfg->messages_per_second,
+              .join_timeout_ms = (uint32_t)cfg->join_timeout_ms,
               .max_tracks_per_participant = (uint32_t)cfg->max_tracks_per_participant,
               .max_subscriptions_per_participant = (uint32_t)cfg->max_subscriptions_per_participant,
           },

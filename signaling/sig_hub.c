@@ -40,6 +40,7 @@ static const struct {
     {VEIL_ESIG_UNKNOWN_TRACK, "unknown_track"},
     {VEIL_ESIG_MEDIA, "media_error"},
     {VEIL_ESIG_UNAVAILABLE, "unavailable"},
+    {VEIL_ESIG_JOIN_TIMEOUT, "join_timeout"},
     {VEIL_ELIMIT, "limit"},
     {VEIL_EEXIST, "already_exists"},
     {VEIL_ENOMEM, "internal"},
@@ -337,6 +338,18 @@ void sig_hub_drain(sig_hub_t *hub, uint32_t deadline_ms) {
       sig_send_error(hub, s, VEIL_ESIG_DRAINING, -1, NULL);
       sig_room_leave(hub, s, "draining");
       request_close(hub, s, SIG_CLOSE_GOING_AWAY, "draining");
+    }
+  }
+}
+
+void sig_hub_expire(sig_hub_t *hub, uint64_t now_ms) {
+  uint32_t limit = hub->cfg.limits.join_timeout_ms;
+  for (sig_session_t *s = hub->sessions; s; s = s->all_next) {
+    if (!s->opened_ms)
+      s->opened_ms = now_ms ? now_ms : 1;
+    if (limit && s->state == SIG_EXPECT_JOIN && now_ms - s->opened_ms >= limit) {
+      sig_send_error(hub, s, VEIL_ESIG_JOIN_TIMEOUT, -1, NULL);
+      request_close(hub, s, SIG_CLOSE_POLICY, "join timeout");
     }
   }
 }

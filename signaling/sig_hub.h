@@ -71,6 +71,7 @@ typedef struct sig_limits {
   uint32_t max_prejoin_message_bytes; /* one frame before join (tighter: unauthenticated) */
   uint32_t max_mls_message_bytes;     /* one binary frame (MLS relay envelope), after join */
   uint32_t messages_per_second;       /* sustained rate per connection; burst = 2x */
+  uint32_t join_timeout_ms;           /* a connection must join (or enter a lobby) within; 0: no limit */
   uint32_t max_tracks_per_participant;
   uint32_t max_subscriptions_per_participant;
 } sig_limits_t;
@@ -131,6 +132,11 @@ void sig_hub_tick(sig_hub_t *hub, uint64_t now_ms);
 
 /* Sends an error reply for `code` (used by the shell for frames it refuses itself). */
 void sig_send_error(sig_hub_t *hub, sig_session_t *s, int code, long long id, const char *detail);
+
+/* Ends connections that have not sent a successful join within join_timeout_ms of the
+ * first call that saw them (the shell calls this periodically): `join_timeout` error,
+ * close 1008. Unauthenticated peers must not hold a connection open for free. */
+void sig_hub_expire(sig_hub_t *hub, uint64_t now_ms);
 
 /* Sends `obj` (consumed) to a joined participant, e.g. a media-plane event such as a
  * transport state change. VEIL_ENOTFOUND when no such participant is joined. */

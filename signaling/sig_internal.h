@@ -49,6 +49,7 @@ struct sig_session {
   double tokens;              /* rate limiter (token bucket) */
   uint64_t rate_last_ms;
   uint64_t join_started_ms;
+  uint64_t opened_ms;         /* first seen by sig_hub_expire; 0 before */
 };
 
 struct sig_room {

@@ -206,6 +206,19 @@ class HS256Server(unittest.TestCase):
         self.assertEqual(self.srv.http("/readyz")[0], 200)
         self.assertEqual(self.srv.http("/nope")[0], 404)
 
+    def test_connection_that_never_joins_is_closed(self):
+        d = tempfile.mkdtemp(prefix="veil-it-")
+        srv = Server(BINARY, d, "--no-tls", "--join-timeout-ms", "500")
+        try:
+            ws = srv.ws()
+            t0 = time.monotonic()
+            self.assertEqual(ws.recv_json(3)["code"], "join_timeout")
+            self.assertEqual(ws.expect_close(), 1008)
+            self.assertLess(time.monotonic() - t0, 2.5)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_wrong_subprotocol_refused(self):
         with self.assertRaises(ConnectionError):
             WS(self.srv.port, subprotocol="chat")

@@ -56,6 +56,7 @@ static void make_hub(bool lobby, uint32_t max_rooms, uint32_t max_per_room) {
                  .max_prejoin_message_bytes = 1024,
                  .max_mls_message_bytes = 4096,
                  .messages_per_second = 5,
+                 .join_timeout_ms = 3000,
                  .max_tracks_per_participant = 4,
                  .max_subscriptions_per_participant = 4},
       .key = key,
@@ -335,4 +336,16 @@ Test(sig_hub, oversized_envelope_is_refused) {
   static uint8_t big[5000];
   big[0] = 1;
   cr_assert_eq(sig_handle_binary(hub, conns[0].s, big, sizeof big, 5000), VEIL_ESIG_TOO_LARGE);
+}
+
+Test(sig_hub, unjoined_connections_time_out_but_joined_and_lobby_ones_stay) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  sig_hub_expire(hub, 100000);
+  cr_assert_eq(conns[1].close_code, 0);
+  sig_hub_expire(hub, 102999);
+  cr_assert_eq(conns[1].close_code, 0);
+  sig_hub_expire(hub, 103000);
+  cr_assert_eq(conns[1].close_code, SIG_CLOSE_POLICY);
+  cr_assert_str_eq(last_code(1), "join_timeout");
+  cr_assert_eq(conns[0].close_code, 0, "joined sessions are not timed out");
 }
