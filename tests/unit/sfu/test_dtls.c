@@ -247,3 +247,24 @@ Test(dtls, fails_when_no_common_srtp_profile) {
   cr_assert_eq(sfu_dtls_error(p.server), VEIL_ESFU_DTLS_NO_SRTP);
   pair_free(&p);
 }
+
+Test(dtls, never_emits_datagram_over_configured_mtu) {
+  pair_t p;
+  memset(&p, 0, sizeof p);
+  cr_assert_eq(sfu_dtls_ctx_new(&p.sctx), 0);
+  cr_assert_eq(sfu_dtls_ctx_new(&p.cctx), 0);
+  /* A small path MTU: the certificate flight must be fragmented by OpenSSL and our
+   * record packing must never glue records past the limit. */
+  sfu_dtls_config_t sc = {.role = SFU_DTLS_ROLE_SERVER, .mtu = 300};
+  sfu_dtls_config_t cc = {.role = SFU_DTLS_ROLE_CLIENT, .mtu = 300};
+  cr_assert_eq(sfu_dtls_new(p.sctx, &sc, &p.server), 0);
+  cr_assert_eq(sfu_dtls_new(p.cctx, &cc, &p.client), 0);
+  sfu_dtls_set_remote_fingerprint(p.server, "sha-256", sfu_dtls_ctx_fingerprint(p.cctx));
+  sfu_dtls_set_remote_fingerprint(p.client, "sha-256", sfu_dtls_ctx_fingerprint(p.sctx));
+  size_t max_dgram = 0;
+  run_handshake(&p, &max_dgram);
+  cr_assert_eq(sfu_dtls_state(p.server), SFU_DTLS_CONNECTED);
+  cr_assert_eq(sfu_dtls_state(p.client), SFU_DTLS_CONNECTED);
+  cr_assert_leq(max_dgram, 300, "datagram of %zu bytes over a 300-byte MTU", max_dgram);
+  pair_free(&p);
+}
