@@ -199,7 +199,9 @@ static int check_unmerged(const mls_tree_t *t) {
   }
   off[width] = (uint32_t)total;
   int rc = 0;
-  if (total && !(all = malloc(total * sizeof *all))) {
+  if (!total)
+    goto done; /* no unmerged leaves anywhere */
+  if (!(all = malloc(total * sizeof *all))) {
     rc = VEIL_ENOMEM;
     goto done;
   }
