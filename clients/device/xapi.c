@@ -256,13 +256,15 @@ static void on_line(xapi_stream_t *s, const char *line, size_t len, int overflow
       s->cmd_cb(s->ctx, 0, &s->cmd);
       return;
     }
-    if (overflow || s->body_len + len + 1 > XAPI_BODY_MAX) {
+    size_t sep = s->body_len ? 1 : 0; /* lines are joined by "\n", none after the last */
+    if (overflow || s->body_len + sep + len > XAPI_BODY_MAX) {
       s->overflow = 1;
       return;
     }
+    if (sep)
+      s->body[s->body_len++] = '\n';
     memcpy(s->body + s->body_len, line, len);
     s->body_len += len;
-    s->body[s->body_len++] = '\n';
     return;
   }
   if (overflow) {

@@ -7,7 +7,8 @@
  *   args    `Key:` followed by whitespace and a value: a bare run of printable non-space
  *           ASCII, or a double-quoted string with \" and \\ escapes (UTF-8 allowed inside)
  * Some commands take a multi-line body (the real xAPI does this for certificate bodies):
- * the lines after the command, up to a line holding only ".", joined with "\n". Which
+ * the lines after the command, up to a line holding only ".", joined with "\n" (no newline
+ * after the last; CR before a newline is dropped). Which
  * commands take one is the device's decision, asked through a callback, so the parser
  * carries no device knowledge.
  *
