@@ -555,3 +555,53 @@ Test(mls_group, keypackage_private_state_round_trips_and_checks_keys) {
   veil_writer_free(&s);
   member_free(&m);
 }
+
+Test(mls_group, rejects_commit_referencing_unknown_proposal_state_unchanged) {
+  reject_fx_t f;
+  reject_setup(&f);
+  mls_group_discard_pending(f.t.a.g);
+  W(prop);
+  W(c);
+  /* A proposes removing C but B never receives the proposal. */
+  cr_assert_eq(mls_group_propose_remove(f.t.a.g, mls_group_own_leaf(f.t.c.g), &prop), 0);
+  cr_assert_eq(mls_group_commit(f.t.a.g, NULL, &c, NULL), 0);
+  assert_rejected_unchanged(f.t.b.g, c.buf, c.len, VEIL_EMLS_UNKNOWN_PROPOSAL, &f);
+  /* With the proposal, the same Commit is accepted. */
+  cr_assert_eq(process(f.t.b.g, &prop, NULL), 0);
+  cr_assert_eq(process(f.t.b.g, &c, NULL), 0);
+  cr_assert_eq(mls_group_merge_pending(f.t.a.g), 0);
+  assert_same_epoch(f.t.a.g, f.t.b.g);
+  cr_assert_eq(mls_group_member_count(f.t.b.g), 2);
+  veil_writer_free(&prop);
+  veil_writer_free(&c);
+  reject_free(&f);
+}
+
+Test(mls_group, rejects_remove_commit_without_path_state_unchanged) {
+  reject_fx_t f;
+  reject_setup(&f);
+  mls_group_discard_pending(f.t.a.g);
+  W(c);
+  uint32_t rm = mls_group_own_leaf(f.t.c.g);
+  mls_commit_opts_t o = {.remove_leaves = &rm, .n_remove = 1};
+  cr_assert_eq(mls_group_commit(f.t.a.g, &o, &c, NULL), 0);
+  /* The same Commit with its path stripped, re-signed by A (a buggy or hostile member). */
+  mls_message_t m;
+  cr_assert_eq(mls_message_parse(c.buf, c.len, &m), 0);
+  mls_public_message_t *pm = &m.u.public_message;
+  cr_assert(pm->content.commit.has_path);
+  pm->content.commit.has_path = 0;
+  mls_framing_ctx_t ctx;
+  cr_assert_eq(grp_framing(f.t.a.g, &ctx), 0);
+  uint8_t sig[MLS_SIG_MAX];
+  size_t sig_len = 0;
+  cr_assert_eq(mls_framing_sign(&ctx, MLS_WF_PUBLIC_MESSAGE, &pm->content, f.t.a.g->sig_priv, sig,
+                                &sig_len), 0);
+  mls_framed_content_auth_t auth = {{sig, sig_len}, pm->auth.confirmation_tag};
+  W(msg);
+  cr_assert_eq(mls_public_encode_signed(&ctx, &pm->content, &auth, &msg), 0);
+  assert_rejected_unchanged(f.t.b.g, msg.buf, msg.len, VEIL_EMLS_PATH_REQUIRED, &f);
+  veil_writer_free(&msg);
+  veil_writer_free(&c);
+  reject_free(&f);
+}
