@@ -125,6 +125,10 @@ int mls_leaf_node_validate(uint16_t cipher_suite, const mls_leaf_node_t *leaf,
  * key_package-source leaf valid per mls_leaf_node_validate, the KeyPackageTBS signature
  * by the leaf's signature key, and init_key different from the leaf's encryption key. */
 int mls_key_package_validate(const mls_key_package_t *kp, const mls_leaf_check_t *chk);
+/* §12.4.3.1 unmerged leaves: every entry of a parent's list names a non-blank leaf below
+ * it, once, and every non-blank node between that leaf and the parent lists it too.
+ * Part of mls_tree_validate; VEIL_EMLS_UNMERGED otherwise. O(U log U) for U entries. */
+int mls_tree_check_unmerged(const mls_tree_t *t);
 /* Whole-tree checks of a joiner (§12.4.3.1) except the tree hash, which the caller
  * compares with its GroupContext: every leaf valid (§7.3), leaf signature and
  * encryption keys unique, parent keys unique, every member supports every member's

@@ -186,7 +186,7 @@ static int has_duplicate(veil_view_t *v, size_t n) {
  * may be long: each is checked against a sorted copy (all copies in one array, `off`
  * giving each node's segment), so the cost is O(U log U + U * height) for U entries in
  * all, never quadratic in a list's length. */
-static int check_unmerged(const mls_tree_t *t) {
+int mls_tree_check_unmerged(const mls_tree_t *t) {
   uint32_t width = mls_tree_width(t);
   uint32_t *off = calloc((size_t)width + 1, sizeof *off), *all = NULL;
   if (!off)
@@ -299,7 +299,7 @@ int mls_tree_validate(mls_tree_t *t, const mls_leaf_check_t *chk) {
     rc = VEIL_EMLS_DUP_KEY;
     goto done;
   }
-  if ((rc = check_credentials(t)) || (rc = check_unmerged(t)))
+  if ((rc = check_credentials(t)) || (rc = mls_tree_check_unmerged(t)))
     goto done;
   rc = mls_tree_verify_parent_hashes(t);
 done:

@@ -58,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   /* Random leaves fail their signatures first in mls_tree_validate; run the parent-hash
    * check on its own as well, over unvalidated unmerged lists. */
+  (void)mls_tree_check_unmerged(t);
   (void)mls_tree_verify_parent_hashes(t);
   const uint8_t gid[] = {'f', 'u', 'z', 'z'};
   mls_leaf_check_t chk = {.group_id = {gid, sizeof gid}};
