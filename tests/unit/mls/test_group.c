@@ -605,3 +605,49 @@ Test(mls_group, rejects_remove_commit_without_path_state_unchanged) {
   veil_writer_free(&c);
   reject_free(&f);
 }
+
+/* Every single-byte corruption of a Commit is refused and leaves the receiver's state
+ * exactly as it was (the signature, membership tag or a structural check catches it). */
+Test(mls_group, every_corrupted_commit_byte_is_refused_without_state_change, .timeout = 120) {
+  reject_fx_t f;
+  reject_setup(&f);
+  W(m);
+  state_of(f.t.b.g, &f.before);
+  for (size_t i = 0; i < f.commit2.len; i++) {
+    m.len = 0;
+    cr_assert_eq(veil_write_bytes(&m, f.commit2.buf, f.commit2.len), 0);
+    m.buf[i] ^= 0x01;
+    mls_processed_t r;
+    int rc = mls_group_process(f.t.b.g, m.buf, m.len, &r);
+    cr_assert_neq(rc, 0, "corruption at byte %zu accepted", i);
+    state_of(f.t.b.g, &f.after);
+    cr_assert(f.before.len == f.after.len && memcmp(f.before.buf, f.after.buf, f.before.len) == 0,
+              "state changed by corruption at byte %zu", i);
+  }
+  cr_assert_eq(process(f.t.b.g, &f.commit2, NULL), 0, "the genuine Commit still applies");
+  veil_writer_free(&m);
+  reject_free(&f);
+}
+
+/* A saved state with any byte changed or cut short is either refused or loads into a
+ * usable group: never a crash or an out-of-bounds read (run under ASan). */
+Test(mls_group, corrupted_state_blobs_never_crash, .timeout = 120) {
+  trio_t t;
+  trio_setup(&t, 1);
+  W(s);
+  W(m);
+  state_of(t.b.g, &s);
+  for (size_t i = 0; i < s.len; i += 3) {
+    m.len = 0;
+    cr_assert_eq(veil_write_bytes(&m, s.buf, s.len), 0);
+    m.buf[i] ^= 0x80;
+    mls_group_t *g = NULL;
+    if (mls_group_deserialize(m.buf, m.len, NULL, &g) == 0)
+      mls_group_free(g);
+    g = NULL;
+    cr_assert_neq(mls_group_deserialize(s.buf, i, NULL, &g), 0, "prefix of %zu bytes loaded", i);
+  }
+  veil_writer_free(&s);
+  veil_writer_free(&m);
+  trio_free(&t);
+}
