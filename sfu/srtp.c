@@ -10,6 +10,8 @@
 #include <srtp2/srtp.h>
 
 #include "common/err.h"
+#include "common/log.h"
+#include "sfu/srtp_gcm.h"
 
 struct sfu_srtp {
   srtp_t ctx; /* owned */
@@ -18,9 +20,22 @@ struct sfu_srtp {
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_init_err;
+static int g_gcm_ossl;
 
 static void global_init(void) {
   g_init_err = srtp_init() == srtp_err_status_ok ? 0 : VEIL_ESFU_SRTP;
+  /* AES-GCM on OpenSSL instead of the distribution's NSS backend (srtp_gcm.h says why).
+   * VEIL_SRTP_NATIVE_GCM=1 keeps libsrtp's own, for comparisons. */
+  const char *native = getenv("VEIL_SRTP_NATIVE_GCM");
+  if (g_init_err == 0 && !(native && native[0] == '1')) {
+    g_gcm_ossl = sfu_srtp_gcm_install() == 0;
+    if (!g_gcm_ossl) veil_log(VEIL_LOG_WARN, "sfu", "srtp_gcm_fallback", "reason=self_test_failed");
+  }
+}
+
+int sfu_srtp_gcm_is_openssl(void) {
+  sfu_srtp_global_init();
+  return g_gcm_ossl;
 }
 
 int sfu_srtp_global_init(void) {

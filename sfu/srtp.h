@@ -12,12 +12,12 @@
  * numbered as IANA lists them. Key and salt lengths follow the profile (RFC 7714 §12: the
  * AEAD_AES_128_GCM master salt is 96 bits; RFC 3711: 112 bits for AES-CM).
  *
- * Cost note (measured, tests/bench/sfu): Debian's libsrtp2 is built on NSS, and NSS's
- * softoken resolves the key of every PK11_Encrypt through tables whose cost grows with the
- * number of live keys: at 50 subscribers, 150 extra idle SRTP sessions on the worker raise
- * the SFU's CPU per forwarded packet from ~3.3 to ~5.4 us (softoken: 6% -> 22% of the loop
- * thread). A libsrtp2 built with --enable-openssl, or SRTP on OpenSSL EVP behind this same
- * header (tests/vectors/sfu/vectors_srtp.c already pins the expected bytes), removes it.
+ * Crypto backend: Debian's libsrtp2 is built on NSS, whose softoken resolves the key of
+ * every PK11_Encrypt through tables that grow with the number of live keys (measured with
+ * tests/bench/sfu: at 50 subscribers, 150 extra idle sessions raised the SFU's CPU per
+ * forwarded packet from ~3.3 to ~5.4 us). So AES-GCM, the profile we prefer, is swapped
+ * for an OpenSSL EVP implementation inside libsrtp's crypto kernel (sfu/srtp_gcm.h):
+ * ~2.3 us per packet, flat in the number of sessions. AES-CM/HMAC-SHA1 stay on NSS.
  *
  * libsrtp keeps a global crypto kernel: sfu_srtp_global_init() initialises it once per
  * process (pthread_once), every constructor calls it, so callers need not.
@@ -48,6 +48,9 @@ typedef enum sfu_srtp_dir {
 typedef struct sfu_srtp sfu_srtp_t;
 
 int sfu_srtp_global_init(void);
+/* 1 when AES-GCM runs on OpenSSL (sfu/srtp_gcm), 0 when on libsrtp's own backend
+ * (VEIL_SRTP_NATIVE_GCM=1 in the environment, or the adapter failed libsrtp's self-test). */
+int sfu_srtp_gcm_is_openssl(void);
 /* Master key / salt lengths of a profile; 0 for an unknown profile. */
 size_t sfu_srtp_key_len(sfu_srtp_profile_t profile);
 size_t sfu_srtp_salt_len(sfu_srtp_profile_t profile);
