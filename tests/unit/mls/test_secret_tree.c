@@ -156,3 +156,44 @@ Test(mls_secret_tree, put_back_makes_a_key_usable_once_more) {
   mls_secret_tree_free(t);
   mls_secret_tree_free(ref);
 }
+
+Test(mls_secret_tree, persisted_state_keeps_the_window_and_not_consumed_keys) {
+  mls_secret_tree_t *t = mk(8, 100, 4), *ref = mk(8, 100, 4), *back = NULL;
+  mls_ratchet_key_t k, want;
+  cr_assert_eq(mls_secret_tree_get(t, 5, MLS_RATCHET_APPLICATION, 3, &k), 0); /* 0..2 skipped */
+  cr_assert_eq(mls_secret_tree_get(t, 5, MLS_RATCHET_APPLICATION, 1, &k), 0);
+  veil_writer_t w;
+  veil_writer_init_growable(&w, 0);
+  cr_assert_eq(mls_secret_tree_serialize(t, &w), 0);
+  veil_reader_t r;
+  veil_reader_init(&r, w.buf, w.len);
+  cr_assert_eq(mls_secret_tree_deserialize(mls_suite_get(1), &r, &back), 0);
+  cr_assert_eq(veil_reader_finish(&r), 0);
+  /* Consumed keys stay consumed; the rest of the window and the ratchet carry over. */
+  cr_assert_eq(mls_secret_tree_get(back, 5, MLS_RATCHET_APPLICATION, 3, &k),
+               VEIL_EMLS_GENERATION_USED);
+  cr_assert_eq(mls_secret_tree_get(back, 5, MLS_RATCHET_APPLICATION, 1, &k),
+               VEIL_EMLS_GENERATION_USED);
+  cr_assert_eq(mls_secret_tree_get(back, 5, MLS_RATCHET_APPLICATION, 2, &k), 0);
+  cr_assert_eq(mls_secret_tree_get(ref, 5, MLS_RATCHET_APPLICATION, 2, &want), 0);
+  cr_assert(same(&k, &want));
+  cr_assert_eq(mls_secret_tree_get(back, 5, MLS_RATCHET_APPLICATION, 4, &k), 0);
+  cr_assert_eq(mls_secret_tree_get(ref, 5, MLS_RATCHET_APPLICATION, 4, &want), 0);
+  cr_assert(same(&k, &want));
+  /* Leaves never touched still derive from the held frontier. */
+  cr_assert_eq(mls_secret_tree_next(back, 0, MLS_RATCHET_HANDSHAKE, &k), 0);
+  cr_assert_eq(mls_secret_tree_next(ref, 0, MLS_RATCHET_HANDSHAKE, &want), 0);
+  cr_assert(same(&k, &want));
+  /* Every truncation of the state is refused. */
+  for (size_t n = 0; n < w.len; n++) {
+    mls_secret_tree_t *x = NULL;
+    veil_reader_init(&r, w.buf, n);
+    int rc = mls_secret_tree_deserialize(mls_suite_get(1), &r, &x);
+    cr_assert(rc != 0 || veil_reader_finish(&r) != 0 || x == NULL, "length %zu", n);
+    mls_secret_tree_free(x);
+  }
+  veil_writer_free(&w);
+  mls_secret_tree_free(t);
+  mls_secret_tree_free(ref);
+  mls_secret_tree_free(back);
+}
