@@ -18,6 +18,58 @@ import socket  # noqa: E402
 import struct  # noqa: E402
 
 BINARY = None
+MEDIA_PEER = None
+
+
+class Peer:
+    """tests/integration/media_peer: ICE + DTLS-SRTP + SRTP for one participant."""
+
+    def __init__(self):
+        import queue
+        import subprocess
+        import threading
+        self.proc = subprocess.Popen([MEDIA_PEER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        # A reader thread: select() on a buffered pipe misses lines already read ahead.
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        _, self.ufrag, self.fingerprint = self.line().split()
+        self.rtp = []
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.strip())
+        self.lines.put(None)
+
+    def line(self):
+        import queue
+        try:
+            line = self.lines.get(timeout=15)
+        except queue.Empty:
+            raise TimeoutError("media_peer did not answer")
+        if line is None:
+            raise EOFError("media_peer exited")
+        return line
+
+    def cmd(self, text, answer):
+        self.proc.stdin.write(text + "\n")
+        self.proc.stdin.flush()
+        while True:
+            line = self.line()
+            if line.startswith("rtp "):
+                _, ssrc, pt, seq, payload = line.split()
+                self.rtp.append((int(ssrc), int(pt), int(seq), payload))
+                continue
+            if line.startswith(answer):
+                return line
+            raise AssertionError(f"media_peer: {line}")
+
+    def close(self):
+        try:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass
+        self.proc.wait(5)
 
 
 def now():
@@ -376,6 +428,45 @@ class Media(unittest.TestCase):
         a.close()
         b.close()
 
+    def test_media_flows_publisher_to_subscriber_payload_untouched(self):
+        if not MEDIA_PEER:
+            self.skipTest("media_peer not given")
+        a, ja = self.join("m6", "a")
+        b, jb = self.join("m6", "b")
+        pa, pb = Peer(), Peer()
+        try:
+            for ws, j, peer in ((a, ja, pa), (b, jb, pb)):
+                ws.send_json({"type": "transport_connect", "ice": {"ufrag": peer.ufrag},
+                              "dtls": {"role": "client",
+                                       "fingerprints": [{"algorithm": "sha-256", "value": peer.fingerprint}]}})
+                ws.recv_type("transport_connected")
+                t = j["transport"]
+                self.assertEqual(peer.cmd(f"start {t['ice']['candidates'][0]['port']} {t['ice']['ufrag']} "
+                                          f"{t['ice']['pwd']} {t['dtls']['fingerprints'][0]['value']}", "connected"),
+                                 "connected")
+                self.assertEqual(ws.recv_type("transport_state")["state"], "connecting")
+                self.assertEqual(ws.recv_type("transport_state")["state"], "connected")
+            a.send_json({"type": "publish", "kind": "audio", "mid": "0", "ssrc": 4242, "codec": OPUS})
+            tid = a.recv_type("published")["track_id"]
+            b.send_json({"type": "subscribe", "track_id": tid})
+            sub = b.recv_type("subscribed")
+            payload = "5346" + "a5" * 40  # stands for SFrame ciphertext: must arrive byte for byte
+            pa.cmd(f"send 4242 111 20 {payload}", "sent 20")
+            got = pb.cmd("wait 15 5000", "received")
+            self.assertGreaterEqual(int(got.split()[1]), 15, "most of 20 packets over loopback")
+            self.assertTrue(pb.rtp)
+            for ssrc, pt, seq, body in pb.rtp:
+                self.assertEqual((ssrc, pt, body), (sub["ssrc"], 111, payload))
+            _, body = self.srv.http("/metrics")
+            _, samples = parse_prometheus(body)
+            self.assertGreaterEqual(samples[("veil_packets_in_total", frozenset())], 20)
+            self.assertEqual(samples[("veil_srtp_errors_total", frozenset())], 0)
+        finally:
+            pa.close()
+            pb.close()
+            a.close()
+            b.close()
+
     def test_publish_without_grant_is_forbidden(self):
         ws = self.srv.ws()
         ws.send_json({"type": "join", "token": self.srv.token("m4", "v", "V", "member", "--no-publish"), "room": "m4"})
@@ -541,4 +632,6 @@ class Config(unittest.TestCase):
 
 if __name__ == "__main__":
     BINARY = sys.argv.pop(1)
+    if len(sys.argv) > 1 and os.path.basename(sys.argv[1]).startswith("media_peer"):
+        MEDIA_PEER = sys.argv.pop(1)
     unittest.main(verbosity=2)
