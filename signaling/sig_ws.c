@@ -279,6 +279,13 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* Liveness: a connection idle for 20 s gets a WebSocket PING; one with no valid traffic
+ * (data or PONG) for 45 s is dropped, so a vanished client does not keep its room seat. */
+static const lws_retry_bo_t keepalive = {
+    .secs_since_valid_ping = 20,
+    .secs_since_valid_hangup = 45,
+};
+
 static void lws_log_emit(int level, const char *line) {
   char buf[256];
   snprintf(buf, sizeof buf, "%s", line);
@@ -324,6 +331,7 @@ int sig_ws_new(const sig_ws_config_t *cfg, const sig_hub_config_t *hubcfg, sig_w
   info.user = ws;
   info.pcontext = &ws->ctx;
   info.timeout_secs = 10;
+  info.retry_and_idle_policy = &keepalive;
   rc = VEIL_ESIG_UNAVAILABLE;
   ws->ctx = lws_create_context(&info);
   if (!ws->ctx)
