@@ -108,6 +108,42 @@ static int gce_supported(const mls_group_t *g, const mls_list_t *exts) {
   return 0;
 }
 
+/* §12.2 / §7.2: a new or updated leaf must support the credential types members use,
+ * and every member must support its credential type. `used` is the set of credential
+ * types in the tree (as bits, types < 16), `all` those every member supports. */
+typedef struct cred_sets {
+  uint32_t used, all;
+} cred_sets_t;
+
+static void cred_sets(const mls_tree_t *t, cred_sets_t *cs) {
+  cs->used = 0;
+  cs->all = 0xffffu;
+  for (uint32_t l = 0; l < mls_tree_leaf_count(t); l++) {
+    const mls_leaf_node_t *leaf = mls_tree_leaf(t, l);
+    if (!leaf)
+      continue;
+    if (leaf->credential.type < 16)
+      cs->used |= 1u << leaf->credential.type;
+    uint32_t sup = 0;
+    for (uint32_t i = 0; i < leaf->capabilities.credentials.count; i++) {
+      uint16_t c = mls_list_u16(&leaf->capabilities.credentials, i);
+      if (c < 16)
+        sup |= 1u << c;
+    }
+    cs->all &= sup;
+  }
+}
+
+static int cred_compatible(const cred_sets_t *cs, const mls_leaf_node_t *leaf) {
+  uint16_t own = leaf->credential.type;
+  if (own >= 16 || !(cs->all & (1u << own)))
+    return VEIL_EMLS_CAPABILITIES;
+  for (uint16_t c = 0; c < 16; c++)
+    if ((cs->used & (1u << c)) && !mls_list_has_u16(&leaf->capabilities.credentials, c))
+      return VEIL_EMLS_CAPABILITIES;
+  return 0;
+}
+
 #define LEAF_UPDATED 1u
 #define LEAF_REMOVED 2u
 
@@ -123,6 +159,8 @@ int grp_validate_proposals(const mls_group_t *g, const grp_commit_in_t *in) {
                           .required_capabilities = grp_required_caps(g, &rq),
                           .now = g->cfg.now};
   size_t n_gce = 0, n_einit = 0, n_remove = 0;
+  cred_sets_t cs;
+  cred_sets(g->tree, &cs);
   int rc = 0;
   for (size_t i = 0; i < in->n_props && rc == 0; i++) {
     const grp_resolved_t *rp = &in->props[i];
@@ -140,6 +178,8 @@ int grp_validate_proposals(const mls_group_t *g, const grp_commit_in_t *in) {
         break;
       }
       rc = mls_key_package_validate(kp, &chk);
+      if (rc == 0)
+        rc = cred_compatible(&cs, &kp->leaf_node);
       if (rc == 0)
         rc = grp_check_credential(g, &kp->leaf_node);
       /* No two Adds for one client, and no Add of a client already a member (§12.2). */
@@ -167,6 +207,8 @@ int grp_validate_proposals(const mls_group_t *g, const grp_commit_in_t *in) {
         break;
       }
       rc = mls_leaf_node_validate(s->id, &p->u.update, rp->sender, &chk);
+      if (rc == 0)
+        rc = cred_compatible(&cs, &p->u.update);
       if (rc == 0)
         rc = grp_check_credential(g, &p->u.update);
       break;

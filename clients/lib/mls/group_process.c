@@ -143,6 +143,15 @@ static int process_proposal(mls_group_t *g, const mls_authenticated_content_t *a
   /* Proposals that can only come inside a Commit, or that this client refuses anyway. */
   if (p->type == MLS_PROP_EXTERNAL_INIT || p->type == MLS_PROP_REINIT)
     return VEIL_EMLS_PROPOSAL_LIST;
+  /* Checked on receipt (§12.2 per proposal), so a Commit of ours never carries a
+   * proposal every member would refuse: as one list with no committer. */
+  grp_resolved_t one = {.p = *p, .sender = ac->content.sender.index,
+                        .sender_type = ac->content.sender.type};
+  grp_commit_in_t in = {.sender_type = MLS_SENDER_MEMBER, .committer = UINT32_MAX,
+                        .props = &one, .n_props = 1};
+  int vrc = grp_validate_proposals(g, &in);
+  if (vrc)
+    return vrc;
   veil_writer_t acw, enc;
   veil_writer_init_growable(&acw, 0);
   veil_writer_init_growable(&enc, 0);
