@@ -67,6 +67,8 @@ static int content_body_encode(veil_writer_t *w, const mls_framed_content_t *in)
 }
 
 int mls_framed_content_decode(veil_reader_t *r, mls_framed_content_t *out) {
+  /* Fields of the content types not present stay zero, never stale. */
+  memset(out, 0, sizeof *out);
   mls_read_opaque(r, &out->group_id);
   veil_read_u64(r, &out->epoch);
   mls_sender_decode(r, &out->sender);
