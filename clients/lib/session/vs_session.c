@@ -1,0 +1,511 @@
+/* veil client session — signaling, membership and lifecycle. Contract in vs_session.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clients/lib/crypto/provider.h"
+#include "clients/lib/session/vs_session_int.h"
+#include "common/err.h"
+#include "common/log.h"
+
+static double ms_since(uint64_t t_us) { return (double)(vs_now_us() - t_us) / 1000.0; }
+
+void vs_emit(vs_session_t *s, json_t *ev) {
+  if (!ev)
+    return;
+  json_object_set_new(ev, "t_ms", json_real(ms_since(s->t0_us)));
+  json_object_set_new(ev, "self", json_string(s->self_identity));
+  if (s->cfg.on_event)
+    s->cfg.on_event(s->cfg.arg, ev);
+  json_decref(ev);
+}
+
+static void emit_error(vs_session_t *s, const char *what, int err) {
+  vs_emit(s, json_pack("{s:s,s:s,s:s}", "event", "error", "what", what, "error", veil_strerror(err)));
+}
+
+static long long send_json(vs_session_t *s, json_t *o) {
+  long long id = ++s->next_req;
+  json_object_set_new(o, "id", json_integer(id));
+  char *txt = json_dumps(o, JSON_COMPACT);
+  json_decref(o);
+  if (!txt)
+    return -1;
+  int rc = vs_ws_send(s->ws, 0, txt, strlen(txt));
+  free(txt);
+  return rc ? -1 : id;
+}
+
+/* ---- peers (the signaling roster) ------------------------------------------------------- */
+
+const vs_peer_t *vs_peer_by_pid(const vs_session_t *s, const char *pid) {
+  for (const vs_peer_t *p = s->peers; p; p = p->next)
+    if (strcmp(p->pid, pid) == 0)
+      return p;
+  return NULL;
+}
+
+static uint64_t member_of_pid(const char *pid) {
+  /* signaling/sig_relay.c: the relay's member id is the hex part of "p<hex>" */
+  return pid && pid[0] == 'p' ? strtoull(pid + 1, NULL, 16) : 0;
+}
+
+static void subscribe_tracks(vs_session_t *s, json_t *tracks) {
+  size_t i;
+  json_t *t;
+  json_array_foreach(tracks, i, t) {
+    const char *tid = json_string_value(json_object_get(t, "track_id"));
+    if (tid)
+      send_json(s, json_pack("{s:s,s:s}", "type", "subscribe", "track_id", tid));
+  }
+}
+
+static void add_peer(vs_session_t *s, json_t *pj) {
+  const char *pid = json_string_value(json_object_get(pj, "participant_id"));
+  const char *idn = json_string_value(json_object_get(pj, "identity"));
+  const char *name = json_string_value(json_object_get(pj, "name"));
+  if (!pid || !idn || strlen(pid) >= VS_ID_MAX)
+    return;
+  vs_peer_t *p = (vs_peer_t *)vs_peer_by_pid(s, pid);
+  if (!p) {
+    if (!(p = calloc(1, sizeof *p)))
+      return;
+    snprintf(p->pid, sizeof p->pid, "%s", pid);
+    p->member = member_of_pid(pid);
+    p->next = s->peers;
+    s->peers = p;
+  }
+  snprintf(p->identity, sizeof p->identity, "%s", idn);
+  snprintf(p->name, sizeof p->name, "%s", name ? name : "");
+  p->present = 1;
+  subscribe_tracks(s, json_object_get(pj, "tracks"));
+}
+
+static int resolve_member(void *arg, uint64_t member, char *out, size_t cap) {
+  vs_session_t *s = arg;
+  for (vs_peer_t *p = s->peers; p; p = p->next)
+    if (p->member == member) {
+      snprintf(out, cap, "%s", p->identity);
+      return 0;
+    }
+  return VEIL_ENOTFOUND;
+}
+
+/* ---- roster and security code ---------------------------------------------------------- */
+
+static const char *display_name_of(const vs_session_t *s, const char *identity, const char **pid) {
+  *pid = NULL;
+  if (strcmp(identity, s->self_identity) == 0) {
+    *pid = s->self_pid;
+    return s->cfg.display_name ? s->cfg.display_name : "";
+  }
+  for (const vs_peer_t *p = s->peers; p; p = p->next)
+    if (p->present && strcmp(p->identity, identity) == 0) {
+      *pid = p->pid;
+      return p->name;
+    }
+  return "";
+}
+
+static const char *verification_of(const vs_session_t *s, const mls_leaf_node_t *l) {
+  if (l->credential.type != MLS_CRED_X509)
+    return "unverified";
+  veil_view_t chain[X509_CHAIN_MAX];
+  size_t n = 0;
+  veil_reader_t r;
+  mls_list_reader(&l->credential.certificates, &r);
+  while (n < X509_CHAIN_MAX && n < l->credential.certificates.count &&
+         veil_read_vec(&r, VEIL_LEN_VARINT, X509_CERT_MAX, &chain[n]) == 0)
+    n++;
+  x509_verdict_t v;
+  x509_trust_t *empty = NULL;
+  const x509_trust_t *t = s->cfg.trust;
+  if (!t)
+    t = empty = x509_trust_new();
+  int rc = t ? x509_verify_chain(t, chain, n, (int64_t)(vs_now_us() / 1000000u), &v) : VEIL_ENOMEM;
+  x509_trust_free(empty);
+  return rc ? "invalid" : x509_level_name(v.level);
+}
+
+static json_t *roster_json(vs_session_t *s, mls_group_t *g) {
+  json_t *arr = json_array();
+  for (uint32_t i = 0; g && arr && i < mls_group_leaf_count(g); i++) {
+    const mls_leaf_node_t *l = mls_group_member(g, i);
+    if (!l)
+      continue;
+    char idn[VS_NAME_MAX];
+    if (vs_member_leaf_identity(l, idn, sizeof idn))
+      snprintf(idn, sizeof idn, "?");
+    const char *pid;
+    const char *name = display_name_of(s, idn, &pid);
+    json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:s,s:s?,s:b}", "leaf", (int)i, "identity", idn,
+                                         "verification", verification_of(s, l), "display_name", name,
+                                         "participant_id", pid, "self", i == mls_group_own_leaf(g)));
+  }
+  return arr;
+}
+
+static void remember_leaf_ids(vs_session_t *s, mls_group_t *g) {
+  uint32_t n = mls_group_leaf_count(g);
+  free(s->leaf_ids);
+  s->leaf_ids = calloc(n ? n : 1, sizeof *s->leaf_ids);
+  s->n_leaf_ids = s->leaf_ids ? n : 0;
+  for (uint32_t i = 0; i < s->n_leaf_ids; i++) {
+    const mls_leaf_node_t *l = mls_group_member(g, i);
+    if (!l || vs_member_leaf_identity(l, s->leaf_ids[i], VS_NAME_MAX))
+      s->leaf_ids[i][0] = 0;
+  }
+}
+
+static void install_sframe_epoch(vs_session_t *s, mls_group_t *g) {
+  uint64_t epoch = mls_group_epoch(g);
+  if (s->sm && epoch <= s->sm_epoch && sframe_mls_has_epoch(s->sm, epoch))
+    return;
+  if (s->sm && epoch <= s->sm_epoch) { /* a new group (rejoin): start over */
+    sframe_mls_free(s->sm);
+    s->sm = NULL;
+  }
+  int rc;
+  if (!s->sm) {
+    sframe_mls_config_t mc = {.suite = SFRAME_AES_128_GCM_SHA256_128};
+    if ((rc = sframe_mls_new(&s->sm, &mc)))
+      return emit_error(s, "sframe", rc);
+  }
+  uint8_t base[64];
+  size_t n = sframe_mls_exporter_len(s->sm);
+  /* RFC 9605 §5.2: base_key = MLS-Exporter("SFrame 1.0 Base Key", "", AEAD.Nk) */
+  rc = mls_group_export(g, (const uint8_t *)SFRAME_MLS_EXPORTER_LABEL, strlen(SFRAME_MLS_EXPORTER_LABEL), NULL, 0,
+                        base, n);
+  if (!rc)
+    rc = sframe_mls_add_epoch(s->sm, epoch, base, n, mls_group_leaf_count(g), mls_group_own_leaf(g));
+  vc_wipe(base, sizeof base);
+  if (rc)
+    return emit_error(s, "sframe_epoch", rc);
+  s->sm_epoch = epoch;
+  /* Receivers that had not processed the commit lose the first frames of the epoch:
+   * follow the change with a key frame (docs/protocol.md). */
+  if (s->video)
+    vs_sender_force_key(s->video);
+}
+
+static void on_epoch(void *arg, mls_group_t *g, int added) {
+  vs_session_t *s = arg;
+  uint32_t before = s->members;
+  s->members = mls_group_member_count(g);
+  install_sframe_epoch(s, g);
+  remember_leaf_ids(s, g);
+  vs_emit(s, json_pack("{s:s,s:I,s:i,s:b}", "event", "epoch", "epoch", (json_int_t)mls_group_epoch(g), "members",
+                       (int)s->members, "added", added));
+  if (s->leave_seen_us && s->members < before) {
+    vs_emit(s, json_pack("{s:s,s:f,s:I}", "event", "rekey", "after_leave_ms", ms_since(s->leave_seen_us),
+                         "epoch", (json_int_t)mls_group_epoch(g)));
+    s->leave_seen_us = 0;
+  }
+  json_t *roster = roster_json(s, g);
+  if (roster && !json_equal(roster, s->last_roster)) {
+    json_decref(s->last_roster);
+    s->last_roster = json_incref(roster);
+    vs_emit(s, json_pack("{s:s,s:O}", "event", "roster", "roster", roster));
+  }
+  json_decref(roster);
+  if (added || !s->code[0]) {
+    veil_view_t gid = mls_group_id(g), ea = mls_group_epoch_authenticator(g);
+    char code[VS_SECCODE_LEN];
+    if (vs_seccode(gid.ptr, gid.len, ea.ptr, ea.len, code) == 0) {
+      s->code_epoch = mls_group_epoch(g);
+      if (strcmp(code, s->code) != 0) {
+        memcpy(s->code, code, sizeof code);
+        vs_emit(s, json_pack("{s:s,s:s,s:I}", "event", "security_code", "code", s->code, "epoch",
+                             (json_int_t)s->code_epoch));
+      }
+    }
+  }
+}
+
+static void on_chat(void *arg, uint32_t leaf, const uint8_t *text, size_t len) {
+  vs_session_t *s = arg;
+  const char *from = leaf < s->n_leaf_ids ? s->leaf_ids[leaf] : "?";
+  vs_emit(s, json_pack("{s:s,s:s,s:i,s:s%}", "event", "chat", "from", from, "leaf", (int)leaf, "text", text, len));
+}
+
+static void on_removed(void *arg) {
+  vs_session_t *s = arg;
+  s->removed = 1;
+  vs_emit(s, json_pack("{s:s}", "event", "removed"));
+}
+
+static int send_env(void *arg, const uint8_t *env, size_t len) {
+  vs_session_t *s = arg;
+  return vs_ws_send(s->ws, 1, env, len);
+}
+
+/* ---- signaling ---------------------------------------------------------------------------- */
+
+static void on_tr_state(void *arg, vs_transport_state_t st, int err) {
+  vs_session_t *s = arg;
+  static const char *const names[] = {"new", "checking", "dtls", "connected", "failed", "closed"};
+  vs_emit(s, json_pack("{s:s,s:s,s:s?}", "event", "transport", "state", names[st], "error",
+                       err ? veil_strerror(err) : NULL));
+  if (st == VS_TRANSPORT_CONNECTED)
+    (void)vs_media_start(s);
+}
+
+static void on_tr_rtp(void *arg, uint8_t *pkt, size_t len) {
+  vs_session_t *s = arg;
+  if (s->cfg.on_rtp_copy)
+    s->cfg.on_rtp_copy(s->cfg.arg, pkt, len);
+  vs_media_on_rtp(s, pkt, len);
+}
+
+static json_t *ext_list(vs_kind_t kind) {
+  return kind == VS_AUDIO ? json_pack("[{s:s,s:i},{s:s,s:i}]", "uri", VS_URI_MID, "id", VS_EXT_MID, "uri",
+                                      VS_URI_AUDIO_LEVEL, "id", VS_EXT_AUDIO_LEVEL)
+                          : json_pack("[{s:s,s:i},{s:s,s:i}]", "uri", VS_URI_MID, "id", VS_EXT_MID, "uri", VS_URI_DD,
+                                      "id", VS_EXT_DD);
+}
+
+static uint32_t random_ssrc(void) {
+  uint32_t v = 0;
+  while (!v)
+    vc_random((uint8_t *)&v, sizeof v);
+  return v;
+}
+
+static void publish(vs_session_t *s) {
+  int rc = 0;
+  if (s->cfg.publish_audio && !s->audio && !(rc = vs_sender_new(VS_AUDIO, random_ssrc(), &s->audio)))
+    send_json(s, json_pack("{s:s,s:s,s:s,s:s,s:I,s:{s:s,s:i,s:i,s:i},s:o}", "type", "publish", "kind", "audio",
+                           "source", "microphone", "mid", "0", "ssrc", (json_int_t)vs_sender_ssrc(s->audio), "codec",
+                           "name", "opus", "payload_type", VS_PT_AUDIO, "clock_rate", 48000, "channels", 2,
+                           "header_extensions", ext_list(VS_AUDIO)));
+  if (!rc && s->cfg.publish_video && !s->video && !(rc = vs_sender_new(VS_VIDEO, random_ssrc(), &s->video)))
+    send_json(s, json_pack("{s:s,s:s,s:s,s:s,s:I,s:{s:s,s:i,s:i},s:o}", "type", "publish", "kind", "video", "source",
+                           "camera", "mid", "1", "ssrc", (json_int_t)vs_sender_ssrc(s->video), "codec", "name", "av1",
+                           "payload_type", VS_PT_VIDEO, "clock_rate", 90000, "header_extensions",
+                           ext_list(VS_VIDEO)));
+  if (rc)
+    emit_error(s, "publish", rc);
+}
+
+static void on_joined(vs_session_t *s, json_t *m) {
+  const char *pid = json_string_value(json_object_get(m, "participant_id"));
+  const char *idn = json_string_value(json_object_get(m, "identity"));
+  if (!pid || strlen(pid) >= VS_ID_MAX)
+    return emit_error(s, "joined", VEIL_EDECODE);
+  snprintf(s->self_pid, sizeof s->self_pid, "%s", pid);
+  s->self_member = member_of_pid(pid);
+  if (idn && strcmp(idn, s->cfg.identity->name) != 0)
+    veil_log(VEIL_LOG_WARN, "client", "identity_differs", "token=%s credential=%s", idn, s->cfg.identity->name);
+  s->joined = 1;
+  vs_member_config_t mc = {
+      .self = s->self_member,
+      .identity = &s->cfg.identity->mls,
+      .cipher_suite = s->cfg.identity->suite,
+      .group = {.now = vs_now_us() / 1000000u},
+      .cb = {.send = send_env, .on_epoch = on_epoch, .on_chat = on_chat, .on_removed = on_removed,
+             .resolve = resolve_member, .arg = s},
+  };
+  int rc = vs_member_new(&mc, &s->member);
+  if (rc)
+    return emit_error(s, "member", rc);
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(m, "roster"), i, p) add_peer(s, p);
+  vs_emit(s, json_pack("{s:s,s:s,s:s}", "event", "joined", "participant_id", s->self_pid, "room", s->cfg.room));
+
+  /* Transport: our ICE/DTLS parameters to the server, then checks towards its candidate. */
+  vs_transport_callbacks_t tcb = {.on_state = on_tr_state, .on_rtp = on_tr_rtp, .arg = s};
+  if ((rc = vs_transport_new(s->cfg.loop, &tcb, &s->tr)))
+    return emit_error(s, "transport", rc);
+  send_json(s, json_pack("{s:s,s:{s:s,s:s},s:{s:s,s:[{s:s,s:s}]}}", "type", "transport_connect", "ice", "ufrag",
+                         vs_transport_ufrag(s->tr), "pwd", vs_transport_pwd(s->tr), "dtls", "role", "client",
+                         "fingerprints", "algorithm", "sha-256", "value", vs_transport_fingerprint(s->tr)));
+  publish(s);
+}
+
+static void on_transport_connected(vs_session_t *s, json_t *joined_transport) {
+  json_t *ice = json_object_get(joined_transport, "ice");
+  json_t *c0 = json_array_get(json_object_get(ice, "candidates"), 0);
+  json_t *fp = json_array_get(json_object_get(json_object_get(joined_transport, "dtls"), "fingerprints"), 0);
+  vs_remote_t r = {
+      .ip = json_string_value(json_object_get(c0, "ip")),
+      .port = (uint16_t)json_integer_value(json_object_get(c0, "port")),
+      .ice_ufrag = json_string_value(json_object_get(ice, "ufrag")),
+      .ice_pwd = json_string_value(json_object_get(ice, "pwd")),
+      .fingerprint = json_string_value(json_object_get(fp, "value")),
+  };
+  int rc = vs_transport_start(s->tr, &r);
+  if (rc)
+    emit_error(s, "transport_start", rc);
+}
+
+static void on_text(void *arg, const char *text, size_t len) {
+  vs_session_t *s = arg;
+  json_error_t jerr;
+  json_t *m = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+  const char *type = json_string_value(json_object_get(m, "type"));
+  if (!type) {
+    json_decref(m);
+    return;
+  }
+  if (!strcmp(type, "joined")) {
+    /* Keep the server's transport parameters until it acknowledged ours. */
+    json_decref(s->pending_transport);
+    s->pending_transport = json_incref(json_object_get(m, "transport"));
+    on_joined(s, m);
+  } else if (!strcmp(type, "transport_connected")) {
+    if (s->pending_transport) {
+      on_transport_connected(s, s->pending_transport);
+      json_decref(s->pending_transport);
+      s->pending_transport = NULL;
+    }
+  } else if (!strcmp(type, "participant_joined")) {
+    add_peer(s, json_object_get(m, "participant"));
+  } else if (!strcmp(type, "participant_left")) {
+    const char *pid = json_string_value(json_object_get(m, "participant_id"));
+    vs_peer_t *p = pid ? (vs_peer_t *)vs_peer_by_pid(s, pid) : NULL;
+    if (p) {
+      p->present = 0;
+      s->leave_seen_us = vs_now_us();
+    }
+  } else if (!strcmp(type, "track_published")) {
+    json_t *t = json_object_get(m, "track");
+    const char *tid = json_string_value(json_object_get(t, "track_id"));
+    if (tid)
+      send_json(s, json_pack("{s:s,s:s}", "type", "subscribe", "track_id", tid));
+  } else if (!strcmp(type, "subscribed")) {
+    const char *tid = json_string_value(json_object_get(m, "track_id"));
+    const char *pid = json_string_value(json_object_get(m, "participant_id"));
+    const char *kind = json_string_value(json_object_get(m, "kind"));
+    json_int_t ssrc = json_integer_value(json_object_get(m, "ssrc"));
+    if (tid && pid && kind && ssrc > 0)
+      vs_media_add_rx(s, tid, pid, strcmp(kind, "audio") == 0 ? VS_AUDIO : VS_VIDEO, (uint32_t)ssrc);
+  } else if (!strcmp(type, "error")) {
+    vs_emit(s, json_pack("{s:s,s:s,s:O?}", "event", "error", "what", "signaling", "message", m));
+  }
+  json_decref(m);
+}
+
+static void on_binary(void *arg, const uint8_t *data, size_t len) {
+  vs_session_t *s = arg;
+  if (!s->member)
+    return;
+  int rc = vs_member_handle(s->member, data, len);
+  if (rc)
+    veil_log(VEIL_LOG_INFO, "client", "relay_message_not_applied", "err=%s", veil_strerror(rc));
+}
+
+static void on_open(void *arg) {
+  vs_session_t *s = arg;
+  json_t *j = json_pack("{s:s,s:s,s:s,s:{s:b}}", "type", "join", "token", s->cfg.token, "room", s->cfg.room,
+                        "capabilities", "mls", 1);
+  if (j && s->cfg.display_name)
+    json_object_set_new(j, "display_name", json_string(s->cfg.display_name));
+  s->join_sent_us = vs_now_us();
+  send_json(s, j);
+}
+
+static void on_ws_closed(void *arg, int code, const char *why) {
+  vs_session_t *s = arg;
+  if (s->closing)
+    return;
+  vs_emit(s, json_pack("{s:s,s:i,s:s}", "event", "signaling_closed", "code", code, "reason", why ? why : ""));
+}
+
+int vs_session_new(const vs_session_config_t *cfg, vs_session_t **out) {
+  if (!cfg->loop || !cfg->url || !cfg->token || !cfg->room || !cfg->identity)
+    return VEIL_EINVAL;
+  vs_session_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return VEIL_ENOMEM;
+  s->cfg = *cfg;
+  s->t0_us = vs_now_us();
+  snprintf(s->self_identity, sizeof s->self_identity, "%s", cfg->identity->name);
+  *out = s;
+  return 0;
+}
+
+int vs_session_start(vs_session_t *s) {
+  vs_ws_config_t wc = {
+      .loop = s->cfg.loop,
+      .url = s->cfg.url,
+      .pin_sha256 = s->cfg.pin_sha256,
+      .ca_file = s->cfg.ca_file,
+      .cb = {.on_open = on_open, .on_text = on_text, .on_binary = on_binary, .on_closed = on_ws_closed, .arg = s},
+  };
+  return vs_ws_new(&wc, &s->ws);
+}
+
+int vs_session_chat(vs_session_t *s, const char *text) {
+  if (!s->member || s->left)
+    return VEIL_ESTATE;
+  return vs_member_send_chat(s->member, (const uint8_t *)text, strlen(text));
+}
+
+void vs_session_leave(vs_session_t *s) {
+  if (s->left)
+    return;
+  s->left = 1;
+  vs_media_stop(s);
+  if (s->ws && vs_ws_is_open(s->ws))
+    send_json(s, json_pack("{s:s}", "type", "leave"));
+  vs_ws_close(s->ws);
+  if (s->tr) {
+    vs_transport_close(s->tr, NULL, NULL);
+    s->tr = NULL;
+  }
+  vs_emit(s, json_pack("{s:s}", "event", "left"));
+}
+
+const char *vs_session_security_code(const vs_session_t *s) { return s->code; }
+int vs_session_is_member(const vs_session_t *s) { return s->member && vs_member_group(s->member) && !s->removed; }
+
+json_t *vs_session_roster(vs_session_t *s) {
+  mls_group_t *g = s->member ? vs_member_group(s->member) : NULL;
+  return g ? roster_json(s, g) : json_array();
+}
+
+static void free_state(vs_session_t *s) {
+  vs_member_free(s->member);
+  sframe_mls_free(s->sm);
+  vs_sender_free(s->audio);
+  vs_sender_free(s->video);
+  vs_media_free_rx(s);
+  while (s->peers) {
+    vs_peer_t *p = s->peers;
+    s->peers = p->next;
+    free(p);
+  }
+  free(s->leaf_ids);
+  json_decref(s->last_roster);
+  json_decref(s->pending_transport);
+}
+
+/* Closing: media timers and the transport close through libuv; the WebSocket's lws
+ * context is destroyed in two stages (vs_ws.h): shutdown here, free in vs_session_free
+ * once the caller's loop ran the close callbacks. */
+static void timer_closed(uv_handle_t *h) { (void)h; }
+
+void vs_session_close(vs_session_t *s) {
+  if (s->closing)
+    return;
+  s->closing = 1;
+  if (s->timers_open) {
+    s->timers_open = 0;
+    uv_close((uv_handle_t *)&s->audio_timer, timer_closed);
+    uv_close((uv_handle_t *)&s->video_timer, timer_closed);
+  }
+  if (s->tr) {
+    vs_transport_close(s->tr, NULL, NULL);
+    s->tr = NULL;
+  }
+  vs_ws_shutdown(s->ws);
+}
+
+void vs_session_free(vs_session_t *s) {
+  if (!s)
+    return;
+  vs_ws_free(s->ws);
+  free_state(s);
+  free(s);
+}

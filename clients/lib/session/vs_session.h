@@ -1,0 +1,69 @@
+/*
+ * veil client session — one participant of a veil meeting: signaling (veil.v1 over
+ * WebSocket), media transport (ICE/DTLS/SRTP to the SFU), MLS membership through the
+ * relay, SFrame keys per epoch (RFC 9605 §5.2, with the MLS exporter), synthetic media
+ * published and verified, E2EE chat, roster with verification status and the security
+ * code.
+ *
+ * Everything runs on the caller's libuv loop. What happens is reported as events,
+ * JSON objects (borrowed during the callback) with a "event" member:
+ *   joined, transport, epoch, roster, security_code, first_frame, rekey, chat, removed,
+ *   left, error, closed.
+ * vs_session_stats() gives the per-sender media statistics.
+ *
+ * Ownership: the session owns its WebSocket, transport, membership, SFrame state,
+ * senders and receivers; the identity and trust store are borrowed for its lifetime.
+ * vs_session_close(s) closes the handles; once the loop ran, vs_session_free(s).
+ */
+#ifndef VEIL_CLIENTS_SESSION_VS_SESSION_H
+#define VEIL_CLIENTS_SESSION_VS_SESSION_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "clients/lib/identity/x509.h"
+#include "clients/lib/session/vs_identity.h"
+
+typedef struct vs_session vs_session_t;
+
+typedef struct vs_session_config {
+  uv_loop_t *loop;               /* borrowed */
+  const char *url;               /* ws(s)://host:port/ */
+  const char *pin_sha256;        /* wss: server certificate pin (hex SHA-256) */
+  const char *ca_file;           /* wss: or a CA file */
+  const char *token;             /* join token (JWT) */
+  const char *room;
+  const char *display_name;      /* NULL: the token's */
+  vs_identity_t *identity;       /* borrowed */
+  const x509_trust_t *trust;     /* borrowed; NULL: nothing is verified */
+  int publish_audio, publish_video;
+  int tamper;                    /* test-only: corrupt our SFrame ciphertexts */
+  /* Every event (borrowed JSON object). */
+  void (*on_event)(void *arg, json_t *ev);
+  /* Every RTP packet received from the SFU after SRTP (test taps). */
+  void (*on_rtp_copy)(void *arg, const uint8_t *pkt, size_t len);
+  void *arg;
+} vs_session_config_t;
+
+int vs_session_new(const vs_session_config_t *cfg, vs_session_t **out);
+int vs_session_start(vs_session_t *s);
+/* E2EE chat to the group (MLS application message). */
+int vs_session_chat(vs_session_t *s, const char *text);
+/* Leaves the meeting (signaling and transport) but keeps the MLS state and receivers, so
+ * that packets fed through vs_session_tap_packet show what a departed member can still
+ * decrypt. */
+void vs_session_leave(vs_session_t *s);
+/* One RTP packet (already without SRTP) from a tap: routed to the receiver of its SSRC
+ * (created on first sight; kind from the payload type). */
+void vs_session_tap_packet(vs_session_t *s, const uint8_t *pkt, size_t len);
+json_t *vs_session_stats(vs_session_t *s);   /* new reference */
+json_t *vs_session_roster(vs_session_t *s);  /* new reference */
+const char *vs_session_security_code(const vs_session_t *s); /* "" before the group */
+int vs_session_is_member(const vs_session_t *s);
+/* Closes every handle (run the loop afterwards until it ends), then free. */
+void vs_session_close(vs_session_t *s);
+void vs_session_free(vs_session_t *s);
+
+#endif
