@@ -56,16 +56,33 @@ int grp_make_leaf_node(const mls_suite_t *s, const mls_credential_t *cred, veil_
 }
 
 /* The new LeafNode of a Commit or Update sent by this member: its current leaf with a new
- * encryption key and source (§12.1.2, §12.4.2). */
+ * encryption key and source (§12.1.2, §12.4.2), keeping its credential, capabilities and
+ * extensions as they were (they may carry values this client does not interpret, such as
+ * GREASE, §13.5), signed over the group id and leaf index. */
 int grp_remake_own_leaf(const mls_group_t *g, const mls_tree_t *tree, veil_view_t enc_pub,
                         uint8_t source, veil_view_t parent_hash, veil_writer_t *out) {
   const mls_leaf_node_t *old = mls_tree_leaf(tree, g->priv.leaf_index);
   if (!old)
     return VEIL_EMLS_OWN_LEAF;
-  return grp_make_leaf_node(g->suite, &old->credential, old->signature_key, enc_pub, source,
-                            (mls_lifetime_t){0, 0}, parent_hash,
-                            (veil_view_t){g->group_id, g->group_id_len}, g->priv.leaf_index,
-                            g->sig_priv, out);
+  mls_leaf_node_t ln = *old;
+  ln.encryption_key = enc_pub;
+  ln.source = source;
+  ln.lifetime = (mls_lifetime_t){0, 0};
+  ln.parent_hash = parent_hash;
+  uint8_t sig[MLS_SIG_MAX];
+  size_t sig_len = 0;
+  veil_writer_t tbs;
+  veil_writer_init_growable(&tbs, 0);
+  int rc = mls_leaf_node_encode_tbs(&tbs, &ln, (veil_view_t){g->group_id, g->group_id_len},
+                                    g->priv.leaf_index);
+  if (rc == 0)
+    rc = mls_sign_with_label(g->suite, g->sig_priv, "LeafNodeTBS", tbs.buf, tbs.len, sig,
+                             &sig_len);
+  veil_writer_free(&tbs);
+  if (rc)
+    return rc;
+  ln.signature = (veil_view_t){sig, sig_len};
+  return mls_leaf_node_encode(out, &ln);
 }
 
 static int kp_sign_and_encode(const mls_suite_t *s, mls_key_package_t *kp, const uint8_t *priv,
