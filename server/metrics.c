@@ -58,8 +58,8 @@ static void counter(buf_t *b, const char *name, const char *help, uint64_t v) {
   put(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
-char *srv_metrics_render(const sig_stats_t *st, size_t conns, bool draining, const srv_media_stats_t *media,
-                         size_t *len) {
+char *srv_metrics_render(const sig_stats_t *st, const sig_relay_totals_t *relay, size_t conns, bool draining,
+                         const srv_media_stats_t *media, size_t *len) {
   buf_t b = {malloc(4096), 0, 4096, false};
   if (!b.p)
     return NULL;
@@ -91,6 +91,16 @@ char *srv_metrics_render(const sig_stats_t *st, size_t conns, bool draining, con
   put(&b, "veil_join_latency_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
   put(&b, "veil_join_latency_seconds_sum %.6f\n", st->lat_sum_ms / 1000.0);
   put(&b, "veil_join_latency_seconds_count %llu\n", (unsigned long long)st->lat_count);
+  counter(&b, "veil_mls_messages_total", "Binary frames (MLS relay envelopes) received.", st->binary_in);
+  counter(&b, "veil_mls_commits_accepted_total", "MLS commits the relay accepted (one per epoch).",
+          relay->commits_accepted);
+  counter(&b, "veil_mls_commits_rejected_total", "MLS commits the relay refused.", relay->commits_rejected);
+  counter(&b, "veil_mls_messages_rejected_total", "MLS relay envelopes refused (commits included).",
+          relay->messages_rejected);
+  counter(&b, "veil_mls_leader_changes_total", "MLS leader failovers.", relay->leader_changes);
+  counter(&b, "veil_mls_welcomes_delivered_total", "Joins completed by a delivered Welcome.",
+          relay->welcomes_delivered);
+  counter(&b, "veil_mls_rejoins_total", "Members told to rejoin the MLS group.", relay->rejoins);
   if (media) {
     counter(&b, "veil_packets_in_total", "UDP datagrams received by the media plane.", media->packets_in);
     counter(&b, "veil_packets_out_total", "UDP datagrams sent by the media plane.", media->packets_out);

@@ -21,7 +21,7 @@ typedef struct srv_media_stats {
 /* Renders the page; the caller frees the returned buffer (NULL on OOM). `media` may be
  * NULL when no media plane runs, and then its families are left out rather than shown
  * as zeros. */
-char *srv_metrics_render(const sig_stats_t *st, size_t ws_connections, bool draining, const srv_media_stats_t *media,
-                         size_t *len);
+char *srv_metrics_render(const sig_stats_t *st, const sig_relay_totals_t *relay, size_t ws_connections, bool draining,
+                         const srv_media_stats_t *media, size_t *len);
 
 #endif

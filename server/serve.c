@@ -44,7 +44,9 @@ static int http_cb(void *user, const char *path, char **body, size_t *len, const
     srv_media_stats_t ms;
     if (srv->media)
       srv_media_stats(srv->media, &ms);
-    *body = srv_metrics_render(sig_hub_stats(hub), sig_ws_connections(srv->ws), sig_hub_draining(hub),
+    sig_relay_totals_t rt;
+    sig_hub_relay_totals(hub, &rt);
+    *body = srv_metrics_render(sig_hub_stats(hub), &rt, sig_ws_connections(srv->ws), sig_hub_draining(hub),
                                srv->media ? &ms : NULL, len);
     return *body ? 200 : 500;
   }

@@ -91,6 +91,12 @@ typedef struct sig_hub_config {
 extern const double sig_latency_bounds_ms[SIG_LAT_NBUCKETS];
 #define SIG_NCODES 100
 
+/* MLS relay counters summed over every room, past and present. */
+typedef struct sig_relay_totals {
+  uint64_t commits_accepted, commits_rejected, messages_rejected;
+  uint64_t leader_changes, welcomes_delivered, rejoins;
+} sig_relay_totals_t;
+
 typedef struct sig_stats {
   uint64_t rooms, participants, lobby_waiting, tracks, subscriptions, sessions;
   uint64_t messages_in, binary_in, joins_total, relay_refused;
@@ -105,6 +111,7 @@ int sig_hub_new(const sig_hub_config_t *cfg, sig_hub_t **out);
 void sig_hub_free(sig_hub_t *hub);
 const sig_stats_t *sig_hub_stats(const sig_hub_t *hub);
 const sig_limits_t *sig_hub_limits(const sig_hub_t *hub);
+void sig_hub_relay_totals(const sig_hub_t *hub, sig_relay_totals_t *out);
 
 /* A new connection (borrowed `user` is the shell's per-connection data). NULL on OOM. */
 sig_session_t *sig_session_open(sig_hub_t *hub, void *user);

@@ -73,6 +73,7 @@ struct sig_hub {
   sig_stats_t stats;
   relay_actions_t relay_acts; /* owned, reused for every relay call */
   uint64_t relay_clock;       /* last `now` given to any relay (non-decreasing) */
+  sig_relay_totals_t relay_closed; /* counters of relay rooms already freed */
 };
 
 /* Outgoing messages (sig_hub.c). `obj` is consumed. */
@@ -93,6 +94,6 @@ void sig_media_release(sig_hub_t *hub, sig_session_t *s);
 /* MLS relay glue (sig_relay.c). */
 int sig_relay_joined(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms);
 void sig_relay_left(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms);
-void sig_relay_free(sig_room_t *room);
+void sig_relay_free(sig_hub_t *hub, sig_room_t *room);
 
 #endif

@@ -92,7 +92,27 @@ void sig_relay_left(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms) {
   (void)feed(hub, room, &ev, now_ms);
 }
 
-void sig_relay_free(sig_room_t *room) {
+static void add_metrics(sig_relay_totals_t *t, const relay_room_t *r) {
+  relay_metrics_t m;
+  relay_room_metrics(r, &m);
+  t->commits_accepted += m.commits_accepted;
+  t->commits_rejected += m.commits_rejected;
+  t->messages_rejected += m.messages_rejected;
+  t->leader_changes += m.leader_changes;
+  t->welcomes_delivered += m.joins_completed;
+  t->rejoins += m.rejoins;
+}
+
+void sig_hub_relay_totals(const sig_hub_t *hub, sig_relay_totals_t *out) {
+  *out = hub->relay_closed;
+  for (sig_room_t *r = hub->rooms; r; r = r->next)
+    if (r->relay)
+      add_metrics(out, r->relay);
+}
+
+void sig_relay_free(sig_hub_t *hub, sig_room_t *room) {
+  if (room->relay)
+    add_metrics(&hub->relay_closed, room->relay);
   relay_room_free(room->relay);
   room->relay = NULL;
 }

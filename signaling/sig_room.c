@@ -47,7 +47,7 @@ static void room_free_if_empty(sig_hub_t *hub, sig_room_t *r) {
     }
   }
   hub->stats.rooms--;
-  sig_relay_free(r);
+  sig_relay_free(hub, r);
   veil_log(VEIL_LOG_INFO, "signaling", "room_close", "room=%s", r->name);
   free(r);
 }
