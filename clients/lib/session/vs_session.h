@@ -55,8 +55,9 @@ int vs_session_chat(vs_session_t *s, const char *text);
  * that packets fed through vs_session_tap_packet show what a departed member can still
  * decrypt. */
 void vs_session_leave(vs_session_t *s);
-/* One RTP packet (already without SRTP) from a tap: routed to the receiver of its SSRC
- * (created on first sight; kind from the payload type). */
+/* One RTP packet (already without SRTP) from a tap, taken only after vs_session_leave:
+ * routed to a tap receiver of its SSRC (created on first sight; kind from the payload
+ * type; frames from any member's leaf accepted). */
 void vs_session_tap_packet(vs_session_t *s, const uint8_t *pkt, size_t len);
 json_t *vs_session_stats(vs_session_t *s);   /* new reference */
 json_t *vs_session_roster(vs_session_t *s);  /* new reference */

@@ -29,6 +29,7 @@ typedef struct vs_rx {
   vs_session_t *s;        /* borrowed back pointer */
   char track_id[VS_ID_MAX];
   char pid[VS_ID_MAX];    /* publisher; "" for a tap source */
+  int tap;
   vs_receiver_t *r;       /* owned */
   struct vs_rx *next;
 } vs_rx_t;

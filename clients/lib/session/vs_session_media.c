@@ -58,15 +58,18 @@ void vs_media_stop(vs_session_t *s) {
   uv_timer_stop(&s->video_timer);
 }
 
-static vs_rx_t *rx_by_ssrc(vs_session_t *s, uint32_t ssrc) {
+/* Tap sources are kept apart from subscriptions: the SFU may give a tapped member's
+ * subscription the same SSRC as ours. */
+static vs_rx_t *rx_by_ssrc(vs_session_t *s, uint32_t ssrc, int tap) {
   for (vs_rx_t *x = s->rx; x; x = x->next)
-    if (vs_receiver_ssrc(x->r) == ssrc)
+    if (vs_receiver_ssrc(x->r) == ssrc && x->tap == tap)
       return x;
   return NULL;
 }
 
 int vs_media_add_rx(vs_session_t *s, const char *track_id, const char *pid, vs_kind_t kind, uint32_t ssrc) {
-  if (rx_by_ssrc(s, ssrc))
+  int tap = !pid[0];
+  if (rx_by_ssrc(s, ssrc, tap))
     return VEIL_EEXIST;
   vs_rx_t *x = calloc(1, sizeof *x);
   if (!x)
@@ -77,6 +80,7 @@ int vs_media_add_rx(vs_session_t *s, const char *track_id, const char *pid, vs_k
     return rc;
   }
   x->s = s;
+  x->tap = tap;
   snprintf(x->track_id, sizeof x->track_id, "%s", track_id);
   snprintf(x->pid, sizeof x->pid, "%s", pid);
   x->next = s->rx;
@@ -117,22 +121,24 @@ void vs_media_on_rtp(vs_session_t *s, uint8_t *pkt, size_t len) {
   sfu_rtp_hdr_t h;
   if (sfu_rtp_parse(pkt, len, &h))
     return;
-  vs_rx_t *x = rx_by_ssrc(s, h.ssrc);
+  vs_rx_t *x = rx_by_ssrc(s, h.ssrc, 0);
   if (x)
     deliver(s, x, pkt, len);
 }
 
 void vs_session_tap_packet(vs_session_t *s, const uint8_t *pkt, size_t len) {
+  /* Only once we left: while a member, the same frames arrive through our own transport
+   * and the shared per-KID replay window would (rightly) refuse the second copy. */
   sfu_rtp_hdr_t h;
-  if (sfu_rtp_parse(pkt, len, &h))
+  if (!s->left || sfu_rtp_parse(pkt, len, &h))
     return;
-  vs_rx_t *x = rx_by_ssrc(s, h.ssrc);
+  vs_rx_t *x = rx_by_ssrc(s, h.ssrc, 1);
   if (!x) {
     char tid[32];
     snprintf(tid, sizeof tid, "tap-%08x", h.ssrc);
     if (vs_media_add_rx(s, tid, "", h.payload_type == VS_PT_AUDIO ? VS_AUDIO : VS_VIDEO, h.ssrc))
       return;
-    x = rx_by_ssrc(s, h.ssrc);
+    x = rx_by_ssrc(s, h.ssrc, 1);
   }
   deliver(s, x, pkt, len);
 }
