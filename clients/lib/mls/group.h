@@ -123,7 +123,8 @@ typedef struct mls_commit_opts {
  * to `welcome` (may be NULL when nothing is added). The group moves to the next epoch
  * only with mls_group_merge_pending (after the delivery service accepted the Commit), or
  * when the Commit comes back through mls_group_process; mls_group_discard_pending drops
- * it (the epoch stays). */
+ * it (the epoch stays). A Commit of another member for this epoch wins: processing it
+ * drops the pending one. The pending state is part of mls_group_serialize. */
 int mls_group_commit(mls_group_t *g, const mls_commit_opts_t *opts, veil_writer_t *commit,
                      veil_writer_t *welcome);
 int mls_group_merge_pending(mls_group_t *g);

@@ -7,9 +7,9 @@
  * transcript hashes, the encoded GroupContext, the epoch secrets the epoch keeps (never
  * encryption_secret: the secret tree carries what is left of it), the secret tree's held
  * secrets (secret_tree.h), cached proposals, resumption-PSK history, the last Commit's
- * hash, the active flag. A pending own Commit is not saved: after a crash it was either
- * accepted (then it comes back from the delivery service... and cannot be processed as
- * our own: the client rejoins) or not (then nothing was lost).
+ * hash, the active flag, and the pending own Commit's next state with its message hash
+ * (nested, one level): after a crash, the Commit the delivery service accepted still
+ * merges when it comes back, and one it refused is dropped as before.
  *
  * The blob holds private keys: the caller stores it like one. Every count and length is
  * bounded before use, and the tree is parsed and cross-checked (own leaf present, secret
@@ -76,7 +76,18 @@ int mls_group_serialize(const mls_group_t *g, veil_writer_t *out) {
   }
   veil_write_u8(out, (uint8_t)g->has_last_commit);
   veil_write_bytes(out, g->last_commit, nh);
-  return veil_write_u8(out, (uint8_t)g->active);
+  veil_write_u8(out, (uint8_t)g->active);
+  /* The pending own Commit's next state, one level deep, and its message hash. */
+  veil_write_u8(out, g->pending ? 1 : 0);
+  if (g->pending) {
+    if (g->pending->pending)
+      return VEIL_ESTATE;
+    veil_writer_open_block(out, VEIL_LEN_U32, &b);
+    mls_group_serialize(g->pending, out);
+    veil_writer_close_block(out, &b);
+    veil_write_bytes(out, g->pending_hash, nh);
+  }
+  return out->err;
 }
 
 static int read_flag(veil_reader_t *r, int *v) {
@@ -88,10 +99,8 @@ static int read_flag(veil_reader_t *r, int *v) {
   return r->err;
 }
 
-int mls_group_deserialize(const uint8_t *buf, size_t len, const mls_group_config_t *cfg,
-                          mls_group_t **out) {
-  if (!buf || !out)
-    return VEIL_EINVAL;
+static int deserialize_at(const uint8_t *buf, size_t len, const mls_group_config_t *cfg,
+                          int depth, mls_group_t **out) {
   veil_reader_t r, tr;
   uint32_t magic = 0, leaves = 0, n = 0;
   uint16_t suite = 0;
@@ -196,6 +205,22 @@ int mls_group_deserialize(const uint8_t *buf, size_t len, const mls_group_config
   read_flag(&r, &g->has_last_commit);
   veil_read_copy(&r, g->last_commit, nh);
   read_flag(&r, &g->active);
+  int has_pending = 0;
+  read_flag(&r, &has_pending);
+  if (has_pending) {
+    if (depth > 0 || veil_reader_open_block(&r, VEIL_LEN_U32, &tr) != 0)
+      goto fail; /* nesting bounded before recursing */
+    rc = deserialize_at(tr.p, veil_reader_remaining(&tr), cfg, depth + 1, &g->pending);
+    veil_skip(&tr, veil_reader_remaining(&tr));
+    veil_reader_close_block(&r, &tr);
+    if (rc)
+      goto fail;
+    veil_read_copy(&r, g->pending_hash, nh);
+    /* One level only: a pending state has no pending state of its own, and it is the
+     * next epoch of this one. */
+    if (g->pending->pending || g->pending->epoch != g->epoch + 1)
+      goto fail;
+  }
   if (veil_reader_finish(&r) != 0)
     goto fail;
   /* Cross-checks: the secret tree spans the ratchet tree, our leaf is there, and the
@@ -210,4 +235,11 @@ int mls_group_deserialize(const uint8_t *buf, size_t len, const mls_group_config
 fail:
   mls_group_free(g);
   return rc == VEIL_ENOMEM ? rc : VEIL_EMLS_STATE_BLOB;
+}
+
+int mls_group_deserialize(const uint8_t *buf, size_t len, const mls_group_config_t *cfg,
+                          mls_group_t **out) {
+  if (!buf || !out)
+    return VEIL_EINVAL;
+  return deserialize_at(buf, len, cfg, 0, out);
 }

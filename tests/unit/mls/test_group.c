@@ -651,3 +651,24 @@ Test(mls_group, corrupted_state_blobs_never_crash, .timeout = 120) {
   veil_writer_free(&m);
   trio_free(&t);
 }
+
+Test(mls_group, pending_commit_survives_a_restart_and_merges_when_it_comes_back) {
+  trio_t t;
+  trio_setup(&t, 1);
+  W(c);
+  W(s);
+  cr_assert_eq(mls_group_commit(t.a.g, NULL, &c, NULL), 0);
+  state_of(t.a.g, &s); /* crash after sending the Commit */
+  mls_group_t *a2 = NULL;
+  cr_assert_eq(mls_group_deserialize(s.buf, s.len, NULL, &a2), 0);
+  cr_assert_eq(mls_group_has_pending(a2), 1);
+  cr_assert_eq(process(t.b.g, &c, NULL), 0);
+  mls_processed_t r;
+  cr_assert_eq(process(a2, &c, &r), 0, "the accepted Commit merges from the saved state");
+  cr_assert_eq(r.sender, mls_group_own_leaf(a2));
+  assert_same_epoch(a2, t.b.g);
+  mls_group_free(a2);
+  veil_writer_free(&c);
+  veil_writer_free(&s);
+  trio_free(&t);
+}
