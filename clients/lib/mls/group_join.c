@@ -339,6 +339,20 @@ done:
   return rc;
 }
 
+static int same_credential(const mls_leaf_node_t *a, const mls_leaf_node_t *b) {
+  if (!a || !b)
+    return 0;
+  veil_writer_t x, y;
+  veil_writer_init_growable(&x, 0);
+  veil_writer_init_growable(&y, 0);
+  int same = mls_credential_encode(&x, &a->credential) == 0 &&
+             mls_credential_encode(&y, &b->credential) == 0 && x.len == y.len &&
+             memcmp(x.buf, y.buf, x.len) == 0;
+  veil_writer_free(&x);
+  veil_writer_free(&y);
+  return same;
+}
+
 int grp_process_external_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
                                 const mls_authenticated_content_t *ac, const uint8_t *msg,
                                 size_t len, mls_processed_t *out) {
@@ -369,6 +383,12 @@ int grp_process_external_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
       kem = &in.props[i].p.u.external_init;
   if (rc == 0 && !kem)
     rc = VEIL_EMLS_EXTERNAL_COMMIT;
+  /* §12.4.3.2: a Remove in an external Commit is a resync: the leaf it removes must
+   * belong to the same client (same credential) as the joiner's new leaf. */
+  for (size_t i = 0; rc == 0 && i < in.n_props; i++)
+    if (in.props[i].p.type == MLS_PROP_REMOVE &&
+        !same_credential(mls_tree_leaf(g->tree, in.props[i].p.u.remove), &cm->path.leaf_node))
+      rc = VEIL_EMLS_EXTERNAL_COMMIT;
   if (rc == 0)
     rc = mls_ks_external_key_pair(&g->secrets, xpriv, xpub);
   if (rc == 0)
