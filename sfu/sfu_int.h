@@ -49,6 +49,9 @@ static inline void sfu_link_remove(sfu_link_t *n) {
  * slots, so a lookup is O(1) expected on the packet path. */
 #define SFU_MAX_PARTICIPANTS_PER_WORKER 4096
 #define SFU_PTABLE_SLOTS (2 * SFU_MAX_PARTICIPANTS_PER_WORKER)
+/* Distinct RTCP sender SSRCs a participant may use (its own tracks, RTX, a receiver-only
+ * SSRC, room to spare). */
+#define SFU_MAX_RTCP_SSRCS 16
 
 typedef struct sfu_ptable {
   struct {
@@ -109,6 +112,9 @@ struct sfu_participant {
   sfu_link_t subs;          /* of sfu_subscription_t.sub_link: what it receives */
   unsigned n_subs;
   sfu_participant_stats_t stats;
+  /* RTCP sender SSRCs accepted so far (see admit_ssrc in worker.c). */
+  uint32_t rtcp_ssrcs[SFU_MAX_RTCP_SSRCS];
+  unsigned n_rtcp_ssrcs;
 };
 
 /* Receive statistics of a published track, for the RRs the SFU sends (RFC 3550 A.3, A.8). */

@@ -9,6 +9,7 @@
 
 #include <openssl/rand.h>
 
+#include "common/bytes.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "sfu/demux.h"
@@ -110,6 +111,33 @@ static sfu_participant_t *find_by_username(sfu_worker_t *w, const uint8_t *buf, 
 
 /* ---- packet path ----------------------------------------------------------------------- */
 
+/* libsrtp's ssrc_any_inbound template clones a stream (an allocation with its own replay
+ * list) for every new SSRC that authenticates, with no limit: a participant holding valid
+ * keys could grow our memory one SSRC at a time. So the SSRC, which SRTP leaves in the
+ * clear (RFC 3711 §3.1, §3.4), is checked before unprotect: RTP only for the participant's
+ * published SSRCs (anything else would be dropped by the router anyway), RTCP for at most
+ * SFU_MAX_RTCP_SSRCS distinct senders. */
+static int admit_ssrc(sfu_participant_t *p, const sfu_pkt_t *pkt, int rtcp) {
+  veil_reader_t r;
+  uint32_t ssrc = 0;
+  veil_reader_init(&r, pkt->data, pkt->len);
+  veil_skip(&r, rtcp ? 4 : 8);
+  if (veil_read_u32(&r, &ssrc) != 0) return 0;
+  if (!rtcp) {
+    for (unsigned i = 0; i < p->n_tracks; i++)
+      if (p->tracks[i]->ssrc == ssrc || (p->tracks[i]->rtx_ssrc && p->tracks[i]->rtx_ssrc == ssrc))
+        return 1;
+    return 0;
+  }
+  for (unsigned i = 0; i < p->n_rtcp_ssrcs; i++)
+    if (p->rtcp_ssrcs[i] == ssrc) return 1;
+  if (p->n_rtcp_ssrcs == SFU_MAX_RTCP_SSRCS) return 0;
+  /* Remembered before authentication: a forged packet can use up a slot, but only from
+   * the participant's own ICE-verified address, and the cap still holds. */
+  p->rtcp_ssrcs[p->n_rtcp_ssrcs++] = ssrc;
+  return 1;
+}
+
 static void on_datagram(void *arg, sfu_pkt_t *pkt, const struct sockaddr *from) {
   sfu_worker_t *w = arg;
   uint64_t now = uv_now(w->loop);
@@ -129,7 +157,9 @@ static void on_datagram(void *arg, sfu_pkt_t *pkt, const struct sockaddr *from) 
     return;
   case SFU_PKT_RTP:
   case SFU_PKT_RTCP: {
-    if (!p || p->state != SFU_TRANSPORT_CONNECTED) goto drop;
+    if (!p || p->state != SFU_TRANSPORT_CONNECTED ||
+        !admit_ssrc(p, pkt, kind == SFU_PKT_RTCP))
+      goto drop;
     size_t len = pkt->len;
     int rc = kind == SFU_PKT_RTP ? sfu_srtp_unprotect_rtp(p->srtp_in, pkt->data, &len)
                                  : sfu_srtp_unprotect_rtcp(p->srtp_in, pkt->data, &len);

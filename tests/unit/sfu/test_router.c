@@ -456,3 +456,37 @@ Test(router, fails_transport_when_ice_consent_expires) {
   cr_assert_eq(wd.rb.n_rtp, 0, "media forwarded over a transport without consent");
   close_world(&wd);
 }
+
+Test(router, drops_unpublished_ssrc_before_srtp) {
+  /* libsrtp would allocate a stream per new authenticated SSRC; unknown SSRCs must not
+   * reach it. Unauthenticated packets show where the drop happened: a known SSRC fails
+   * SRTP authentication (counted), an unknown one never gets that far. */
+  world_t wd;
+  connect_world(&wd);
+  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
+                           .payload_type = 96};
+  sfu_track_t *t;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  uint8_t buf[256];
+  int fd = sfu_peer_fd(wd.a);
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(sfu_worker_port(wd.w)),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  size_t n = make_rtp(buf, 0x9999, 1, 1, 1);
+  for (int i = 0; i < 4; i++) sendto(fd, buf, n + 16, 0, (struct sockaddr *)&to, sizeof to);
+  n = make_rtp(buf, 0x1111, 1, 1, 1);
+  sendto(fd, buf, n + 16, 0, (struct sockaddr *)&to, sizeof to);
+  pump(&wd, 50);
+  sfu_participant_stats_t st;
+  sfu_participant_stats(wd.pa, &st);
+  cr_assert_eq(st.srtp_errors, 1, "unknown SSRC reached SRTP (%llu errors)",
+               (unsigned long long)st.srtp_errors);
+  /* RTCP: at most SFU_MAX_RTCP_SSRCS (16) distinct sender SSRCs reach SRTP. */
+  for (uint32_t i = 0; i < 40; i++) {
+    uint8_t rr[8 + 16] = {0x80, 201, 0, 1, 0, 0, (uint8_t)(i >> 8), (uint8_t)i};
+    sendto(fd, rr, sizeof rr, 0, (struct sockaddr *)&to, sizeof to);
+  }
+  pump(&wd, 50);
+  sfu_participant_stats(wd.pa, &st);
+  cr_assert_eq(st.srtp_errors, 1 + 16, "%llu", (unsigned long long)st.srtp_errors);
+  close_world(&wd);
+}
