@@ -14,7 +14,7 @@ class Client:
     def __init__(self, binary, server, room, identity, name, *extra, state_dir=None):
         self.identity = identity
         self.events = []
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         url = f"{'wss' if server.tls else 'ws'}://127.0.0.1:{server.port}/"
         args = [binary, "--url", url, "--room", room, "--identity", identity, "--name", name,
                 "--server-token", server.binary, "--state-dir", state_dir or server.state_dir, "--json", *extra]
