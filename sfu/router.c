@@ -324,7 +324,8 @@ int sfu_track_publish(sfu_participant_t *pub, const sfu_track_params_t *tp, sfu_
   if (!tp || !valid_id(tp->track_id) || tp->ssrc == 0 ||
       (tp->kind != SFU_MEDIA_AUDIO && tp->kind != SFU_MEDIA_VIDEO) || tp->payload_type > 127)
     return VEIL_EINVAL;
-  if (pub->n_tracks >= SFU_MAX_TRACKS_PER_PARTICIPANT) return VEIL_ESFU_LIMIT;
+  if (pub->n_tracks >= SFU_MAX_TRACKS_PER_PARTICIPANT || pub->tracks_ever >= SFU_MAX_TRACKS_LIFETIME)
+    return VEIL_ESFU_LIMIT;
   if (sfu_track_find(pub->room, tp->track_id)) return VEIL_EEXIST;
   if (ssrc_in_room(pub->room, tp->ssrc) || (tp->rtx_ssrc && ssrc_in_room(pub->room, tp->rtx_ssrc)))
     return VEIL_EEXIST;
@@ -340,6 +341,7 @@ int sfu_track_publish(sfu_participant_t *pub, const sfu_track_params_t *tp, sfu_
   t->ext = tp->ext;
   sfu_link_init(&t->subs);
   pub->tracks[pub->n_tracks++] = t;
+  pub->tracks_ever++;
   sfu_participant_rearm(pub);
   *out = t;
   return 0;
@@ -373,7 +375,8 @@ int sfu_subscribe(sfu_participant_t *sub, sfu_track_t *t, sfu_subscription_t **o
   *out = NULL;
   if (sub->closing || !sub->room) return VEIL_ESFU_CLOSED;
   if (t->publisher == sub || t->publisher->room != sub->room) return VEIL_EINVAL;
-  if (sub->n_subs >= SFU_MAX_SUBS_PER_PARTICIPANT) return VEIL_ESFU_LIMIT;
+  if (sub->n_subs >= SFU_MAX_SUBS_PER_PARTICIPANT || sub->subs_ever >= SFU_MAX_SUBS_LIFETIME)
+    return VEIL_ESFU_LIMIT;
   sfu_subscription_t *s = calloc(1, sizeof *s);
   if (!s) return VEIL_ENOMEM;
   /* A fresh random SSRC per subscription (RFC 3550 §8.1), unique on this transport. */
@@ -389,6 +392,7 @@ int sfu_subscribe(sfu_participant_t *sub, sfu_track_t *t, sfu_subscription_t **o
   sfu_link_insert_tail(&t->subs, &s->track_link);
   sfu_link_insert_tail(&sub->subs, &s->sub_link);
   sub->n_subs++;
+  sub->subs_ever++;
   /* A new receiver can only start decoding at a keyframe. */
   if (t->kind == SFU_MEDIA_VIDEO) sfu_router_request_keyframe(t, uv_now(sub->worker->loop), 0);
   *out = s;

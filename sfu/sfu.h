@@ -45,6 +45,11 @@ typedef struct sfu_subscription sfu_subscription_t;
 #define SFU_MAX_CANDIDATES 4
 #define SFU_MAX_TRACKS_PER_PARTICIPANT 16
 #define SFU_MAX_SUBS_PER_PARTICIPANT 256
+/* Over a participant's lifetime: libsrtp keeps per-SSRC state for every SSRC a session
+ * has seen, and forgetting it would reset replay protection (RFC 3711 §3.3.2) or allow an
+ * SSRC/index (hence GCM IV) to repeat, so churn is capped instead. */
+#define SFU_MAX_TRACKS_LIFETIME 64
+#define SFU_MAX_SUBS_LIFETIME 4096
 #define SFU_DEFAULT_PORT 7882
 #define SFU_PORT_EPHEMERAL (-1)
 

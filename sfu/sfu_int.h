@@ -111,6 +111,7 @@ struct sfu_participant {
   unsigned n_tracks;
   sfu_link_t subs;          /* of sfu_subscription_t.sub_link: what it receives */
   unsigned n_subs;
+  unsigned tracks_ever, subs_ever; /* lifetime counts, capped (sfu.h) */
   sfu_participant_stats_t stats;
   /* RTCP sender SSRCs accepted so far (see admit_ssrc in worker.c). */
   uint32_t rtcp_ssrcs[SFU_MAX_RTCP_SSRCS];

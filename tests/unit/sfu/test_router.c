@@ -6,6 +6,7 @@
  * rate-limited, SR not translated, forged SRTP accepted, handles leaked at close.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -488,5 +489,35 @@ Test(router, drops_unpublished_ssrc_before_srtp) {
   pump(&wd, 50);
   sfu_participant_stats(wd.pa, &st);
   cr_assert_eq(st.srtp_errors, 1 + 16, "%llu", (unsigned long long)st.srtp_errors);
+  close_world(&wd);
+}
+
+Test(router, caps_subscription_and_track_churn_over_a_lifetime) {
+  /* Each new SSRC leaves per-SSRC state in libsrtp for the session's lifetime; endless
+   * subscribe/unsubscribe or publish/unpublish must hit a limit, not exhaust memory. */
+  world_t wd;
+  connect_world(&wd);
+  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_AUDIO, .ssrc = 0x1111};
+  sfu_track_t *t;
+  sfu_subscription_t *s;
+  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
+  int rc = 0, n = 0;
+  while ((rc = sfu_subscribe(wd.pb, t, &s)) == 0 && n < SFU_MAX_SUBS_LIFETIME + 10) {
+    sfu_unsubscribe(s);
+    n++;
+  }
+  cr_assert_eq(rc, VEIL_ESFU_LIMIT);
+  cr_assert_eq(n, SFU_MAX_SUBS_LIFETIME);
+  sfu_track_unpublish(t);
+  n = 0;
+  char id[16];
+  for (;; n++) {
+    snprintf(id, sizeof id, "t%d", n);
+    sfu_track_params_t p2 = {.track_id = id, .kind = SFU_MEDIA_AUDIO, .ssrc = 0x2000u + (uint32_t)n};
+    if ((rc = sfu_track_publish(wd.pa, &p2, &t)) != 0 || n > SFU_MAX_TRACKS_LIFETIME + 10) break;
+    sfu_track_unpublish(t);
+  }
+  cr_assert_eq(rc, VEIL_ESFU_LIMIT);
+  cr_assert_eq(n, SFU_MAX_TRACKS_LIFETIME - 1, "published %d after the first", n);
   close_world(&wd);
 }
