@@ -40,6 +40,7 @@ static const key_t_ keys[] = {
     {"token_key_file", K_STR, F(token_key_file), 0, 0, NULL, ""},
     {"token_leeway", K_INT, F(token_leeway), 0, 300, NULL, "30"},
     {"lobby", K_BOOL, F(lobby), 0, 0, NULL, "false"},
+    {"max_connections", K_INT, F(max_connections), 1, 1000000, NULL, "10000"},
     {"max_rooms", K_INT, F(max_rooms), 1, 100000, NULL, "100"},
     {"max_participants_per_room", K_INT, F(max_participants_per_room), 1, 10000, NULL, "100"},
     {"max_lobby_per_room", K_INT, F(max_lobby_per_room), 1, 10000, NULL, "50"},

@@ -30,6 +30,7 @@ typedef struct srv_config {
   char token_key_file[SRV_PATH_MAX]; /* empty: <state_dir>/token-<alg>.key, generated */
   int token_leeway;
   bool lobby;
+  int max_connections;
   int max_rooms;
   int max_participants_per_room;
   int max_lobby_per_room;

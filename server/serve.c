@@ -187,6 +187,7 @@ int srv_serve(srv_config_t *cfg) {
       .key_file = cfg->tls ? cfg->key_file : NULL,
       .http = http_cb,
       .on_activity = on_activity,
+      .max_connections = (size_t)cfg->max_connections,
       .user = &srv,
   };
   sig_hub_config_t hc = {

@@ -230,6 +230,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       return 1;
     if (ws->destroying)
       return 1;
+    if (ws->cfg.max_connections && ws->nconn >= ws->cfg.max_connections) {
+      /* Refusing the upgrade costs less than accepting and closing (STYLE 10). */
+      veil_log(VEIL_LOG_WARN, "signaling", "connection_refused", "reason=max_connections limit=%zu",
+               ws->cfg.max_connections);
+      sig_hub_count_error(ws->hub, VEIL_ELIMIT);
+      return 1;
+    }
     return 0;
   }
   case LWS_CALLBACK_ESTABLISHED:

@@ -35,6 +35,7 @@ typedef struct sig_ws_config {
   const char *cert_file; /* PEM; NULL for plain ws:// */
   const char *key_file;
   size_t max_queue_bytes; /* per connection; a slower reader is disconnected */
+  size_t max_connections; /* open WebSocket connections; further upgrades are refused; 0: no limit */
   sig_ws_http_cb http;
   sig_ws_activity_cb on_activity;
   void *user;

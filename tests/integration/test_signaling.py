@@ -271,6 +271,31 @@ class HS256Server(unittest.TestCase):
             self.assertEqual(srv.stop(), 0)
             shutil.rmtree(d, ignore_errors=True)
 
+    def test_connection_limit_refuses_further_upgrades(self):
+        d = tempfile.mkdtemp(prefix="veil-it-")
+        srv = Server(BINARY, d, "--no-tls", "--max-connections", "2")
+        try:
+            a, b = srv.ws(), srv.ws()
+            with self.assertRaises(ConnectionError):
+                srv.ws()
+            a.close()
+            deadline = time.monotonic() + 3
+            while True:  # the server notices the close asynchronously
+                try:
+                    c = srv.ws()
+                    break
+                except ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            c.send_json({"type": "ping", "id": 1})
+            self.assertEqual(c.recv_json()["type"], "pong")
+            b.close()
+            c.close()
+        finally:
+            self.assertEqual(srv.stop(), 0)
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_wrong_subprotocol_refused(self):
         with self.assertRaises(ConnectionError):
             WS(self.srv.port, subprotocol="chat")
