@@ -228,8 +228,8 @@ int srv_config_load(srv_config_t *cfg, int argc, char *const *argv, char *const 
       if (*p == '-')
         *p = '_';
     if (!strcmp(key, "config")) {
-      if (!eq)
-        i++;
+      if (!eq && ++i >= argc)
+        return fail(err, el, VEIL_ESRV_CONFIG_FILE, "config (from flag --config): missing file name%s%s%s", "", "", "");
       continue;
     }
     const key_t_ *k = find_key(key, kl);

@@ -136,6 +136,9 @@ Test(config, malformed_file_lines_and_missing_file) {
   cr_assert(strstr(err, "line 1"), "err=%s", err);
   char *argv2[] = {"--config", "/nonexistent/veil.conf", NULL};
   cr_assert_eq(load(&c, 2, argv2, env, err), VEIL_ESRV_CONFIG_FILE);
+  char *argv3[] = {"--port", "1", "--config", NULL};
+  cr_assert_eq(load(&c, 3, argv3, env, err), VEIL_ESRV_CONFIG_FILE);
+  cr_assert(strstr(err, "missing file name"), "err=%s", err);
 }
 
 Test(config, string_values_are_bounded) {
