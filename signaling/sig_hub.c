@@ -165,6 +165,7 @@ void sig_session_close(sig_hub_t *hub, sig_session_t *s) {
   if (s->all_next)
     s->all_next->all_prev = s->all_prev;
   hub->stats.sessions--;
+  json_decref(s->caps);
   free(s);
 }
 
@@ -219,11 +220,15 @@ static int on_join(sig_hub_t *hub, sig_session_t *s, sig_msg_t *m, uint64_t now_
   }
   const char *dn = sig_msg_str(m, "display_name");
   s->claims = c;
+  s->caps = json_incref(json_object_get(m->root, "capabilities"));
   snprintf(s->display_name, sizeof s->display_name, "%s", dn ? dn : c.name);
   s->join_started_ms = now_ms;
   rc = sig_room_join(hub, s, m->id);
-  if (rc)
+  if (rc) {
     memset(&s->claims, 0, sizeof s->claims);
+    json_decref(s->caps);
+    s->caps = NULL;
+  }
   return rc;
 }
 

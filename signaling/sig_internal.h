@@ -38,6 +38,7 @@ struct sig_session {
   uint64_t member_id;         /* the relay's member id: the number in `id` */
   sig_claims_t claims;
   char display_name[SIG_NAME_MAX + 1];
+  json_t *caps;               /* owned: the validated `capabilities` of join, or NULL */
   sig_room_t *room;           /* borrowed; set in lobby and joined states */
   sig_session_t *room_next;   /* intrusive list: room members or room lobby */
   sig_session_t *all_next, *all_prev; /* intrusive list of every session of the hub */

@@ -82,6 +82,8 @@ sig_session_t *sig_room_member(sig_room_t *room, const char *participant_id) {
 json_t *sig_participant_json(const sig_session_t *s, bool with_tracks) {
   json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "participant_id", s->id, "identity", s->claims.sub, "name",
                         s->display_name, "role", sig_role_name(s->claims.role));
+  if (o && s->caps)
+    json_object_set(o, "capabilities", s->caps);
   if (o && with_tracks) {
     json_t *arr = json_array();
     for (const sig_track_t *t = s->tracks; t && arr; t = t->next)

@@ -205,11 +205,13 @@ class HS256Server(unittest.TestCase):
     def test_roster_events_between_two_participants(self):
         a, ra = self.join(hs256_token(self.secret, self.claims(room="r2", sub="a@x", name="A")), room="r2")
         self.assertEqual(ra["type"], "joined")
-        b, rb = self.join(hs256_token(self.secret, self.claims(room="r2", sub="b@x", name="B")), room="r2")
+        b, rb = self.join(hs256_token(self.secret, self.claims(room="r2", sub="b@x", name="B")), room="r2",
+                          capabilities={"codecs": ["opus", "vp8"], "mls": True})
         self.assertEqual(rb["type"], "joined")
         self.assertEqual([p["identity"] for p in rb["roster"]], ["a@x"])
         ev = a.recv_type("participant_joined")
         self.assertEqual(ev["participant"]["identity"], "b@x")
+        self.assertEqual(ev["participant"]["capabilities"], {"codecs": ["opus", "vp8"], "mls": True})
         # the same identity twice in one room is refused
         c, rc = self.join(hs256_token(self.secret, self.claims(room="r2", sub="b@x", name="B")), room="r2")
         self.assertEqual(rc["code"], "duplicate_identity")
