@@ -182,23 +182,42 @@ int mls_group_group_info(mls_group_t *g, int with_tree, veil_writer_t *out) {
   return group_info_encode(g, tag, with_tree, out);
 }
 
-/* Collects the proposals of an own Commit: every cached one this member may commit
- * (not its own Updates, §12.2), then the inline Adds and Removes of `opts`. */
+/* Collects the proposals of an own Commit: the cached ones this member may commit, then
+ * the inline Adds and Removes of `opts`. A cached proposal is left out (not refused)
+ * when committing it would make the list invalid (§12.2): our own Updates, a Remove of
+ * ourselves, a second Update/Remove for a leaf already covered (the caller's own Removes
+ * come first), a second GroupContextExtensions. */
 static int collect(mls_group_t *g, const mls_commit_opts_t *o, grp_resolved_t **out, size_t *n) {
   size_t cap = g->n_props + o->n_add + o->n_remove;
+  uint32_t nl = mls_tree_leaf_count(g->tree), me = g->priv.leaf_index;
   grp_resolved_t *res = calloc(cap ? cap : 1, sizeof(*res));
-  if (!res)
+  uint8_t *covered = calloc(nl ? nl : 1, 1);
+  if (!res || !covered) {
+    free(res);
+    free(covered);
     return VEIL_ENOMEM;
+  }
+  for (size_t i = 0; i < o->n_remove; i++)
+    if (o->remove_leaves[i] < nl)
+      covered[o->remove_leaves[i]] = 1;
   size_t k = 0;
-  int rc = 0;
+  int rc = 0, gce = 0;
   for (size_t i = 0; i < g->n_props && rc == 0; i++) {
     const grp_proposal_t *cp = &g->props[i];
     veil_reader_t r;
     veil_reader_init(&r, cp->enc, cp->enc_len);
     mls_proposal_decode(&r, &res[k].p);
     rc = veil_reader_finish(&r);
-    if (res[k].p.type == MLS_PROP_UPDATE && cp->sender.index == g->priv.leaf_index)
+    const mls_proposal_t *p = &res[k].p;
+    uint32_t leaf = p->type == MLS_PROP_REMOVE ? p->u.remove
+                    : p->type == MLS_PROP_UPDATE ? cp->sender.index
+                                                 : UINT32_MAX;
+    if (leaf != UINT32_MAX && (leaf == me || leaf >= nl || covered[leaf]))
       continue;
+    if (p->type == MLS_PROP_GROUP_CONTEXT_EXTENSIONS && gce++)
+      continue;
+    if (leaf != UINT32_MAX)
+      covered[leaf] = 1;
     res[k].sender = cp->sender.index;
     res[k].sender_type = cp->sender.type;
     res[k].cached = cp;
@@ -208,15 +227,16 @@ static int collect(mls_group_t *g, const mls_commit_opts_t *o, grp_resolved_t **
     res[k].p.type = MLS_PROP_ADD;
     rc = grp_parse_key_package(o->add_key_packages[i].ptr, o->add_key_packages[i].len,
                                &res[k].p.u.add, NULL);
-    res[k].sender = g->priv.leaf_index;
+    res[k].sender = me;
     res[k].sender_type = MLS_SENDER_MEMBER;
   }
   for (size_t i = 0; i < o->n_remove && rc == 0; i++, k++) {
     res[k].p.type = MLS_PROP_REMOVE;
     res[k].p.u.remove = o->remove_leaves[i];
-    res[k].sender = g->priv.leaf_index;
+    res[k].sender = me;
     res[k].sender_type = MLS_SENDER_MEMBER;
   }
+  free(covered);
   if (rc) {
     free(res);
     return rc;

@@ -672,3 +672,29 @@ Test(mls_group, pending_commit_survives_a_restart_and_merges_when_it_comes_back)
   veil_writer_free(&s);
   trio_free(&t);
 }
+
+/* B proposes removing A and removing C; A commits with its own Remove of C: A leaves out
+ * the proposal it cannot commit (its own removal) and the duplicate, and the Commit is
+ * valid for everyone. */
+Test(mls_group, committer_leaves_out_cached_proposals_it_cannot_commit) {
+  trio_t t;
+  trio_setup(&t, 1);
+  W(p1);
+  W(p2);
+  W(c);
+  cr_assert_eq(mls_group_propose_remove(t.b.g, mls_group_own_leaf(t.a.g), &p1), 0);
+  cr_assert_eq(mls_group_propose_remove(t.b.g, mls_group_own_leaf(t.c.g), &p2), 0);
+  cr_assert_eq(process(t.a.g, &p1, NULL), 0);
+  cr_assert_eq(process(t.a.g, &p2, NULL), 0);
+  uint32_t rm = mls_group_own_leaf(t.c.g);
+  mls_commit_opts_t o = {.remove_leaves = &rm, .n_remove = 1};
+  cr_assert_eq(mls_group_commit(t.a.g, &o, &c, NULL), 0);
+  cr_assert_eq(process(t.b.g, &c, NULL), 0);
+  cr_assert_eq(mls_group_merge_pending(t.a.g), 0);
+  assert_same_epoch(t.a.g, t.b.g);
+  cr_assert_eq(mls_group_member_count(t.a.g), 2);
+  veil_writer_free(&p1);
+  veil_writer_free(&p2);
+  veil_writer_free(&c);
+  trio_free(&t);
+}
