@@ -67,8 +67,16 @@ int verify_x509_credential(const x509_trust_t *trust, const veil_view_t *chain, 
   memset(out, 0, sizeof *out);
   x509_verdict_t v;
   int rc = x509_verify_chain(trust, chain, n, now, &v);
-  if (rc)
+  /* A readable certificate with a key MLS cannot use (RSA, another curve) is shown, as
+   * unverified, rather than hidden behind an error. */
+  if (rc == VEIL_EX509_KEY) {
+    v.level = X509_UNVERIFIED;
+    v.reason = rc;
+    v.reason_text[0] = '\0';
+    v.anchor[0] = '\0';
+  } else if (rc) {
     return rc;
+  }
   const x509_info_t *leaf = &v.leaf;
   out->level = v.level;
   out->reason = v.reason;
@@ -77,8 +85,8 @@ int verify_x509_credential(const x509_trust_t *trust, const veil_view_t *chain, 
     snprintf(out->reason_text, sizeof out->reason_text, "%s", veil_strerror(v.reason));
   /* The chain vouches only for the certificate's key; a member signing with another key is
    * not the certificate's subject, whatever the chain says (RFC 9420 §5.3.1). */
-  if (leaf->key_type != scheme || leaf->public_key_len != sig_key_len ||
-      memcmp(leaf->public_key, sig_key, sig_key_len) != 0)
+  if (rc == 0 && (leaf->key_type != scheme || leaf->public_key_len != sig_key_len ||
+                  memcmp(leaf->public_key, sig_key, sig_key_len) != 0))
     set_reason(out, VEIL_EID_KEY_MISMATCH, NULL);
 
   const char *id = leaf->email[0] ? leaf->email : leaf->dns[0] ? leaf->dns : leaf->common_name;

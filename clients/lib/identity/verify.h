@@ -33,8 +33,9 @@ typedef struct verify_status {
  * LeafNode signature key in provider.h encoding, `scheme` its signature scheme,
  * `display_name` an optional name the member signed (NULL: use the certificate's CN), `now`
  * seconds since the epoch. Returns 0 with a filled status whenever the leaf parses (the
- * level says how far it is trusted); a negative code (status cleared) only when the leaf is
- * unreadable or memory fails. */
+ * level says how far it is trusted; a key of an unsupported type is unverified with
+ * VEIL_EX509_KEY); a negative code (status cleared) only when the leaf is unreadable, the
+ * chain is empty or too long, or memory fails. */
 int verify_x509_credential(const x509_trust_t *trust, const veil_view_t *chain, size_t n,
                            vc_sig_t scheme, const uint8_t *sig_key, size_t sig_key_len,
                            const char *display_name, int64_t now, verify_status_t *out);

@@ -233,3 +233,35 @@ Test(pemkey, refuses_other_curves_rsa_encrypted_and_damaged_keys) {
   EVP_PKEY_free(ec);
   cr_assert_eq(pemkey_decode("hello", 5, &type, priv), VEIL_EID_PEMKEY);
 }
+
+Test(verify, unsupported_key_type_is_shown_as_unverified) {
+  EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+  X509 *x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+  X509_gmtime_adj(X509_getm_notBefore(x), -60);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                             (const unsigned char *)"rsa-user", -1, -1, 0);
+  X509_set_issuer_name(x, X509_get_subject_name(x));
+  X509_set_pubkey(x, rsa);
+  cr_assert(X509_sign(x, rsa, EVP_sha256()));
+  unsigned char *der = NULL;
+  int len = i2d_X509(x, &der);
+  cr_assert_gt(len, 0);
+  veil_view_t v = {der, (size_t)len};
+  x509_trust_t *t = x509_trust_new();
+  uint8_t key[65] = {4};
+  verify_status_t st;
+  cr_assert_eq(verify_x509_credential(t, &v, 1, VC_ECDSA_P256_SHA256, key, 65, NULL,
+                                      (int64_t)time(NULL), &st),
+               0);
+  cr_assert_eq(st.level, X509_UNVERIFIED);
+  cr_assert_eq(st.reason, VEIL_EX509_KEY);
+  cr_assert_str_eq(st.identity, "rsa-user");
+  verify_status_clear(&st);
+  x509_trust_free(t);
+  OPENSSL_free(der);
+  X509_free(x);
+  EVP_PKEY_free(rsa);
+}
