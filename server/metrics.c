@@ -80,7 +80,7 @@ char *srv_metrics_render(const sig_stats_t *st, const sig_relay_totals_t *relay,
     put(&b, "veil_signaling_errors_total{code=\"%s\"} %llu\n", code, (unsigned long long)st->errors[i]);
   }
   family(&b, "veil_join_latency_seconds", "histogram",
-         "Time from a join request (or a host's admission) to the joined reply.");
+         "Time from the WebSocket connection opening to the joined reply (lobby wait included).");
   uint64_t cum = 0;
   for (int i = 0; i < SIG_LAT_NBUCKETS; i++) {
     cum += st->lat_buckets[i];

@@ -136,13 +136,14 @@ size_t sig_session_max_frame(const sig_hub_t *hub, const sig_session_t *s, bool 
   return binary ? hub->cfg.limits.max_mls_message_bytes : hub->cfg.limits.max_message_bytes;
 }
 
-sig_session_t *sig_session_open(sig_hub_t *hub, void *user) {
+sig_session_t *sig_session_open(sig_hub_t *hub, void *user, uint64_t now_ms) {
   sig_session_t *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
   s->hub = hub;
   s->user = user;
   s->state = SIG_EXPECT_JOIN;
+  s->opened_ms = now_ms;
   s->tokens = 2.0 * hub->cfg.limits.messages_per_second;
   s->all_next = hub->sessions;
   if (hub->sessions)
@@ -222,8 +223,7 @@ static int on_join(sig_hub_t *hub, sig_session_t *s, sig_msg_t *m, uint64_t now_
   s->claims = c;
   s->caps = json_incref(json_object_get(m->root, "capabilities"));
   snprintf(s->display_name, sizeof s->display_name, "%s", dn ? dn : c.name);
-  s->join_started_ms = now_ms;
-  rc = sig_room_join(hub, s, m->id);
+  rc = sig_room_join(hub, s, m->id, now_ms);
   if (rc) {
     memset(&s->claims, 0, sizeof s->claims);
     json_decref(s->caps);
@@ -242,7 +242,7 @@ static int on_admit(sig_hub_t *hub, sig_session_t *s, sig_msg_t *m, bool admit, 
 }
 
 void sig_room_joined_latency(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms) {
-  double ms = now_ms >= s->join_started_ms ? (double)(now_ms - s->join_started_ms) : 0;
+  double ms = now_ms >= s->opened_ms ? (double)(now_ms - s->opened_ms) : 0;
   size_t b = 0;
   while (b < SIG_LAT_NBUCKETS && ms > sig_latency_bounds_ms[b])
     b++;
@@ -350,9 +350,7 @@ void sig_hub_drain(sig_hub_t *hub, uint32_t deadline_ms) {
 void sig_hub_expire(sig_hub_t *hub, uint64_t now_ms) {
   uint32_t limit = hub->cfg.limits.join_timeout_ms;
   for (sig_session_t *s = hub->sessions; s; s = s->all_next) {
-    if (!s->opened_ms)
-      s->opened_ms = now_ms ? now_ms : 1;
-    if (limit && s->state == SIG_EXPECT_JOIN && now_ms - s->opened_ms >= limit) {
+    if (limit && s->state == SIG_EXPECT_JOIN && now_ms >= s->opened_ms && now_ms - s->opened_ms >= limit) {
       sig_send_error(hub, s, VEIL_ESIG_JOIN_TIMEOUT, -1, NULL);
       request_close(hub, s, SIG_CLOSE_POLICY, "join timeout");
     }

@@ -86,7 +86,8 @@ typedef struct sig_hub_config {
   void *media_ctx;
 } sig_hub_config_t;
 
-/* Join latency histogram bounds in milliseconds (the last bucket is +Inf). */
+/* Join latency (connection opened -> `joined`, lobby wait included) histogram bounds in
+ * milliseconds (the last bucket is +Inf). */
 #define SIG_LAT_NBUCKETS 11
 extern const double sig_latency_bounds_ms[SIG_LAT_NBUCKETS];
 #define SIG_NCODES 100
@@ -113,8 +114,9 @@ const sig_stats_t *sig_hub_stats(const sig_hub_t *hub);
 const sig_limits_t *sig_hub_limits(const sig_hub_t *hub);
 void sig_hub_relay_totals(const sig_hub_t *hub, sig_relay_totals_t *out);
 
-/* A new connection (borrowed `user` is the shell's per-connection data). NULL on OOM. */
-sig_session_t *sig_session_open(sig_hub_t *hub, void *user);
+/* A new connection at `now_ms` (borrowed `user` is the shell's per-connection data). The
+ * time starts the join timeout and the join latency. NULL on OOM. */
+sig_session_t *sig_session_open(sig_hub_t *hub, void *user, uint64_t now_ms);
 /* The connection is gone: leaves room or lobby (telling the others) and frees. */
 void sig_session_close(sig_hub_t *hub, sig_session_t *s);
 void *sig_session_user(const sig_session_t *s);
@@ -140,8 +142,8 @@ void sig_hub_tick(sig_hub_t *hub, uint64_t now_ms);
 /* Sends an error reply for `code` (used by the shell for frames it refuses itself). */
 void sig_send_error(sig_hub_t *hub, sig_session_t *s, int code, long long id, const char *detail);
 
-/* Ends connections that have not sent a successful join within join_timeout_ms of the
- * first call that saw them (the shell calls this periodically): `join_timeout` error,
+/* Ends connections that have not sent a successful join within join_timeout_ms of being
+ * opened (the shell calls this periodically): `join_timeout` error,
  * close 1008. Unauthenticated peers must not hold a connection open for free. */
 void sig_hub_expire(sig_hub_t *hub, uint64_t now_ms);
 

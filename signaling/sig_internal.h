@@ -49,8 +49,7 @@ struct sig_session {
   void *media;                /* the media plane's participant; owned by it */
   double tokens;              /* rate limiter (token bucket) */
   uint64_t rate_last_ms;
-  uint64_t join_started_ms;
-  uint64_t opened_ms;         /* first seen by sig_hub_expire; 0 before */
+  uint64_t opened_ms;         /* connection time: join timeout and join latency */
 };
 
 struct sig_room {

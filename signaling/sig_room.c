@@ -174,7 +174,7 @@ static int admit(sig_hub_t *hub, sig_session_t *s, sig_room_t *room, const char 
   return 0;
 }
 
-int sig_room_join(sig_hub_t *hub, sig_session_t *s, long long req_id) {
+int sig_room_join(sig_hub_t *hub, sig_session_t *s, long long req_id, uint64_t now_ms) {
   sig_room_t *room = room_find(hub, s->claims.room);
   if (!room && room_count(hub) >= hub->cfg.limits.max_rooms)
     return VEIL_ESIG_TOO_MANY_ROOMS;
@@ -183,7 +183,7 @@ int sig_room_join(sig_hub_t *hub, sig_session_t *s, long long req_id) {
   s->member_id = ++hub->next_id;
   snprintf(s->id, sizeof s->id, "p%llx", (unsigned long long)s->member_id);
   if (!hub->cfg.lobby || s->claims.role == SIG_ROLE_HOST) {
-    int rc = admit(hub, s, room, s->claims.room, req_id, s->join_started_ms);
+    int rc = admit(hub, s, room, s->claims.room, req_id, now_ms);
     if (rc)
       s->id[0] = '\0';
     return rc;
@@ -225,7 +225,6 @@ int sig_room_decide(sig_hub_t *hub, sig_session_t *host, const char *pid, bool y
     list_remove(&room->lobby, w);
     room->nlobby--;
     hub->stats.lobby_waiting--;
-    w->join_started_ms = now_ms;
     int rc = admit(hub, w, room, room->name, -1, now_ms);
     if (rc) {
       w->room_next = room->lobby;

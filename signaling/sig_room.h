@@ -5,7 +5,7 @@
 #include "signaling/sig_internal.h"
 
 /* After a verified token: enters the room (or its lobby). Changes nothing on failure. */
-int sig_room_join(sig_hub_t *hub, sig_session_t *s, long long req_id);
+int sig_room_join(sig_hub_t *hub, sig_session_t *s, long long req_id, uint64_t now_ms);
 /* A host's decision on a lobby entrant. */
 int sig_room_decide(sig_hub_t *hub, sig_session_t *host, const char *participant_id, bool admit, uint64_t now_ms);
 /* Leaves room or lobby (no-op otherwise), telling the others; frees an empty room. */

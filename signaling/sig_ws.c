@@ -242,7 +242,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_ESTABLISHED:
     memset(c, 0, sizeof *c);
     c->wsi = wsi;
-    c->session = sig_session_open(ws->hub, c);
+    c->session = sig_session_open(ws->hub, c, veil_now_ms());
     if (!c->session)
       return -1;
     ws->nconn++;

@@ -70,9 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (sig_hub_new(&cfg, &hub))
     abort();
   int dummy[3];
-  sig_session_t *host = sig_session_open(hub, &dummy[0]);
-  sig_session_t *joined = sig_session_open(hub, &dummy[1]);
-  sig_session_t *fresh = sig_session_open(hub, &dummy[2]);
+  sig_session_t *host = sig_session_open(hub, &dummy[0], 1);
+  sig_session_t *joined = sig_session_open(hub, &dummy[1], 1);
+  sig_session_t *fresh = sig_session_open(hub, &dummy[2], 1);
   char buf[4500];
   snprintf(buf, sizeof buf, "{\"type\":\"join\",\"token\":\"%s\",\"room\":\"fuzz\"}", host_token);
   sig_handle_message(hub, host, buf, strlen(buf), 1, NOW_S);

@@ -68,13 +68,14 @@ static void make_hub(bool lobby, uint32_t max_rooms, uint32_t max_per_room) {
 }
 
 static void setup(void) {
+  now_ms = 1000;
   cr_assert_eq(sig_jwt_key_generate(SIG_JWT_HS256, &key), 0);
   make_hub(false, 2, 2);
   for (int i = 0; i < MAXC; i++) {
     conns[i].msgs = json_array();
     conns[i].close_code = 0;
     conns[i].nbin = 0;
-    conns[i].s = sig_session_open(hub, &conns[i]);
+    conns[i].s = sig_session_open(hub, &conns[i], now_ms);
   }
 }
 static void teardown(void) {
@@ -138,7 +139,7 @@ Test(sig_hub, join_sends_joined_and_roster_events) {
   cr_assert_eq(sig_hub_stats(hub)->participants, 2);
   cr_assert_eq(sig_hub_stats(hub)->rooms, 1);
   sig_session_close(hub, conns[1].s);
-  conns[1].s = sig_session_open(hub, &conns[1]);
+  conns[1].s = sig_session_open(hub, &conns[1], now_ms);
   cr_assert_str_eq(last_type(0), "participant_left");
   cr_assert_eq(sig_hub_stats(hub)->participants, 1);
 }
@@ -242,7 +243,7 @@ Test(sig_hub, lobby_admit_reject_and_host_only) {
   sig_hub_free(hub);
   make_hub(true, 4, 4);
   for (int i = 0; i < MAXC; i++)
-    conns[i].s = sig_session_open(hub, &conns[i]);
+    conns[i].s = sig_session_open(hub, &conns[i], now_ms);
   cr_assert_eq(join(0, "r", "m", SIG_ROLE_MEMBER), 0);
   cr_assert_str_eq(last_type(0), "lobby");
   const char *mid = json_string_value(json_object_get(last(0), "participant_id"));
@@ -339,13 +340,24 @@ Test(sig_hub, oversized_envelope_is_refused) {
 }
 
 Test(sig_hub, unjoined_connections_time_out_but_joined_and_lobby_ones_stay) {
+  /* sessions were opened at t=1000 ms; the limit is 3000 ms */
   cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
-  sig_hub_expire(hub, 100000);
+  sig_hub_expire(hub, 1000);
   cr_assert_eq(conns[1].close_code, 0);
-  sig_hub_expire(hub, 102999);
+  sig_hub_expire(hub, 3999);
   cr_assert_eq(conns[1].close_code, 0);
-  sig_hub_expire(hub, 103000);
+  sig_hub_expire(hub, 4000);
   cr_assert_eq(conns[1].close_code, SIG_CLOSE_POLICY);
   cr_assert_str_eq(last_code(1), "join_timeout");
   cr_assert_eq(conns[0].close_code, 0, "joined sessions are not timed out");
+}
+
+Test(sig_hub, join_latency_is_measured_from_connection_open) {
+  /* opened at t=1000; join() advances the clock to t=2000 before the join arrives */
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  const sig_stats_t *st = sig_hub_stats(hub);
+  cr_assert_eq(st->lat_count, 1);
+  cr_assert_float_eq(st->lat_sum_ms, 1000.0, 1e-9);
+  cr_assert_eq(st->lat_buckets[9], 1, "1000 ms falls in the le=1 s bucket");
+  cr_assert_eq(st->joins_total, 1);
 }
