@@ -167,6 +167,7 @@ static inline void populate(device_t *d) {
 static inline char *bundle(const fx_cert_t *c) {
   size_t a = strlen(c->cert_pem), b = c->key_pem ? strlen(c->key_pem) : 0;
   char *s = malloc(a + b + 1);
+  cr_assert_not_null(s);
   memcpy(s, c->cert_pem, a);
   if (b)
     memcpy(s + a, c->key_pem, b);
@@ -177,6 +178,7 @@ static inline char *bundle(const fx_cert_t *c) {
 static inline int add_cert(device_t *d, const fx_cert_t *c, char **out) {
   char *pem = bundle(c), *b = blob(d, SECRET1, "add", pem);
   char *text = malloc(strlen(b) + 128);
+  cr_assert_not_null(text);
   sprintf(text, "xCommand Security Certificates Services Add\n%s\n.\n", b);
   int rc = run(d, text, out);
   free(text);
@@ -200,6 +202,7 @@ static inline char *activate_text(device_t *d, const char *verb, const char *pur
                            const char *action) {
   char *b = blob(d, SECRET1, action, fp);
   char *text = malloc(strlen(b) + 256);
+  cr_assert_not_null(text);
   sprintf(text, "xCommand Security Certificates Services %s Purpose: %s Fingerprint: %s\n", verb,
           purpose, b);
   free(b);

@@ -510,6 +510,7 @@ Test(device_persist, load_refuses_corrupt_state_and_keeps_the_old) {
   char *p = strstr(active, "\"active\": {}");
   cr_assert_not_null(p);
   char *broken = malloc(strlen(active) + 128);
+  cr_assert_not_null(broken);
   sprintf(broken, "%.*s\"active\": {\"WebexIdentity\": \"00\"}%s", (int)(p - active), active,
           p + strlen("\"active\": {}"));
   cr_assert_eq(device_load(d, broken, strlen(broken)), VEIL_EDEV_STATEFILE);

@@ -161,6 +161,7 @@ Test(xapi_stream, overlong_line_is_one_error_and_the_next_line_parses) {
   seen_t s = {0};
   xapi_stream_t *st = xapi_stream_new(wants_body, on_cmd, &s);
   char *big = malloc(XAPI_LINE_MAX * 3);
+  cr_assert_not_null(big);
   memset(big, 'A', XAPI_LINE_MAX * 3);
   xapi_stream_feed(st, "xCommand ", 9);
   xapi_stream_feed(st, big, XAPI_LINE_MAX * 3);
