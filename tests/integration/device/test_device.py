@@ -7,6 +7,7 @@ timeouts.
 usage: test_device.py VEIL_CA VEIL_DEVICE VEIL_PROVISION
 """
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -147,6 +148,8 @@ def main():
     check(p.returncode != 0, "revoking twice is refused")
 
     print("%d failure(s)" % failures)
+    if not failures:
+        shutil.rmtree(tmp, ignore_errors=True)  # kept on failure, for inspection
     return 1 if failures else 0
 
 

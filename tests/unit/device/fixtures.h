@@ -4,6 +4,7 @@
 #define VEIL_TESTS_DEVICE_FIXTURES_H
 
 #include <criterion/criterion.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,24 @@ typedef struct fx_cert {
 
 static char fx_root[256];
 
+static inline int fx_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+/* Each test process makes its own folder and removes it when it exits. */
+static inline void fx_cleanup(void) {
+  if (fx_root[0])
+    nftw(fx_root, fx_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static inline void fx_dir(char *out, size_t cap, const char *name) {
   if (!fx_root[0]) {
     snprintf(fx_root, sizeof fx_root, "/tmp/veil-devtest-XXXXXX");
     cr_assert_not_null(mkdtemp(fx_root));
+    atexit(fx_cleanup);
   }
   snprintf(out, cap, "%s/%s", fx_root, name);
 }
