@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "clients/device/device_state.h"
@@ -31,6 +32,7 @@
 
 typedef struct shell {
   int fd_in, fd_out; /* -1 when the slot is free */
+  int dead;          /* a write failed or timed out: closed after the current read */
   xapi_stream_t *stream;
   struct app *app;
 } shell_t;
@@ -101,14 +103,16 @@ static void save_state(app_t *a) {
 
 static void on_command(void *ctx, int rc, const xapi_cmd_t *cmd) {
   shell_t *s = ctx;
+  if (s->dead)
+    return;
   veil_writer_t w;
   veil_writer_init_growable(&w, 1024);
   if (rc)
     device_report_parse_error(rc, &w);
   else
     device_execute(s->app->dev, cmd, &w);
-  if (!w.err)
-    write_all(s->fd_out, (const char *)w.buf, w.len);
+  if (w.err || write_all(s->fd_out, (const char *)w.buf, w.len))
+    s->dead = 1;
   veil_writer_free(&w);
   save_state(s->app);
 }
@@ -116,8 +120,9 @@ static void on_command(void *ctx, int rc, const xapi_cmd_t *cmd) {
 static void on_event(void *ctx, const char *text, size_t len) {
   app_t *a = ctx;
   for (size_t i = 0; i <= SHELL_CLIENTS_MAX; i++)
-    if (a->shells[i].fd_out >= 0)
-      write_all(a->shells[i].fd_out, text, len);
+    if (a->shells[i].fd_out >= 0 && !a->shells[i].dead &&
+        write_all(a->shells[i].fd_out, text, len))
+      a->shells[i].dead = 1;
 }
 
 static int shell_open(app_t *a, size_t slot, int fd_in, int fd_out) {
@@ -127,7 +132,14 @@ static int shell_open(app_t *a, size_t slot, int fd_in, int fd_out) {
     return VEIL_ENOMEM;
   s->fd_in = fd_in;
   s->fd_out = fd_out;
+  s->dead = 0;
   s->app = a;
+  if (fd_in > STDERR_FILENO) {
+    /* A shell that stops reading must not stall the device: writes give up after 2 s and
+     * the shell is closed (the kernel buffer absorbs ordinary bursts). */
+    struct timeval tv = {.tv_sec = 2};
+    setsockopt(fd_out, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
   return 0;
 }
 
@@ -233,11 +245,14 @@ int main(int argc, char **argv) {
       pfd[n] = (struct pollfd){.fd = lfd, .events = POLLIN};
       map[n++] = SIZE_MAX;
     }
-    for (size_t i = 0; i <= SHELL_CLIENTS_MAX; i++)
+    for (size_t i = 0; i <= SHELL_CLIENTS_MAX; i++) {
+      if (a.shells[i].fd_in >= 0 && a.shells[i].dead)
+        shell_close(&a.shells[i]); /* marked while another shell's command emitted events */
       if (a.shells[i].fd_in >= 0) {
         pfd[n] = (struct pollfd){.fd = a.shells[i].fd_in, .events = POLLIN};
         map[n++] = i;
       }
+    }
     if (n == 0)
       break; /* stdin closed and no listener: done */
     if (poll(pfd, n, -1) < 0) {
@@ -262,10 +277,10 @@ int main(int argc, char **argv) {
       ssize_t r = read(s->fd_in, buf, sizeof buf);
       if (r < 0 && errno == EINTR)
         continue;
-      if (r <= 0)
-        shell_close(s);
-      else
+      if (r > 0)
         xapi_stream_feed(s->stream, buf, (size_t)r);
+      if (r <= 0 || s->dead)
+        shell_close(s);
     }
   }
   for (size_t i = 0; i <= SHELL_CLIENTS_MAX; i++)
