@@ -271,6 +271,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_HTTP_WRITEABLE:
     return on_http_writeable(c, wsi);
   case LWS_CALLBACK_CLOSED_HTTP:
+    /* A connection closed before its first HTTP request (a TCP connect and close, an
+     * aborted TLS handshake) has no per-session data: user is NULL. */
+    if (!c)
+      return 0;
     free(c->http_body);
     c->http_body = NULL;
     return 0;
