@@ -31,7 +31,7 @@ typedef struct app {
   vs_session_t *s;
   vs_identity_t id;
   x509_trust_t *trust;
-  int json, interactive, chat_sent, left, done;
+  int json, interactive, chat_sent, left, done, rc;
   const char *chat;
   double duration, leave_after, stats_every;
   uv_timer_t t_end, t_leave, t_stats;
@@ -102,6 +102,8 @@ static void emit(app_t *a, json_t *ev) {
   fflush(stdout);
 }
 
+static void shutdown_app(app_t *a);
+
 static void maybe_chat(app_t *a) {
   if (a->chat && !a->chat_sent && vs_session_is_member(a->s) && vs_session_chat(a->s, a->chat) == 0)
     a->chat_sent = 1;
@@ -111,6 +113,12 @@ static void on_event(void *arg, json_t *ev) {
   app_t *a = arg;
   emit(a, ev);
   const char *e = json_string_value(json_object_get(ev, "event"));
+  /* Losing signaling we did not give up (server gone, TLS pin mismatch) ends the client. */
+  if (e && !strcmp(e, "signaling_closed") && !a->left) {
+    a->rc = 1;
+    shutdown_app(a);
+    return;
+  }
   /* Scripted chat goes out once someone else is there to read it. */
   if (e && !strcmp(e, "epoch") && json_integer_value(json_object_get(ev, "members")) >= 2)
     maybe_chat(a);
@@ -391,6 +399,10 @@ int main(int argc, char **argv) {
       .display_name = name, .identity = &a->id, .trust = a->trust, .publish_audio = !no_audio,
       .publish_video = !no_video, .tamper = tamper, .on_event = on_event, .on_rtp_copy = on_rtp_copy, .arg = a,
   };
+  if (!strncmp(url, "wss://", 6) && !pin && !ca) {
+    fprintf(stderr, "veil-client: wss needs --pin SHA256 or --ca PEM (no trust-anything mode)\n");
+    return 2;
+  }
   if ((rc = vs_session_new(&sc, &a->s)) || (rc = vs_session_start(a->s))) {
     fprintf(stderr, "veil-client: %s\n", veil_strerror(rc));
     return 1;
@@ -445,5 +457,5 @@ int main(int argc, char **argv) {
   vs_identity_free(&a->id);
   x509_trust_free(a->trust);
   free(tok);
-  return 0;
+  return a->rc;
 }

@@ -21,14 +21,32 @@ typedef enum member_state {
   MS_REMOVED,         /* a Commit removed us */
 } member_state_t;
 
+/* Chats sent recently, kept (bounded) so that one the relay refuses as stale (sent just
+ * before a Commit it had already accepted, docs/relay.md "Known limits") can be sent
+ * again under the new epoch. */
+#define CHAT_KEEP 8
+#define CHAT_MAX 4096
+typedef struct sent_chat {
+  uint64_t epoch;
+  int resend;
+  size_t len;
+  uint8_t text[CHAT_MAX];
+} sent_chat_t;
+
 struct vs_member {
   vs_member_config_t cfg;
+  sent_chat_t chats[CHAT_KEEP]; /* ring; chats[n_chats-1] newest */
+  size_t n_chats;
+  uint64_t resend_at;           /* resend marked chats once at this epoch; 0: none */
   member_state_t state;
   mls_group_t *g;              /* owned */
   mls_keypackage_priv_t *kp;   /* owned while waiting for a Welcome */
   uint64_t leader;
   vs_member_stats_t stats;
 };
+
+static void resend_chats(vs_member_t *m);
+static void chat_refused(vs_member_t *m, uint64_t group_epoch);
 
 static int send_env(vs_member_t *m, veil_writer_t *w) {
   int rc = w->err ? w->err : m->cfg.cb.send(m->cfg.cb.arg, w->buf, w->len);
@@ -291,6 +309,7 @@ static int on_commit(vs_member_t *m, const relay_env_t *e) {
     veil_log(VEIL_LOG_WARN, "client", "commit_not_applied", "err=%s", veil_strerror(rc));
   } else {
     m->cfg.cb.on_epoch(m->cfg.cb.arg, m->g, someone_added(&before, m->g));
+    resend_chats(m);
   }
   veil_writer_free(&before.keys);
   return rc;
@@ -346,6 +365,10 @@ static int on_control(vs_member_t *m, const relay_env_t *e) {
       return send_key_package(m);
     if (e->rejected_kind == RELAY_ENV_COMMIT && m->g && mls_group_has_pending(m->g))
       mls_group_discard_pending(m->g);
+    if (e->rejected_kind == RELAY_ENV_APPLICATION && -(int)e->code == VEIL_ERELAY_STALE_EPOCH && m->g) {
+      chat_refused(m, e->epoch);
+      resend_chats(m);
+    }
     return 0;
   default:
     return VEIL_ERELAY_ENVELOPE;
@@ -379,9 +402,62 @@ int vs_member_handle(vs_member_t *m, const uint8_t *buf, size_t len) {
   }
 }
 
+static int protect_and_send(vs_member_t *m, const uint8_t *text, size_t len);
+
+static void remember_chat(vs_member_t *m, const uint8_t *text, size_t len) {
+  if (m->n_chats == CHAT_KEEP) {
+    memmove(&m->chats[0], &m->chats[1], sizeof m->chats[0] * (CHAT_KEEP - 1));
+    m->n_chats--;
+  }
+  sent_chat_t *c = &m->chats[m->n_chats++];
+  c->epoch = mls_group_epoch(m->g);
+  c->resend = 0;
+  c->len = len;
+  memcpy(c->text, text, len);
+}
+
+/* A refused application message is the newest one of an older epoch not yet marked:
+ * the relay handles a member's messages in order and refuses exactly those that arrive
+ * after the Commit, i.e. the last ones sent in the old epoch. */
+static void chat_refused(vs_member_t *m, uint64_t group_epoch) {
+  for (size_t i = m->n_chats; i-- > 0;) {
+    sent_chat_t *c = &m->chats[i];
+    if (c->epoch < group_epoch && !c->resend) {
+      c->resend = 1;
+      m->resend_at = group_epoch;
+      break;
+    }
+  }
+}
+
+static void resend_chats(vs_member_t *m) {
+  if (!m->resend_at || m->state != MS_MEMBER || mls_group_epoch(m->g) < m->resend_at)
+    return;
+  m->resend_at = 0;
+  size_t n = m->n_chats;
+  sent_chat_t again[CHAT_KEEP];
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (m->chats[i].resend == 1) {
+      m->chats[i].resend = 2; /* sent again once; never twice */
+      again[k++] = m->chats[i];
+    }
+  for (size_t i = 0; i < k; i++)
+    (void)vs_member_send_chat(m, again[i].text, again[i].len);
+}
+
 int vs_member_send_chat(vs_member_t *m, const uint8_t *text, size_t len) {
   if (m->state != MS_MEMBER)
     return VEIL_ESTATE;
+  if (len > CHAT_MAX)
+    return VEIL_ELIMIT;
+  int rc = protect_and_send(m, text, len);
+  if (!rc)
+    remember_chat(m, text, len);
+  return rc;
+}
+
+static int protect_and_send(vs_member_t *m, const uint8_t *text, size_t len) {
   veil_writer_t msg, env;
   veil_writer_init_growable(&msg, len + 256);
   int rc = mls_group_protect(m->g, text, len, NULL, 0, &msg);

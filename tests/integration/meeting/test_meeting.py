@@ -18,9 +18,11 @@ Shows, with real processes, sockets and crypto end to end:
   * E2EE chat arrives;
 and prints the join-to-first-decrypted-frame and rekey-after-leave latencies."""
 
+import hashlib
 import os
 import shutil
 import socket
+import ssl
 import sys
 import tempfile
 import time
@@ -184,6 +186,57 @@ class Meeting(unittest.TestCase):
         for r in receivers(evil.final_stats(), "honest@example.org"):
             self.assertGreater(r["verified"], 10, r)
             self.assertEqual(r["auth_failed"] + r["corrupt"], 0, r)
+
+
+class PinnedTLS(unittest.TestCase):
+    """wss: the client trusts the server by a SHA-256 pin of its certificate."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="veil-meeting-tls-")
+        cls.srv = Server(SERVER, cls.dir)
+        assert cls.srv.tls
+        der = ssl.PEM_cert_to_DER_cert(open(os.path.join(cls.dir, "tls-cert.pem")).read())
+        cls.srv.cert_sha256 = hashlib.sha256(der).hexdigest()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        assert rc == 0, f"server exit code {rc}"
+
+    def test_pinned_server_meeting_decrypts(self):
+        a = Client(CLIENT, self.srv, "t1", "ann@example.org", "Ann", "--duration", "4")
+        a.wait_for(lambda e: e.get("event") == "epoch", what="group")
+        b = Client(CLIENT, self.srv, "t1", "ben@example.org", "Ben", "--duration", "3.5")
+        for c in (a, b):
+            c.wait_for(lambda e: e.get("event") == "first_frame", what="media over wss")
+        self.assertEqual((a.finish(20), b.finish(20)), (0, 0))
+        self.assertEqual(a.code(), b.code())
+
+    def test_server_survives_connections_closed_before_http(self):
+        # what a client's pin check does to the server: TLS up, then closed before the upgrade
+        for tls in (False, True):
+            s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=5)
+            if tls:
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                s = ctx.wrap_socket(s)
+            s.close()
+        time.sleep(0.3)
+        self.assertIsNone(self.srv.proc.poll(), "server still running")
+
+    def test_wrong_pin_never_joins(self):
+        good = self.srv.cert_sha256
+        self.srv.cert_sha256 = "00" * 32
+        try:
+            c = Client(CLIENT, self.srv, "t2", "eve@example.org", "Eve", "--duration", "5")
+        finally:
+            self.srv.cert_sha256 = good
+        self.assertEqual(c.finish(20), 1, "a pin mismatch ends the client with an error")
+        self.assertEqual(c.of("joined"), [], "no join over an unpinned connection")
+        self.assertIn("tls_pin_mismatch", open(c.stderr_path).read())
 
 
 if __name__ == "__main__":
