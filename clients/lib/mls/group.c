@@ -213,7 +213,7 @@ int grp_stage_copy(const mls_group_t *g, mls_group_t **out) {
   int rc = grp_set_group_id(n, g->group_id, g->group_id_len);
   if (rc == 0)
     rc = mls_tree_clone(g->tree, &n->tree);
-  if (rc == 0)
+  if (rc == 0 && g->gc_ext.len)
     rc = veil_write_bytes(&n->gc_ext, g->gc_ext.buf, g->gc_ext.len);
   if (rc) {
     mls_group_free(n);

@@ -20,8 +20,9 @@ int grp_apply_proposals(const mls_group_t *g, mls_group_t *next, const grp_commi
     if (p->type != MLS_PROP_GROUP_CONTEXT_EXTENSIONS)
       continue;
     next->gc_ext.len = 0;
-    rc = veil_write_bytes(&next->gc_ext, p->u.group_context_extensions.raw.ptr,
-                          p->u.group_context_extensions.raw.len);
+    if (p->u.group_context_extensions.raw.len)
+      rc = veil_write_bytes(&next->gc_ext, p->u.group_context_extensions.raw.ptr,
+                            p->u.group_context_extensions.raw.len);
     next->gc_ext_count = p->u.group_context_extensions.count;
   }
   for (size_t i = 0; i < in->n_props && rc == 0; i++) {

@@ -52,7 +52,7 @@ static int load_tree(mls_group_t *g, const mls_group_info_t *gi, const uint8_t *
 /* The epoch-independent parts of a joiner's state from a GroupContext. */
 static int take_context(mls_group_t *g, const mls_group_context_t *gc) {
   int rc = grp_set_group_id(g, gc->group_id.ptr, gc->group_id.len);
-  if (rc == 0)
+  if (rc == 0 && gc->extensions.raw.len)
     rc = veil_write_bytes(&g->gc_ext, gc->extensions.raw.ptr, gc->extensions.raw.len);
   g->gc_ext_count = gc->extensions.count;
   g->epoch = gc->epoch;

@@ -5,9 +5,9 @@
  *
  * Order of checks (cheap and state-free first): group id, epoch (stale / replay /
  * future), sender membership, membership tag or decryption, signature, then the Commit's
- * content. Nothing in `g` changes before the last check, except that a PrivateMessage
- * whose AEAD opened but whose signature failed has used its one-time ratchet key (§9.2:
- * keys are deleted once used; only a holder of the sender's ratchet could make one).
+ * content. Nothing in `g` changes before the last check: a PrivateMessage refused after
+ * its decryption moved a ratchet gets the secret tree back as it was (every member can
+ * derive every sender's keys, so a forged message must not burn the genuine one's key).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,8 @@ void mls_processed_free(mls_processed_t *p) {
 
 static int check_epoch(const mls_group_t *g, veil_view_t group_id, uint64_t epoch,
                        const uint8_t *msg, size_t len) {
-  if (group_id.len != g->group_id_len || memcmp(group_id.ptr, g->group_id, group_id.len) != 0)
+  if (group_id.len != g->group_id_len ||
+      (group_id.len && memcmp(group_id.ptr, g->group_id, group_id.len) != 0))
     return VEIL_EMLS_WRONG_GROUP;
   if (epoch == g->epoch)
     return 0;
@@ -172,6 +173,17 @@ static int process_proposal(mls_group_t *g, const mls_authenticated_content_t *a
   return rc;
 }
 
+/* Puts back the secret tree saved before a refused PrivateMessage. */
+static void restore_secret_tree(mls_group_t *g, const veil_writer_t *backup) {
+  veil_reader_t r;
+  mls_secret_tree_t *st = NULL;
+  veil_reader_init(&r, backup->buf, backup->len);
+  if (mls_secret_tree_deserialize(g->suite, &r, &st) == 0) {
+    mls_secret_tree_free(g->st);
+    g->st = st;
+  }
+}
+
 int mls_group_process(mls_group_t *g, const uint8_t *msg, size_t len, mls_processed_t *out) {
   if (!g || !msg || !out)
     return VEIL_EINVAL;
@@ -193,8 +205,10 @@ int mls_group_process(mls_group_t *g, const uint8_t *msg, size_t len, mls_proces
   }
   mls_framing_ctx_t ctx;
   mls_authenticated_content_t ac;
-  veil_writer_t plain;
+  veil_writer_t plain, st_backup;
   veil_writer_init_growable(&plain, 0);
+  veil_writer_init_growable(&st_backup, 0);
+  int has_backup = 0;
   rc = grp_framing(g, &ctx);
   if (rc)
     goto done;
@@ -221,6 +235,11 @@ int mls_group_process(mls_group_t *g, const uint8_t *msg, size_t len, mls_proces
   } else if (m.wire_format == MLS_WF_PRIVATE_MESSAGE) {
     const mls_private_message_t *pm = &m.u.private_message;
     rc = check_epoch(g, pm->group_id, pm->epoch, msg, len);
+    /* Decryption moves the sender's ratchet before the signature can be checked; any
+     * member can derive any sender's keys, so a forgery that opens but fails later must
+     * not burn the genuine message's key. Keep the secret tree to put it back. */
+    if (rc == 0 && (rc = mls_secret_tree_serialize(g->st, &st_backup)) == 0)
+      has_backup = 1;
     if (rc == 0)
       rc = mls_private_unprotect(&ctx, pm, &plain, &ac);
     if (rc == 0 && !mls_tree_leaf(g->tree, ac.content.sender.index))
@@ -250,6 +269,9 @@ int mls_group_process(mls_group_t *g, const uint8_t *msg, size_t len, mls_proces
     rc = VEIL_EMLS_ENUM;
   }
 done:
+  if (rc && has_backup)
+    restore_secret_tree(g, &st_backup);
+  veil_writer_free(&st_backup);
   veil_writer_free(&plain);
   if (rc)
     mls_processed_free(out);

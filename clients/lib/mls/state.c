@@ -122,7 +122,7 @@ static int deserialize_at(const uint8_t *buf, size_t len, const mls_group_config
   veil_read_u64(&r, &g->epoch);
   veil_read_u32(&r, &g->gc_ext_count);
   veil_read_vec(&r, VEIL_LEN_U32, MLS_MAX_OPAQUE, &v);
-  if (r.err || (rc = veil_write_bytes(&g->gc_ext, v.ptr, v.len)) != 0)
+  if (r.err || (v.len && (rc = veil_write_bytes(&g->gc_ext, v.ptr, v.len)) != 0))
     goto fail;
   if (veil_reader_open_block(&r, VEIL_LEN_U32, &tr) != 0)
     goto fail;
@@ -155,7 +155,7 @@ static int deserialize_at(const uint8_t *buf, size_t len, const mls_group_config
   if (r.err || mls_transcript_set(&g->transcript, s, c.ptr, c.len, im.ptr, im.len) != 0)
     goto fail;
   veil_read_vec(&r, VEIL_LEN_U32, MLS_MAX_OPAQUE, &v);
-  if (r.err || (rc = veil_write_bytes(&g->gc, v.ptr, v.len)) != 0)
+  if (r.err || v.len == 0 || (rc = veil_write_bytes(&g->gc, v.ptr, v.len)) != 0)
     goto fail;
   mls_epoch_secrets_t *e = &g->secrets;
   e->suite = s;
@@ -228,7 +228,7 @@ static int deserialize_at(const uint8_t *buf, size_t len, const mls_group_config
   mls_framing_ctx_t ctx;
   if ((g->active && !mls_tree_leaf(g->tree, me)) || grp_framing(g, &ctx) != 0 ||
       ctx.epoch != g->epoch || ctx.group_id.len != g->group_id_len ||
-      memcmp(ctx.group_id.ptr, g->group_id, g->group_id_len) != 0)
+      (g->group_id_len && memcmp(ctx.group_id.ptr, g->group_id, g->group_id_len) != 0))
     goto fail;
   *out = g;
   return 0;

@@ -698,3 +698,34 @@ Test(mls_group, committer_leaves_out_cached_proposals_it_cannot_commit) {
   veil_writer_free(&c);
   trio_free(&t);
 }
+
+/* Every member can derive every sender's keys: C forges application data "from A" that
+ * decrypts but fails the signature check. B refuses it with the state unchanged, and A's
+ * genuine message of that generation still decrypts. */
+Test(mls_group, forged_private_message_does_not_burn_the_genuine_key) {
+  reject_fx_t f;
+  reject_setup(&f);
+  mls_group_discard_pending(f.t.a.g);
+  mls_framing_ctx_t ctx;
+  cr_assert_eq(grp_framing(f.t.c.g, &ctx), 0);
+  veil_view_t gid = mls_group_id(f.t.c.g);
+  mls_framed_content_t c = {.group_id = gid,
+                            .epoch = mls_group_epoch(f.t.c.g),
+                            .sender = {MLS_SENDER_MEMBER, mls_group_own_leaf(f.t.a.g)},
+                            .content_type = MLS_CT_APPLICATION,
+                            .application_data = {(const uint8_t *)"forged", 6}};
+  W(forged);
+  cr_assert_eq(mls_private_protect(&ctx, &c, f.t.c.g->sig_priv, (veil_view_t){NULL, 0}, &forged),
+               0);
+  assert_rejected_unchanged(f.t.b.g, forged.buf, forged.len, VEIL_EMLS_SIGNATURE, &f);
+  W(genuine);
+  cr_assert_eq(mls_group_protect(f.t.a.g, (const uint8_t *)"genuine", 7, NULL, 0, &genuine), 0);
+  mls_processed_t r;
+  cr_assert_eq(process(f.t.b.g, &genuine, &r), 0);
+  cr_assert_eq(r.data.len, 7);
+  cr_assert(memcmp(r.data.buf, "genuine", 7) == 0);
+  mls_processed_free(&r);
+  veil_writer_free(&forged);
+  veil_writer_free(&genuine);
+  reject_free(&f);
+}
