@@ -282,7 +282,7 @@ int mls_group_create(uint16_t cipher_suite, const uint8_t *group_id, size_t grou
   if (rc)
     goto fail;
   uint64_t now = cfg ? cfg->now : 0;
-  mls_lifetime_t lt = {now ? now - 3600 : 0, now ? now + 90ull * 86400 : UINT64_MAX};
+  mls_lifetime_t lt = {now > 3600 ? now - 3600 : 0, now ? now + 90ull * 86400 : UINT64_MAX};
   rc = grp_make_leaf_node(s, &id->credential, (veil_view_t){sig_pub, s->sig_pub_len},
                           (veil_view_t){enc_pub, s->hpke_pk_len}, MLS_LEAF_SRC_KEY_PACKAGE, lt,
                           (veil_view_t){NULL, 0}, (veil_view_t){NULL, 0}, 0, g->sig_priv,

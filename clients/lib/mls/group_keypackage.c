@@ -127,7 +127,7 @@ int mls_keypackage_create(uint16_t cipher_suite, const mls_identity_t *id, uint6
     rc = hpke_generate_key_pair(s->hpke.kem_id, p->enc_priv, enc_pub);
   if (rc == 0)
     rc = hpke_generate_key_pair(s->hpke.kem_id, p->init_priv, init_pub);
-  mls_lifetime_t lt = {now ? now - 3600 : 0, now ? now + 90ull * 86400 : UINT64_MAX};
+  mls_lifetime_t lt = {now > 3600 ? now - 3600 : 0, now ? now + 90ull * 86400 : UINT64_MAX};
   if (rc == 0)
     rc = grp_make_leaf_node(s, &id->credential, (veil_view_t){sig_pub, s->sig_pub_len},
                             (veil_view_t){enc_pub, s->hpke_pk_len}, MLS_LEAF_SRC_KEY_PACKAGE,

@@ -729,3 +729,28 @@ Test(mls_group, forged_private_message_does_not_burn_the_genuine_key) {
   veil_writer_free(&genuine);
   reject_free(&f);
 }
+
+/* §7.3 / §10.1: a KeyPackage outside its lifetime is refused when the group knows the
+ * time (config.now), and accepted inside it. */
+Test(mls_group, expired_keypackage_is_refused) {
+  const uint64_t t0 = 1700000000;
+  mls_group_config_t late = {.now = t0 + 100ull * 86400}, ok = {.now = t0 + 86400};
+  mls_identity_t ida = basic_id("alice"), idb = basic_id("bob");
+  mls_group_t *g1 = NULL, *g2 = NULL;
+  cr_assert_eq(mls_group_create(1, (const uint8_t *)"r", 1, &ida, &late, &g1), 0);
+  cr_assert_eq(mls_group_create(1, (const uint8_t *)"r", 1, &ida, &ok, &g2), 0);
+  W(kpw);
+  mls_keypackage_priv_t *kp = NULL;
+  cr_assert_eq(mls_keypackage_create(1, &idb, t0, &kpw, &kp), 0); /* valid until t0 + 90 d */
+  veil_view_t v = {kpw.buf, kpw.len};
+  mls_commit_opts_t o = {.add_key_packages = &v, .n_add = 1};
+  W(c);
+  cr_assert_neq(mls_group_commit(g1, &o, &c, NULL), 0);
+  cr_assert_eq(mls_group_has_pending(g1), 0);
+  cr_assert_eq(mls_group_commit(g2, &o, &c, NULL), 0);
+  veil_writer_free(&kpw);
+  veil_writer_free(&c);
+  mls_keypackage_priv_free(kp);
+  mls_group_free(g1);
+  mls_group_free(g2);
+}
