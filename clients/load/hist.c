@@ -27,13 +27,17 @@ uint64_t load_hist_bucket_high(uint32_t b) {
   return load_hist_bucket_low(b) + ((uint64_t)1 << shift) - 1;
 }
 
-void load_hist_add(load_hist_t *h, uint64_t v) {
+void load_hist_add_n(load_hist_t *h, uint64_t v, uint64_t n) {
+  if (!n) return;
   if (h->count == 0 || v < h->min) h->min = v;
   if (v > h->max) h->max = v;
-  h->count++;
-  h->sum = h->sum + v < h->sum ? UINT64_MAX : h->sum + v;
-  h->b[load_hist_bucket(v)]++;
+  h->count += n;
+  uint64_t add = v && n > UINT64_MAX / v ? UINT64_MAX : v * n;
+  h->sum = h->sum + add < h->sum ? UINT64_MAX : h->sum + add;
+  h->b[load_hist_bucket(v)] += n;
 }
+
+void load_hist_add(load_hist_t *h, uint64_t v) { load_hist_add_n(h, v, 1); }
 
 void load_hist_merge(load_hist_t *d, const load_hist_t *s) {
   if (!s->count) return;

@@ -30,6 +30,8 @@ typedef struct load_hist {
 
 void load_hist_reset(load_hist_t *h);
 void load_hist_add(load_hist_t *h, uint64_t v_us);
+/* n observations of the same value (n may be 0). */
+void load_hist_add_n(load_hist_t *h, uint64_t v_us, uint64_t n);
 void load_hist_merge(load_hist_t *dst, const load_hist_t *src);
 /* The value at quantile q in [0, 1] (0 when empty): the midpoint of the bucket holding the
  * ceil(q*count)-th smallest value, clamped to the recorded min and max. */

@@ -62,20 +62,34 @@ int load_report_write_json(const load_report_t *r, FILE *f) {
   json_object_set_new(root, "tool", json_string("veil-load"));
   json_object_set_new(root, "scenario", scenario_json(r->sc));
   json_object_set_new(root, "elapsed_s", json_real(r->elapsed_s));
-  json_t *fr = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "sent", (json_int_t)t->frames_sent,
-                         "bytes_sent", (json_int_t)t->bytes_sent, "received", (json_int_t)t->frames_recv,
-                         "bytes_received", (json_int_t)t->bytes_recv, "verified", (json_int_t)t->frames_verified,
-                         "expected", (json_int_t)t->frames_expected, "lost", (json_int_t)t->frames_lost,
+  json_t *fr = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "sent", (json_int_t)t->frames_sent,
+                         "received", (json_int_t)t->frames_recv, "verified", (json_int_t)t->frames_verified,
+                         "rtp_expected", (json_int_t)t->rtp_expected, "rtp_lost", (json_int_t)t->rtp_lost,
                          "decrypt_failures", (json_int_t)t->decrypt_failures, "verify_failures",
-                         (json_int_t)t->verify_failures, "loss_pct", load_stats_loss_pct(t));
+                         (json_int_t)t->verify_failures, "replayed", (json_int_t)t->replayed, "loss_pct",
+                         load_stats_loss_pct(t));
   if (fr && r->elapsed_s > 0) {
     json_object_set_new(fr, "sent_per_s", json_real((double)t->frames_sent / r->elapsed_s));
     json_object_set_new(fr, "received_per_s", json_real((double)t->frames_recv / r->elapsed_s));
   }
+  if (fr)
+    json_object_set_new(fr, "decrypt_failures_by_cause",
+                        json_pack("{s:I, s:I, s:I, s:I}", "auth_failed", (json_int_t)t->fail_auth, "unknown_kid",
+                                  (json_int_t)t->fail_unknown_kid, "not_sframe", (json_int_t)t->fail_not_sframe,
+                                  "wrong_sender", (json_int_t)t->fail_wrong_sender));
+  if (fr) json_object_set_new(fr, "prejoin_undecryptable", json_integer((json_int_t)t->prejoin_undecryptable));
   json_object_set_new(root, "frames", fr);
   json_object_set_new(root, "packets", json_pack("{s:I, s:I}", "sent", (json_int_t)t->packets_sent, "received",
                                                  (json_int_t)t->packets_recv));
-  json_object_set_new(root, "frame_latency", hist_json(&t->frame_latency));
+  json_t *fl = hist_json(&t->frame_latency);
+  if (fl) {
+    /* vs_session reports latency per receiver as a sum and a maximum: the distribution is
+     * over one-second means per participant, the maximum is exact (docs/load.md). */
+    json_object_set_new(fl, "basis", json_string("per-participant 1 s means; max exact"));
+    json_object_set_new(fl, "max_ms", json_real((double)t->latency_max_us / 1000.0));
+  }
+  json_object_set_new(root, "frame_latency", fl);
+  json_object_set_new(root, "session_errors", json_integer((json_int_t)t->session_errors));
   json_object_set_new(root, "join_latency", hist_json(&t->join_latency));
   json_object_set_new(root, "rekey_latency", hist_json(&t->rekey_latency));
   json_object_set_new(root, "group",

@@ -12,16 +12,22 @@ void load_stats_reset(load_stats_t *s) { memset(s, 0, sizeof *s); }
 
 void load_stats_merge(load_stats_t *d, const load_stats_t *s) {
   d->frames_sent += s->frames_sent;
-  d->bytes_sent += s->bytes_sent;
   d->frames_recv += s->frames_recv;
-  d->bytes_recv += s->bytes_recv;
   d->packets_sent += s->packets_sent;
   d->packets_recv += s->packets_recv;
   d->frames_verified += s->frames_verified;
-  d->frames_expected += s->frames_expected;
-  d->frames_lost += s->frames_lost;
+  d->rtp_expected += s->rtp_expected;
+  d->rtp_lost += s->rtp_lost;
   d->decrypt_failures += s->decrypt_failures;
+  d->fail_auth += s->fail_auth;
+  d->prejoin_undecryptable += s->prejoin_undecryptable;
+  d->fail_unknown_kid += s->fail_unknown_kid;
+  d->fail_not_sframe += s->fail_not_sframe;
+  d->fail_wrong_sender += s->fail_wrong_sender;
   d->verify_failures += s->verify_failures;
+  d->replayed += s->replayed;
+  d->session_errors += s->session_errors;
+  if (s->latency_max_us > d->latency_max_us) d->latency_max_us = s->latency_max_us;
   d->joins += s->joins;
   d->leaves += s->leaves;
   d->commits += s->commits;
@@ -33,7 +39,7 @@ void load_stats_merge(load_stats_t *d, const load_stats_t *s) {
 }
 
 double load_stats_loss_pct(const load_stats_t *s) {
-  return s->frames_expected ? 100.0 * (double)s->frames_lost / (double)s->frames_expected : 0.0;
+  return s->rtp_expected ? 100.0 * (double)s->rtp_lost / (double)s->rtp_expected : 0.0;
 }
 
 int load_series_init(load_series_t *s, size_t cap) {
@@ -65,8 +71,10 @@ void load_sample_from_stats(load_sample_t *o, uint32_t t_s, uint32_t participant
   o->commits = commits;
   o->sent = sec->frames_sent;
   o->recv = sec->frames_recv;
-  o->lost = sec->frames_lost;
-  o->expected = sec->frames_expected;
+  /* Per-second loss deltas can be negative (a late packet fills an earlier gap); the
+   * modular sums stay exact over the run, a sample shows 0. */
+  o->lost = (int64_t)sec->rtp_lost < 0 ? 0 : sec->rtp_lost;
+  o->expected = (int64_t)sec->rtp_expected < 0 ? 0 : sec->rtp_expected;
   o->decrypt_failures = sec->decrypt_failures;
   o->verify_failures = sec->verify_failures;
   o->p50_us = load_hist_quantile(&sec->frame_latency, 0.50);
@@ -136,6 +144,10 @@ static void check(const load_thresholds_t *th, const load_stats_t *t, load_verdi
 
 void load_verdict_eval(const load_thresholds_t *th, const load_stats_t *totals, load_verdict_t *out) {
   check(th, totals, out);
+  if (totals->session_errors) {
+    out->passed = 0;
+    add_reason(out->reasons, sizeof out->reasons, "%llu session errors", (unsigned long long)totals->session_errors);
+  }
   /* A run in which no frame was verified proves nothing: fail it. */
   if (totals->frames_verified == 0) {
     out->passed = 0;
@@ -154,4 +166,14 @@ int load_ramp_step(load_ramp_result_t *r, const load_thresholds_t *th, uint32_t 
   r->broke_at = participants;
   snprintf(r->reason, sizeof r->reason, "%s", v.passed ? "no frame verified in the step" : v.reasons);
   return 1;
+}
+
+void load_verdict_fail(load_verdict_t *v, const char *fmt, ...) {
+  char tmp[160];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  v->passed = 0;
+  add_reason(v->reasons, sizeof v->reasons, "%s", tmp);
 }

@@ -16,14 +16,20 @@
 #include "clients/load/scenario.h"
 
 typedef struct load_stats {
-  uint64_t frames_sent, bytes_sent;
-  uint64_t frames_recv, bytes_recv;
+  uint64_t frames_sent, frames_recv;
   uint64_t packets_sent, packets_recv; /* RTP packets (a video frame spans several) */
   uint64_t frames_verified;      /* decrypted and checked bit-exact */
-  uint64_t frames_expected;      /* per-source sequence span (media.h seqtrack) */
-  uint64_t frames_lost;
-  uint64_t decrypt_failures;     /* SFrame refused a frame from a current member */
+  /* Loss is counted on RTP packets per received stream (sequence gaps, rxtrack.h): a
+   * frame split over several packets is lost if any of them is. */
+  uint64_t rtp_expected;
+  uint64_t rtp_lost;
+  uint64_t decrypt_failures;     /* SFrame refused a frame: the sum of the four below */
+  uint64_t fail_auth, fail_unknown_kid, fail_not_sframe, fail_wrong_sender;
+  uint64_t prejoin_undecryptable; /* refused before the receiver was in the group */
   uint64_t verify_failures;      /* decrypted, but not the bytes the sender wrote */
+  uint64_t replayed;             /* refused by the SFrame replay window (duplicates) */
+  uint64_t session_errors;       /* error events, unexpected closes, failed transports */
+  uint64_t latency_max_us;       /* exact largest frame latency */
   uint64_t joins, leaves, commits, failovers;
   uint64_t max_epoch;            /* highest MLS epoch any participant reached */
   load_hist_t frame_latency;     /* send -> verified, us */
@@ -33,7 +39,7 @@ typedef struct load_stats {
 
 void load_stats_reset(load_stats_t *s);
 void load_stats_merge(load_stats_t *dst, const load_stats_t *src);
-/* Loss in percent of expected frames (0 when nothing was expected). */
+/* Loss in percent of expected RTP packets (0 when nothing was expected). */
 double load_stats_loss_pct(const load_stats_t *s);
 
 /* One second of the run. Latencies in microseconds. */
@@ -74,6 +80,8 @@ typedef struct load_verdict {
 } load_verdict_t;
 
 void load_verdict_eval(const load_thresholds_t *th, const load_stats_t *totals, load_verdict_t *out);
+/* Fails the verdict for a reason found outside the totals (group disagreement...). */
+__attribute__((format(printf, 2, 3))) void load_verdict_fail(load_verdict_t *v, const char *fmt, ...);
 
 /* Ramp: the first step whose window misses a threshold. Steps are evaluated on the stats
  * of that step's interval only (a bad second early on must not condemn a later step). */

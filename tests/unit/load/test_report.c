@@ -15,8 +15,8 @@ static void setup(void) {
   sc.kind = LOAD_KIND_RAMP;
   snprintf(sc.url, sizeof sc.url, "ws://127.0.0.1:1/<script>");
   load_stats_reset(&tot);
-  tot.frames_sent = 1000, tot.frames_recv = 990, tot.frames_verified = 990, tot.frames_expected = 1000;
-  tot.frames_lost = 10, tot.packets_recv = 2000, tot.commits = 4;
+  tot.frames_sent = 1000, tot.frames_recv = 990, tot.frames_verified = 990, tot.rtp_expected = 1000;
+  tot.rtp_lost = 10, tot.packets_recv = 2000, tot.commits = 4;
   for (int i = 0; i < 100; i++) load_hist_add(&tot.join_latency, 20000 + i * 100);
   load_series_init(&se, 16);
   for (uint32_t i = 0; i < 10; i++) {
@@ -49,7 +49,7 @@ Test(load_report, json_carries_every_figure_and_the_series) {
   json_error_t e;
   json_t *j = json_loadb(s, len, 0, &e);
   cr_assert_not_null(j, "%s", e.text);
-  cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "frames"), "lost")), 10);
+  cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "frames"), "rtp_lost")), 10);
   cr_assert_float_eq(json_real_value(json_object_get(json_object_get(j, "frames"), "loss_pct")), 1.0, 1e-9);
   cr_assert_eq(json_array_size(json_object_get(j, "series")), 10);
   cr_assert_float_eq(json_real_value(json_object_get(json_object_get(j, "server"), "cpu_s_per_million_forwarded_packets")),

@@ -9,7 +9,7 @@ static load_thresholds_t th = {1.0, 400, 0, 0};
 
 static void good(void) {
   load_stats_reset(&t);
-  t.frames_sent = t.frames_recv = t.frames_verified = t.frames_expected = 1000;
+  t.frames_sent = t.frames_recv = t.frames_verified = t.rtp_expected = 1000;
   for (int i = 0; i < 1000; i++) load_hist_add(&t.frame_latency, 2000);
 }
 TestSuite(load_stats, .init = good);
@@ -31,11 +31,11 @@ Test(load_stats, one_decrypt_failure_fails_a_zero_threshold) {
 }
 
 Test(load_stats, loss_just_over_threshold_fails) {
-  t.frames_lost = 11; /* 1.1% */
+  t.rtp_lost = 11; /* 1.1% */
   load_verdict_t v;
   load_verdict_eval(&th, &t, &v);
   cr_assert(v.loss_exceeded && !v.passed);
-  t.frames_lost = 10; /* exactly 1%: allowed */
+  t.rtp_lost = 10; /* exactly 1%: allowed */
   load_verdict_eval(&th, &t, &v);
   cr_assert(v.passed, "%s", v.reasons);
 }
@@ -79,7 +79,7 @@ Test(load_stats, ramp_reports_last_good_step_and_break_point) {
   cr_assert_eq(load_ramp_step(&r, &th, 10, &t), 0);
   cr_assert_eq(load_ramp_step(&r, &th, 20, &t), 0);
   load_stats_t bad = t;
-  bad.frames_lost = 100;
+  bad.rtp_lost = 100;
   cr_assert_eq(load_ramp_step(&r, &th, 30, &bad), 1);
   cr_assert(r.broke);
   cr_assert_eq(r.last_good, 20);
@@ -113,7 +113,7 @@ Test(load_stats, series_refuses_push_past_capacity) {
 
 Test(load_stats, progress_line_shows_every_figure) {
   load_sample_t s;
-  t.frames_lost = 5;
+  t.rtp_lost = 5;
   load_sample_from_stats(&s, 12, 8, 3, 9, &t);
   char line[256];
   cr_assert_eq(load_progress_line(line, sizeof line, &s, 8), 0);

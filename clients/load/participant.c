@@ -1,0 +1,242 @@
+/* veil-load: one simulated participant = one vs_session (clients/lib/session) on a worker
+ * loop. This file only turns the session's events and statistics into load metrics; all
+ * signaling, MLS, SFrame and DTLS-SRTP work is the session library's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clients/load/runner_int.h"
+#include "common/err.h"
+#include "common/vtime.h"
+
+#define MAX_PRINTED_ERRORS 20u
+
+void lp_error(load_worker_t *w, uint32_t idx, const char *what, const char *detail) {
+  w->sec.session_errors++;
+  if (atomic_fetch_add(&w->run->errors_printed, 1) < MAX_PRINTED_ERRORS)
+    fprintf(stderr, "veil-load: participant %u: %s%s%s\n", idx, what, detail ? ": " : "", detail ? detail : "");
+}
+
+static void lp_poll_as(lp_t *p, int prejoin);
+
+static void note_epoch(load_runctx_t *r, uint64_t e) {
+  unsigned long long cur = atomic_load(&r->max_epoch);
+  while (e > cur && !atomic_compare_exchange_weak(&r->max_epoch, &cur, e)) {
+  }
+}
+
+static void on_event(void *arg, json_t *ev) {
+  lp_t *p = arg;
+  load_worker_t *w = p->w;
+  const char *type = json_string_value(json_object_get(ev, "event"));
+  if (!type) return;
+  if (!strcmp(type, "epoch")) {
+    p->epoch = (uint64_t)json_integer_value(json_object_get(ev, "epoch"));
+    p->members = (uint32_t)json_integer_value(json_object_get(ev, "members"));
+    if (p->state == LP_STARTED) {
+      /* Frames that reached us before we were in the group could not be decrypted by
+       * design (the SFU forwards media from the moment we subscribe; the keys come with
+       * the Welcome): count them apart, not as decrypt failures of a member. */
+      lp_poll_as(p, 1);
+      p->state = LP_MEMBER;
+      w->sec.joins++;
+      load_hist_add(&w->sec.join_latency, veil_now_us() - p->start_us);
+      atomic_fetch_add(&w->run->members, 1);
+    }
+    if (p->epoch > w->sec.max_epoch) w->sec.max_epoch = p->epoch;
+    note_epoch(w->run, p->epoch);
+  } else if (!strcmp(type, "rekey")) {
+    /* the session measures from the moment it learnt of the leave to the epoch without
+     * the leaver (vs_session.c) */
+    double ms = json_number_value(json_object_get(ev, "after_leave_ms"));
+    if (ms >= 0) load_hist_add(&w->sec.rekey_latency, (uint64_t)(ms * 1000.0));
+  } else if (!strcmp(type, "removed")) {
+    if (!p->leaving) lp_error(w, p->slot->idx, "removed from the group", NULL);
+  } else if (!strcmp(type, "error")) {
+    const char *what = json_string_value(json_object_get(ev, "what"));
+    const char *e = json_string_value(json_object_get(ev, "error"));
+    json_t *m = json_object_get(ev, "message");
+    char *dump = m ? json_dumps(m, JSON_COMPACT) : NULL;
+    lp_error(w, p->slot->idx, what ? what : "error", e ? e : dump);
+    free(dump);
+  } else if (!strcmp(type, "signaling_closed")) {
+    if (!p->leaving && !w->stopping)
+      lp_error(w, p->slot->idx, "signaling closed", json_string_value(json_object_get(ev, "reason")));
+  } else if (!strcmp(type, "transport")) {
+    const char *st = json_string_value(json_object_get(ev, "state"));
+    if (st && !strcmp(st, "failed") && !p->leaving && !w->stopping)
+      lp_error(w, p->slot->idx, "transport failed", json_string_value(json_object_get(ev, "error")));
+  }
+}
+
+static void on_rtp(void *arg, const uint8_t *pkt, size_t len) {
+  lp_t *p = arg;
+  load_rxmap_packet(&p->rx, pkt, len);
+}
+
+int lp_start(load_worker_t *w, const load_slot_t *slot) {
+  load_runctx_t *r = w->run;
+  const load_scenario_t *sc = r->sc;
+  char sub[LOAD_SUB_MAX + 1];
+  lp_t *p = calloc(1, sizeof *p);
+  if (!p) return VEIL_ENOMEM;
+  p->w = w;
+  p->slot = slot;
+  /* Token valid for the whole run plus a margin; identity = the token's sub. */
+  int64_t ttl = (int64_t)(r->plan.end_ms / 1000u) + 600;
+  int rc = load_tokens_get(r->tokens, slot->idx, ttl, &p->token, sub);
+  if (rc) goto fail;
+  if ((rc = vs_identity_generate(sub, &p->id))) goto fail;
+  p->have_id = 1;
+  if ((rc = load_rxmap_init(&p->rx, 2 * load_scenario_peak(sc)))) goto fail;
+  vs_session_config_t cfg = {
+      .loop = &w->loop,
+      .url = sc->url,
+      .pin_sha256 = sc->pin_sha256[0] ? sc->pin_sha256 : NULL,
+      .ca_file = sc->ca_file[0] ? sc->ca_file : NULL,
+      .token = p->token,
+      .room = sc->room,
+      .identity = &p->id,
+      .publish_audio = slot->publish_audio,
+      .publish_video = slot->publish_video,
+      .on_event = on_event,
+      .on_rtp_copy = on_rtp,
+      .arg = p,
+  };
+  p->start_us = veil_now_us();
+  p->state = LP_STARTED;
+  if ((rc = vs_session_new(&cfg, &p->s))) goto fail;
+  p->next = w->active;
+  w->active = p;
+  if ((rc = vs_session_start(p->s))) {
+    lp_error(w, slot->idx, "session start", veil_strerror(rc));
+    lp_leave(p);
+    return 0;
+  }
+  return 0;
+fail:
+  lp_error(w, slot->idx, "cannot start", veil_strerror(rc));
+  lp_free(p);
+  return rc;
+}
+
+/* Sums the session's per-receiver counters (vs_session_stats) and its senders. */
+static void read_counters(lp_t *p, lp_counters_t *c, uint64_t *lat_max) {
+  memset(c, 0, sizeof *c);
+  json_t *st = vs_session_stats(p->s);
+  if (!st) return;
+  c->sent = (uint64_t)json_integer_value(json_object_get(st, "audio_frames_sent")) +
+            (uint64_t)json_integer_value(json_object_get(st, "video_frames_sent"));
+  size_t i;
+  json_t *rx;
+  json_array_foreach(json_object_get(st, "receivers"), i, rx) {
+#define G(k) ((uint64_t)json_integer_value(json_object_get(rx, k)))
+    uint64_t verified = G("verified");
+    c->frames += G("frames");
+    c->verified += verified;
+    /* every way a frame from the group can fail to decrypt (vs_media.h, receive side) */
+    c->auth_failed += G("auth_failed");
+    c->unknown_kid += G("unknown_kid");
+    c->not_sframe += G("not_sframe");
+    c->wrong_sender += G("wrong_sender");
+    c->failures += G("auth_failed") + G("unknown_kid") + G("not_sframe") + G("wrong_sender");
+    c->corrupt += G("corrupt");
+    c->replayed += G("replayed");
+#undef G
+    /* latency_avg_ms is sum / verified (vs_session_media.c): the sum comes back exact to
+     * double precision */
+    c->lat_sum_us += (uint64_t)(json_number_value(json_object_get(rx, "latency_avg_ms")) * 1000.0 * (double)verified + 0.5);
+    uint64_t mx = (uint64_t)(json_number_value(json_object_get(rx, "latency_max_ms")) * 1000.0);
+    if (mx > *lat_max) *lat_max = mx;
+  }
+  json_decref(st);
+  c->packets = p->rx.packets;
+  load_rxmap_totals(&p->rx, &c->rtp_expected, &c->rtp_lost);
+}
+
+void lp_poll(lp_t *p) { lp_poll_as(p, p->state == LP_STARTED); }
+
+static void lp_poll_as(lp_t *p, int prejoin) {
+  if (!p->s) return;
+  load_stats_t *s = &p->w->sec;
+  lp_counters_t c;
+  uint64_t mx = 0;
+  read_counters(p, &c, &mx);
+  /* Unsigned deltas: loss may shrink when a late packet fills a gap; modular sums keep the
+   * run totals exact (stats.c). */
+  s->frames_sent += c.sent - p->prev.sent;
+  s->frames_recv += c.frames - p->prev.frames;
+  s->frames_verified += c.verified - p->prev.verified;
+  if (prejoin) {
+    s->prejoin_undecryptable += c.failures - p->prev.failures;
+  } else {
+    s->decrypt_failures += c.failures - p->prev.failures;
+    s->fail_auth += c.auth_failed - p->prev.auth_failed;
+    s->fail_unknown_kid += c.unknown_kid - p->prev.unknown_kid;
+    s->fail_not_sframe += c.not_sframe - p->prev.not_sframe;
+    s->fail_wrong_sender += c.wrong_sender - p->prev.wrong_sender;
+  }
+  s->verify_failures += c.corrupt - p->prev.corrupt;
+
+  s->replayed += c.replayed - p->prev.replayed;
+  s->packets_recv += c.packets - p->prev.packets;
+  s->rtp_expected += c.rtp_expected - p->prev.rtp_expected;
+  s->rtp_lost += c.rtp_lost - p->prev.rtp_lost;
+  uint64_t dv = c.verified - p->prev.verified;
+  if (dv) load_hist_add_n(&s->frame_latency, (c.lat_sum_us - p->prev.lat_sum_us) / dv, dv);
+  if (mx > s->latency_max_us) s->latency_max_us = mx;
+  p->prev = c;
+}
+
+static void unlink_active(lp_t *p) {
+  for (lp_t **pp = &p->w->active; *pp; pp = &(*pp)->next)
+    if (*pp == p) {
+      *pp = p->next;
+      return;
+    }
+}
+
+void lp_close(lp_t *p) {
+  if (p->state == LP_CLOSED) return;
+  if (p->state == LP_MEMBER) atomic_fetch_sub(&p->w->run->members, 1);
+  p->state = LP_CLOSED;
+  p->closed_us = veil_now_us();
+  if (p->s) vs_session_close(p->s);
+}
+
+void lp_leave(lp_t *p) {
+  load_worker_t *w = p->w;
+  lp_poll(p); /* count what it received up to now */
+  p->leaving = 1;
+  if (p->state == LP_MEMBER) {
+    w->sec.leaves++;
+    if (p->slot->leader_leave) w->sec.failovers++;
+  }
+  if (p->s) vs_session_leave(p->s);
+  lp_close(p);
+  unlink_active(p);
+  p->next = w->closed;
+  w->closed = p;
+}
+
+void lp_record_final(lp_t *p) {
+  load_runctx_t *r = p->w->run;
+  uv_mutex_lock(&r->mu);
+  if (r->nfinals < r->plan.n) {
+    load_final_t *f = &r->finals[r->nfinals++];
+    f->idx = p->slot->idx;
+    f->member = p->state == LP_MEMBER && p->s && vs_session_is_member(p->s);
+    f->epoch = p->epoch;
+    snprintf(f->code, sizeof f->code, "%s", p->s ? vs_session_security_code(p->s) : "");
+  }
+  uv_mutex_unlock(&r->mu);
+}
+
+void lp_free(lp_t *p) {
+  if (!p) return;
+  vs_session_free(p->s);
+  if (p->have_id) vs_identity_free(&p->id);
+  load_rxmap_free(&p->rx);
+  free(p->token);
+  free(p);
+}
