@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -241,6 +242,26 @@ const char *ca_cert_pem(const ca_t *ca) { return ca->cert_pem; }
 
 /* ---- index ---------------------------------------------------------------------------- */
 
+/* Issuing and revoking read, change and rewrite the index: an exclusive lock on
+ * <dir>/index.lock serialises concurrent veil-ca runs (and server threads, if any). */
+static int lock_index(const ca_t *ca) {
+  char path[4200];
+  path_of(ca->dir, "index.lock", path, sizeof path);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return VEIL_EIO;
+  if (flock(fd, LOCK_EX) != 0) {
+    close(fd);
+    return VEIL_EIO;
+  }
+  return fd;
+}
+
+static void unlock_index(int fd) {
+  if (fd >= 0)
+    close(fd); /* releases the lock */
+}
+
 static int parse_entry(char *line, entry_t *e) {
   char *f[7];
   size_t n = 0;
@@ -354,11 +375,16 @@ int ca_issue(ca_t *ca, const ca_issue_req_t *req, int64_t now, ca_issued_t *out)
       (req->kind == CA_CERT_USER) != (strchr(req->identity, '@') != NULL) || req->days <= 0 ||
       (req->kind != CA_CERT_USER && req->kind != CA_CERT_DEVICE))
     return VEIL_ECA_NAME;
+  int lock = lock_index(ca);
+  if (lock < 0)
+    return lock;
   entry_t *idx = NULL;
   size_t n = 0;
   int rc = read_index(ca, &idx, &n);
-  if (rc)
+  if (rc) {
+    unlock_index(lock);
     return rc;
+  }
   EVP_PKEY *k = req->csr_pem ? csr_key(req->csr_pem, req->csr_len) : keygen(req->key_type);
   char san[CA_NAME_MAX + 16], path[4200];
   snprintf(san, sizeof san, "%s:%s", req->kind == CA_CERT_USER ? "email" : "DNS", req->identity);
@@ -402,6 +428,7 @@ done:
   X509_free(x);
   EVP_PKEY_free(k);
   ERR_clear_error();
+  unlock_index(lock);
   return rc;
 }
 
@@ -482,11 +509,16 @@ done:
 }
 
 int ca_revoke(ca_t *ca, const char *serial_hex, int64_t now) {
+  int lock = lock_index(ca);
+  if (lock < 0)
+    return lock;
   entry_t *idx = NULL;
   size_t n = 0;
   int rc = read_index(ca, &idx, &n);
-  if (rc)
+  if (rc) {
+    unlock_index(lock);
     return rc;
+  }
   rc = VEIL_ECA_SERIAL;
   for (size_t i = 0; i < n; i++) {
     if (strcasecmp(idx[i].serial, serial_hex) != 0)
@@ -505,5 +537,6 @@ int ca_revoke(ca_t *ca, const char *serial_hex, int64_t now) {
     break;
   }
   free(idx);
+  unlock_index(lock);
   return rc;
 }

@@ -11,6 +11,7 @@
  *                 V|R  serial-hex  not-after  revoked-at  user|device  identity  common-name
  *   crl.pem       the CRL (RFC 5280 §5), regenerated at every revocation
  *   issued/<serial>.pem  every issued certificate
+ *   index.lock    held (flock) while the index is read and rewritten
  * Identities: users carry SAN rfc822Name (email), devices SAN dNSName with a readable device
  * name as CN. Keys are ECDSA P-256, or Ed25519 for the MLS suites that sign with it
  * (RFC 9420 §17.1, suites 1 and 3). With a CSR the CA takes only the requester's public key
