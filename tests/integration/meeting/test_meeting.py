@@ -101,7 +101,8 @@ class Meeting(unittest.TestCase):
         c["dave"].command("leave")
         left = c["dave"].wait_for(lambda e: e.get("event") == "left", what="left")
         for n in ["alice", "bob", "carol"]:
-            c[n].wait_for(lambda e: e.get("event") == "epoch" and e["members"] == 3, what="rekey without dave")
+            c[n].wait_for(lambda e: e.get("event") == "epoch" and e["members"] == 3 and e["epoch"] > epoch4,
+                          what="rekey without dave")
         removal_epoch = min(e["epoch"] for e in c["alice"].of("epoch") if e["members"] == 3 and e["epoch"] > epoch4)
         time.sleep(2.5)  # the others send under the new epoch; dave gets it all through the tap
         for n in ["alice", "bob", "carol"]:
