@@ -11,14 +11,14 @@ import time
 class Client:
     """One veil-client process (--json): every output line is kept as an event."""
 
-    def __init__(self, binary, server, room, identity, name, *extra, state_dir=None):
+    def __init__(self, binary, server, room, identity, name, *extra, state_dir=None, pin=True):
         self.identity = identity
         self.events = []
         self.lock = threading.RLock()
         url = f"{'wss' if server.tls else 'ws'}://127.0.0.1:{server.port}/"
         args = [binary, "--url", url, "--room", room, "--identity", identity, "--name", name,
                 "--server-token", server.binary, "--state-dir", state_dir or server.state_dir, "--json", *extra]
-        if server.tls:
+        if server.tls and pin:
             args += ["--pin", server.cert_sha256]
         self.stderr_path = os.path.join(state_dir or server.state_dir, f"client-{identity}.log")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.PIPE,

@@ -23,6 +23,7 @@ import os
 import shutil
 import socket
 import ssl
+import subprocess
 import sys
 import tempfile
 import time
@@ -214,6 +215,19 @@ class PinnedTLS(unittest.TestCase):
             c.wait_for(lambda e: e.get("event") == "first_frame", what="media over wss")
         self.assertEqual((a.finish(20), b.finish(20)), (0, 0))
         self.assertEqual(a.code(), b.code())
+
+    def test_ca_file_trust_joins_and_a_foreign_ca_does_not(self):
+        ca = os.path.join(self.dir, "tls-cert.pem")  # self-signed: its own anchor
+        ok = Client(CLIENT, self.srv, "t3", "cat@example.org", "Cat", "--duration", "2", "--ca", ca, pin=False)
+        ok.wait_for(lambda e: e.get("event") == "joined", what="joined with --ca")
+        self.assertEqual(ok.finish(20), 0)
+        foreign = os.path.join(self.dir, "foreign-ca.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-keyout", os.path.join(self.dir, "foreign-key.pem"), "-out", foreign,
+                        "-subj", "/CN=foreign", "-days", "1"], check=True, capture_output=True, timeout=20)
+        bad = Client(CLIENT, self.srv, "t3", "dog@example.org", "Dog", "--duration", "3", "--ca", foreign, pin=False)
+        self.assertEqual(bad.finish(20), 1)
+        self.assertEqual(bad.of("joined"), [])
 
     def test_server_survives_connections_closed_before_http(self):
         # what a client's pin check does to the server: TLS up, then closed before the upgrade

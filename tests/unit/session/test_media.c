@@ -71,6 +71,7 @@ static vs_receiver_t *run(vs_kind_t kind, int frames, int tamper, vs_leaf_check_
 }
 
 TestSuite(media_rx, .init = setup, .fini = teardown);
+TestSuite(media_tx, .init = setup, .fini = teardown);
 
 Test(media_rx, verifies_audio_and_video_bit_exact) {
   vs_receiver_t *a = run(VS_AUDIO, 20, 0, leaf0_only);
@@ -84,6 +85,37 @@ Test(media_rx, verifies_audio_and_video_bit_exact) {
   cr_assert_eq(st->verified, 10);
   cr_assert_eq(st->corrupt + st->auth_failed + st->unknown_kid, 0);
   cr_assert_gt(P.n, 10, "frames were split over several packets");
+  vs_receiver_free(v);
+}
+
+Test(media_tx, sender_sets_audio_level_and_dependency_descriptor_extensions) {
+  vs_receiver_t *a = run(VS_AUDIO, 2, 0, NULL);
+  for (size_t i = 0; i < P.n; i++) {
+    sfu_rtp_hdr_t h;
+    sfu_rtp_ext_elem_t e;
+    cr_assert_eq(sfu_rtp_parse(P.buf[i], P.len[i], &h), 0);
+    cr_assert_eq(sfu_rtp_ext_find(&h, VS_EXT_AUDIO_LEVEL, &e), 0);
+    cr_assert_eq(e.data.len, 1);
+    cr_assert_eq(e.data.ptr[0] & 0x80, 0x80, "RFC 6464 voice activity bit");
+    cr_assert_eq(sfu_rtp_ext_find(&h, VS_EXT_DD, &e), VEIL_ENOTFOUND);
+  }
+  vs_receiver_free(a);
+  P.n = 0;
+  vs_receiver_t *v = run(VS_VIDEO, 2, 0, NULL); /* keyframe in 3 packets, then one packet */
+  cr_assert_eq(P.n, 4);
+  for (size_t i = 0; i < P.n; i++) {
+    sfu_rtp_hdr_t h;
+    sfu_rtp_ext_elem_t e;
+    cr_assert_eq(sfu_rtp_parse(P.buf[i], P.len[i], &h), 0);
+    cr_assert_eq(sfu_rtp_ext_find(&h, VS_EXT_DD, &e), 0);
+    int start = (e.data.ptr[0] & 0x80) != 0, end = (e.data.ptr[0] & 0x40) != 0;
+    cr_assert_eq(start, i == 0 || i == 3, "start_of_frame on packet %zu", i);
+    cr_assert_eq(end, i == 2 || i == 3, "end_of_frame on packet %zu", i);
+    cr_assert_eq(h.marker, end, "marker only on a frame's last packet");
+    cr_assert_eq(e.data.len, i == 0 ? 6u : 3u, "template structure only on the keyframe's first packet");
+    uint16_t frame = (uint16_t)(e.data.ptr[1] << 8 | e.data.ptr[2]);
+    cr_assert_eq(frame, i < 3 ? 0 : 1);
+  }
   vs_receiver_free(v);
 }
 
