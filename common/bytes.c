@@ -244,8 +244,12 @@ int veil_writer_fail(veil_writer_t *w, int err) {
 uint8_t *veil_writer_reserve(veil_writer_t *w, size_t n) {
   if (w->err)
     return NULL;
-  if (w->cap - w->len >= n)
-    return w->buf + w->len;
+  if (w->cap - w->len >= n) {
+    /* An empty growable writer has no buffer yet: hand out a valid pointer for a zero-byte
+     * reservation instead of forming NULL + 0 (undefined behaviour). */
+    static uint8_t nothing;
+    return w->buf ? w->buf + w->len : &nothing;
+  }
   if (!w->growable) {
     veil_writer_fail(w, VEIL_EOVERFLOW);
     return NULL;
