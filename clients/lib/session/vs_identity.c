@@ -3,6 +3,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "clients/lib/crypto/provider.h"
+#include "clients/lib/identity/x509.h"
 #include "clients/lib/mls/suite.h"
 #include "common/err.h"
 
@@ -40,7 +42,9 @@ static int key_bytes(EVP_PKEY *pk, vs_identity_t *id) {
   return VEIL_EUNSUPPORTED;
 }
 
-static int finish(vs_identity_t *id, X509 *cert, EVP_PKEY *pk) {
+/* `rest`: the issuing certificates after the leaf (may be NULL), carried in the credential
+ * so that viewers can build the chain to their anchors (RFC 9420 §5.3.1: leaf first). */
+static int finish(vs_identity_t *id, X509 *cert, EVP_PKEY *pk, STACK_OF(X509) *rest) {
   int rc = key_bytes(pk, id);
   if (rc)
     return rc;
@@ -57,14 +61,27 @@ static int finish(vs_identity_t *id, X509 *cert, EVP_PKEY *pk) {
   id->cert_len = (size_t)n;
   veil_writer_init_growable(&id->cert_list, 0);
   veil_write_vec(&id->cert_list, VEIL_LEN_VARINT, id->cert_der, id->cert_len);
+  size_t count = 1;
+  for (int i = 0; rest && i < sk_X509_num(rest) && count < X509_CHAIN_MAX; i++, count++) {
+    uint8_t *der = NULL;
+    int len = i2d_X509(sk_X509_value(rest, i), &der);
+    if (len <= 0)
+      return VEIL_EDECODE;
+    veil_write_vec(&id->cert_list, VEIL_LEN_VARINT, der, (size_t)len);
+    OPENSSL_free(der);
+  }
   if (id->cert_list.err)
     return id->cert_list.err;
   id->mls.credential.type = MLS_CRED_X509;
-  id->mls.credential.certificates = mls_list_from_writer(&id->cert_list, 1);
+  id->mls.credential.certificates = mls_list_from_writer(&id->cert_list, (uint32_t)count);
   id->mls.sig_priv = id->sig_priv;
   if (!id->name[0]) {
-    X509_NAME *sn = X509_get_subject_name(cert);
-    X509_NAME_get_text_by_NID(sn, NID_commonName, id->name, sizeof id->name);
+    /* The identity viewers will see (verify.h): SAN email, else SAN DNS, else CN. */
+    x509_info_t info;
+    if ((rc = x509_parse_info(id->cert_der, id->cert_len, &info)))
+      return rc;
+    snprintf(id->name, sizeof id->name, "%s",
+             info.email[0] ? info.email : info.dns[0] ? info.dns : info.common_name);
   }
   return 0;
 }
@@ -107,7 +124,7 @@ int vs_identity_generate(const char *identity, vs_identity_t *out) {
   rc = VEIL_EINVAL;
   if (X509_sign(x, pk, NULL) <= 0)
     goto done;
-  rc = finish(out, x, pk);
+  rc = finish(out, x, pk, NULL);
 done:
   X509_free(x);
   EVP_PKEY_free(pk);
@@ -125,6 +142,11 @@ int vs_identity_load(const char *cert_file, const char *key_file, vs_identity_t 
   if (!f)
     return rc;
   x = PEM_read_X509(f, NULL, NULL, NULL);
+  STACK_OF(X509) *rest = sk_X509_new_null();
+  for (X509 *c; rest && sk_X509_num(rest) < X509_CHAIN_MAX - 1 && (c = PEM_read_X509(f, NULL, NULL, NULL));)
+    if (!sk_X509_push(rest, c))
+      X509_free(c);
+  ERR_clear_error(); /* the end of the file ends the loop with a "no start line" error */
   fclose(f);
   if (!(f = fopen(key_file, "r")))
     goto done;
@@ -133,8 +155,9 @@ int vs_identity_load(const char *cert_file, const char *key_file, vs_identity_t 
   rc = VEIL_EDECODE;
   if (!x || !pk)
     goto done;
-  rc = finish(out, x, pk);
+  rc = finish(out, x, pk, rest);
 done:
+  sk_X509_pop_free(rest, X509_free);
   X509_free(x);
   EVP_PKEY_free(pk);
   if (rc)

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clients/lib/crypto/provider.h"
 #include "clients/lib/mls/group.h"
 
 typedef struct vs_identity {
@@ -32,6 +33,11 @@ typedef struct vs_identity {
 int vs_identity_generate(const char *identity, vs_identity_t *out);
 /* Leaf certificate (first PEM certificate of cert_pem) + private key PEM. */
 int vs_identity_load(const char *cert_file, const char *key_file, vs_identity_t *out);
+/* From a raw private key (provider.h encoding, e.g. a room device's unsealed key: copied,
+ * the caller wipes its copy) and a DER chain, leaf first (copied). The key must be the
+ * leaf's key (VEIL_EINVAL) and Ed25519 or P-256 (VEIL_EUNSUPPORTED). vs_identity_raw.c. */
+int vs_identity_from_key(vc_sig_t type, const uint8_t *priv, const veil_view_t *chain, size_t n,
+                         vs_identity_t *out);
 void vs_identity_free(vs_identity_t *id);
 
 #endif

@@ -249,13 +249,12 @@ static int on_batch(vs_member_t *m, const relay_env_t *e) {
     veil_writer_init_growable(&w, 4096);
     o.add_key_packages = good;
     o.n_add = n_good;
-    rc = (n_good || n_rem) ? mls_group_commit(m->g, &o, &c, n_good ? &w : NULL) : 0;
+    /* Nothing left to add or remove: still answer the batch (an empty Commit with a path,
+     * a key refresh), or the relay would take the silence for a dead leader and fail
+     * over (docs/relay.md); the joiners it does not name are told KP_REJECTED. */
+    o.force_path = !n_good && !n_rem;
+    rc = mls_group_commit(m->g, &o, &c, n_good ? &w : NULL);
     n_add = n_good;
-    if (!rc && !n_good && !n_rem) {
-      veil_writer_free(&c);
-      veil_writer_free(&w);
-      return 0;
-    }
   }
   if (rc) {
     veil_writer_free(&c);

@@ -95,6 +95,18 @@ static void feed(relay_event_t *ev) {
   deliver();
 }
 
+/* Feeds every queued envelope to the relay, without advancing time. */
+static void drain(void) {
+  while (qn) {
+    msg_t m = q[0];
+    memmove(q, q + 1, (qn - 1) * sizeof q[0]);
+    qn--;
+    relay_event_t ev = {.type = RELAY_EV_MESSAGE, .member = m.from, .data = m.data, .len = m.len};
+    feed(&ev);
+    free(m.data);
+  }
+}
+
 /* Runs the relay until nothing is queued and no deadline is due within 100 ms. */
 static void pump(void) {
   for (int rounds = 0; rounds < 1000; rounds++) {
@@ -250,12 +262,18 @@ Test(member, chat_refused_as_stale_is_sent_again_in_the_new_epoch) {
   /* member 1 sends at epoch 1, but the leader's commit for a joiner reaches the relay
    * first: the relay refuses the chat as stale, member 1 resends after the commit */
   join(3);
+  drain();
   now_ms += 50;
   relay_event_t tick = {.type = RELAY_EV_TICK};
   feed(&tick); /* hands the batch to the leader: its commit is queued */
+  cr_assert_eq(qn, 1, "the leader's commit waits in the queue");
   cr_assert_eq(vs_member_send_chat(P[1].m, (const uint8_t *)"late", 4), 0);
   pump();
+  vs_member_stats_t st;
+  vs_member_get_stats(P[1].m, &st);
+  cr_assert_eq(st.errors_from_relay, 1, "the relay refused the first copy as stale");
   cr_assert_eq(P[0].chats, 1, "delivered once, in the new epoch");
+  cr_assert_eq(P[3].chats, 1, "even the joiner of that epoch reads it");
   cr_assert_str_eq(P[0].last_chat, "late");
   cr_assert_eq(P[2].chats, 1);
 }
@@ -274,6 +292,25 @@ Test(member, keypackage_failing_validation_is_left_out_of_the_batch) {
   vs_member_stats_t st;
   vs_member_get_stats(P[2].m, &st);
   cr_assert_eq(st.keypackages_sent, 2);
+}
+
+Test(member, lone_forged_keypackage_does_not_cost_the_leader_its_role) {
+  three_members();
+  uint64_t e = mls_group_epoch(G(0));
+  int added = P[0].added_epochs;
+  P[3].tamper_kp = 1;
+  join(3);
+  drain(); /* the forged KeyPackage reaches the relay */
+  now_ms += 50;
+  relay_event_t tick = {.type = RELAY_EV_TICK};
+  feed(&tick); /* batch handed to the leader */
+  drain();     /* the leader's answer, well before the 5 s commit timeout */
+  cr_assert_eq(mls_group_epoch(G(1)), e + 1, "the batch was answered");
+  cr_assert_eq(P[0].added_epochs, added, "nobody was added: the code stays");
+  cr_assert_eq(vs_member_leader(P[1].m), P[0].id, "no failover");
+  pump(); /* the fresh KeyPackage the refused joiner sent gets in */
+  int idx[] = {0, 1, 2, 3};
+  assert_same_group(idx, 4, 4);
 }
 
 Test(member, security_codes_agree_and_change_only_on_adds) {
