@@ -75,7 +75,8 @@ int vs_member_leaf_identity(const mls_leaf_node_t *leaf, char *out, size_t cap) 
   int rc = x509_parse_info(der.ptr, der.len, &info);
   if (rc)
     return rc;
-  snprintf(out, cap, "%s", info.email[0] ? info.email : info.common_name);
+  /* as verify.h names a member: SAN email, else SAN DNS (room devices), else CN */
+  snprintf(out, cap, "%s", info.email[0] ? info.email : info.dns[0] ? info.dns : info.common_name);
   return 0;
 }
 
@@ -196,6 +197,21 @@ static size_t leaves_to_remove(vs_member_t *m, veil_view_t leaves, uint32_t *out
   return n;
 }
 
+/* A joiner's KeyPackage must name the identity signaling admitted it as (its join
+ * token's subject): otherwise its leaf could never be matched to a relay member again
+ * (no removal when it leaves), and the roster would show a name nobody vouched for. */
+static int kp_names_member(vs_member_t *m, uint64_t member, veil_view_t kp) {
+  char want[256], got[256];
+  mls_message_t msg;
+  if (m->cfg.cb.resolve(m->cfg.cb.arg, member, want, sizeof want))
+    return 0;
+  if (mls_message_parse(kp.ptr, kp.len, &msg) || msg.wire_format != MLS_WF_KEY_PACKAGE)
+    return 0;
+  if (vs_member_leaf_identity(&msg.u.key_package.leaf_node, got, sizeof got))
+    return 0;
+  return strcmp(want, got) == 0;
+}
+
 static int on_batch(vs_member_t *m, const relay_env_t *e) {
   if (m->state != MS_MEMBER || m->leader != m->cfg.self)
     return VEIL_ESTATE;
@@ -210,8 +226,12 @@ static int on_batch(vs_member_t *m, const relay_env_t *e) {
   uint64_t member;
   veil_view_t kp;
   int more;
-  while ((more = relay_env_next_join(&r, &member, &kp)) == 1 && n_add < MAX_BATCH)
-    kps[n_add++] = kp;
+  while ((more = relay_env_next_join(&r, &member, &kp)) == 1 && n_add < MAX_BATCH) {
+    if (kp_names_member(m, member, kp))
+      kps[n_add++] = kp;
+    else
+      veil_log(VEIL_LOG_WARN, "client", "keypackage_identity_mismatch", "member=%llu", (unsigned long long)member);
+  }
   if (more < 0)
     return more;
   uint32_t rem[MAX_BATCH * 2];

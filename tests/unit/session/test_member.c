@@ -29,6 +29,7 @@ typedef struct peer {
   int joined, epochs, added_epochs, removed, chats;
   char last_chat[64];
   int tamper_kp; /* corrupt the signature of the next KeyPackage it sends */
+  char sig_name[64]; /* the identity signaling admitted it as (its token's subject) */
 } peer_t;
 
 static peer_t P[N];
@@ -42,7 +43,7 @@ static int resolve(void *arg, uint64_t member, char *out, size_t cap) {
   (void)arg;
   if (member < 1 || member > N)
     return VEIL_ENOTFOUND;
-  snprintf(out, cap, "%s", P[member - 1].ident.name);
+  snprintf(out, cap, "%s", P[member - 1].sig_name);
   return 0;
 }
 
@@ -150,6 +151,7 @@ static void setup(void) {
     P[i].id = (uint64_t)i + 1;
     char name[64];
     snprintf(name, sizeof name, "member%d@example.org", i);
+    snprintf(P[i].sig_name, sizeof P[i].sig_name, "%s", name);
     cr_assert_eq(vs_identity_generate(name, &P[i].ident), 0);
     vs_member_config_t mc = {
         .self = P[i].id,
@@ -311,6 +313,29 @@ Test(member, lone_forged_keypackage_does_not_cost_the_leader_its_role) {
   pump(); /* the fresh KeyPackage the refused joiner sent gets in */
   int idx[] = {0, 1, 2, 3};
   assert_same_group(idx, 4, 4);
+}
+
+Test(member, keypackage_naming_someone_else_is_not_added) {
+  three_members();
+  /* member 3's credential says member4@..., but signaling admitted it as member3@... */
+  vs_identity_free(&P[3].ident);
+  cr_assert_eq(vs_identity_generate("member4@example.org", &P[3].ident), 0);
+  vs_member_free(P[3].m);
+  vs_member_config_t mc = {
+      .self = P[3].id, .identity = &P[3].ident.mls, .cipher_suite = P[3].ident.suite,
+      .cb = {.send = send_cb, .on_epoch = on_epoch, .on_chat = on_chat, .on_removed = on_removed,
+             .resolve = resolve, .arg = &P[3]},
+  };
+  cr_assert_eq(vs_member_new(&mc, &P[3].m), 0);
+  join(3);
+  drain();
+  now_ms += 50;
+  relay_event_t tick = {.type = RELAY_EV_TICK};
+  feed(&tick);
+  drain();
+  cr_assert_null(G(3), "not added");
+  int idx[] = {0, 1, 2};
+  assert_same_group(idx, 3, 3);
 }
 
 Test(member, security_codes_agree_and_change_only_on_adds) {
