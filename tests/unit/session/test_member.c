@@ -30,6 +30,7 @@ typedef struct peer {
   char last_chat[64];
   int tamper_kp; /* corrupt the signature of the next KeyPackage it sends */
   char sig_name[64]; /* the identity signaling admitted it as (its token's subject) */
+  int mute;          /* a stalled client: receives and sends nothing */
 } peer_t;
 
 static peer_t P[N];
@@ -49,6 +50,8 @@ static int resolve(void *arg, uint64_t member, char *out, size_t cap) {
 
 static int send_cb(void *arg, const uint8_t *env, size_t len) {
   peer_t *p = arg;
+  if (p->mute)
+    return 0;
   cr_assert_lt(qn, QMAX);
   q[qn].from = p->id;
   q[qn].data = malloc(len);
@@ -83,9 +86,9 @@ static void deliver(void) {
     const relay_action_t *a = &acts.items[i];
     if (a->type == RELAY_ACT_BROADCAST || a->type == RELAY_ACT_LEADER) {
       for (size_t k = 0; k < a->n_to; k++)
-        if (P[a->to[k] - 1].joined)
+        if (P[a->to[k] - 1].joined && !P[a->to[k] - 1].mute)
           (void)vs_member_handle(P[a->to[k] - 1].m, a->bytes, a->len);
-    } else if (P[a->member - 1].joined) {
+    } else if (P[a->member - 1].joined && !P[a->member - 1].mute) {
       (void)vs_member_handle(P[a->member - 1].m, a->bytes, a->len);
     }
   }
@@ -336,6 +339,35 @@ Test(member, keypackage_naming_someone_else_is_not_added) {
   cr_assert_null(G(3), "not added");
   int idx[] = {0, 1, 2};
   assert_same_group(idx, 3, 3);
+}
+
+Test(member, stalled_leader_is_replaced_removed_and_rejoins_with_a_fresh_keypackage) {
+  three_members();
+  P[0].mute = 1; /* the leader stops answering */
+  join(3);
+  pump();
+  cr_assert_null(G(3));
+  now_ms += 5100; /* past the relay's commit timeout */
+  relay_event_t tick = {.type = RELAY_EV_TICK};
+  P[0].mute = 0; /* it comes back just as the relay gives up on it */
+  feed(&tick);
+  pump();
+  cr_assert_eq(vs_member_leader(P[1].m), P[1].id, "the next member leads");
+  /* the new leader removed the old leaf and added the newcomer; the old leader was told
+   * to rejoin and came back with a new KeyPackage */
+  int idx[] = {0, 1, 2, 3};
+  assert_same_group(idx, 4, 4);
+  vs_member_stats_t st;
+  vs_member_get_stats(P[0].m, &st);
+  cr_assert_eq(st.keypackages_sent, 1, "member 0 rejoined by KeyPackage");
+  int seen = 0;
+  for (uint32_t i = 0; i < mls_group_leaf_count(G(1)); i++) {
+    const mls_leaf_node_t *l = mls_group_member(G(1), i);
+    char who[256];
+    if (l && vs_member_leaf_identity(l, who, sizeof who) == 0 && strcmp(who, P[0].ident.name) == 0)
+      seen++;
+  }
+  cr_assert_eq(seen, 1, "the old leaf went, the new one came: one leaf for member 0");
 }
 
 Test(member, security_codes_agree_and_change_only_on_adds) {
