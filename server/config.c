@@ -53,6 +53,11 @@ static const key_t_ keys[] = {
     {"max_subscriptions_per_participant", K_INT, F(max_subscriptions_per_participant), 1, 256, NULL, "200"},
     {"drain_timeout_ms", K_INT, F(drain_timeout_ms), 0, 3600000, NULL, "10000"},
     {"log_level", K_ENUM, F(log_level), 0, 0, levels, "info"},
+    {"operator_ca", K_BOOL, F(operator_ca), 0, 0, NULL, "true"},
+    {"operator_ca_dir", K_STR, F(operator_ca_dir), 0, 0, NULL, ""},
+    {"operator_ca_validity_hours", K_INT, F(operator_ca_validity_hours), 1, 720, NULL, "24"},
+    {"operator_ca_issue_per_minute", K_INT, F(operator_ca_issue_per_minute), 1, 100000, NULL, "60"},
+    {"operator_ca_identity_per_hour", K_INT, F(operator_ca_identity_per_hour), 1, 10000, NULL, "10"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

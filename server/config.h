@@ -43,6 +43,11 @@ typedef struct srv_config {
   int max_subscriptions_per_participant;
   int drain_timeout_ms;
   char log_level[8];
+  bool operator_ca;                    /* serve the operator CA routes (operator_ca.h) */
+  char operator_ca_dir[SRV_PATH_MAX];  /* empty: <state_dir>/operator-ca, created on first start */
+  int operator_ca_validity_hours;
+  int operator_ca_issue_per_minute;
+  int operator_ca_identity_per_hour;
 } srv_config_t;
 
 /* Loads the whole chain. `argv` holds only options (no program name, no subcommand);

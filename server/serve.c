@@ -19,6 +19,7 @@
 #include "common/vtime.h"
 #include "server/media.h"
 #include "server/metrics.h"
+#include "server/operator_ca.h"
 #include "server/state.h"
 #include "signaling/sig_ws.h"
 
@@ -32,6 +33,7 @@ typedef struct server {
   sig_ws_t *ws;
   srv_media_t *media; /* NULL once closed */
   sig_jwt_key_t *key;
+  srv_opca_t *opca; /* owned; NULL when operator_ca = false */
   uint64_t drain_deadline_ms; /* 0: not draining */
   int stopping;
 } server_t;
@@ -48,6 +50,17 @@ static int http_cb(void *user, const char *path, char **body, size_t *len, const
     sig_hub_relay_totals(hub, &rt);
     *body = srv_metrics_render(sig_hub_stats(hub), &rt, sig_ws_connections(srv->ws), sig_hub_draining(hub),
                                srv->media ? &ms : NULL, len);
+    if (*body && srv->opca && srv_opca_metrics_append(srv->opca, body, len)) {
+      free(*body);
+      *body = NULL;
+    }
+    return *body ? 200 : 500;
+  }
+  if (!strcmp(path, SRV_OPCA_CERT_PATH) && srv->opca) {
+    /* The operator anchor, for clients to configure (docs/identity.md). */
+    *ctype = "application/pem-certificate-chain";
+    *body = strdup(srv_opca_cert_pem(srv->opca));
+    *len = *body ? strlen(*body) : 0;
     return *body ? 200 : 500;
   }
   if (!strcmp(path, "/healthz")) {
@@ -62,6 +75,54 @@ static int http_cb(void *user, const char *path, char **body, size_t *len, const
     return draining ? 503 : 200;
   }
   return 404;
+}
+
+/* POST /v1/operator-ca/issue (docs/protocol.md "Operator CA"): the certificate as PEM, or
+ * {"error":"<reason>"} with the status operator_ca.c chose. */
+static int http_post_cb(void *user, const char *path, const char *auth, const uint8_t *body, size_t len, char **out,
+                        size_t *out_len, const char **ctype) {
+  server_t *srv = user;
+  if (strcmp(path, SRV_OPCA_ISSUE_PATH) != 0 || !srv->opca)
+    return 404;
+  srv_opca_result_t r;
+  srv_opca_issue(srv->opca, auth, body, len, veil_wall_seconds(), veil_now_ms(), &r);
+  if (r.cert_pem) {
+    *ctype = "application/pem-certificate-chain";
+    *out = r.cert_pem;
+    *out_len = strlen(r.cert_pem);
+    return r.http_status;
+  }
+  char msg[96];
+  int n = snprintf(msg, sizeof msg, "{\"error\":\"%s\"}\n", srv_opca_reason_name(r.reason));
+  *ctype = "application/json";
+  *out = strdup(msg);
+  *out_len = *out ? (size_t)n : 0;
+  return r.http_status;
+}
+
+/* The operator CA: the configured directory (which must hold a CA), else
+ * <state_dir>/operator-ca, created on first start. */
+static int opca_prepare(server_t *srv, char *err, size_t el) {
+  srv_config_t *cfg = srv->cfg;
+  if (!cfg->operator_ca)
+    return 0;
+  bool given = cfg->operator_ca_dir[0] != '\0';
+  if (!given)
+    snprintf(cfg->operator_ca_dir, sizeof cfg->operator_ca_dir, "%.480s/operator-ca", cfg->state_dir);
+  int rc = srv_opca_prepare(cfg->operator_ca_dir, !given, veil_wall_seconds(), err, el);
+  if (rc)
+    return rc;
+  srv_opca_config_t oc = {
+      .dir = cfg->operator_ca_dir,
+      .key = srv->key,
+      .token_leeway_s = cfg->token_leeway,
+      .validity_s = (int64_t)cfg->operator_ca_validity_hours * 3600,
+      .issue_per_minute = (uint32_t)cfg->operator_ca_issue_per_minute,
+      .identity_per_hour = (uint32_t)cfg->operator_ca_identity_per_hour,
+  };
+  if ((rc = srv_opca_open(&oc, &srv->opca)))
+    snprintf(err, el, "operator_ca_dir: cannot open the CA in %.400s (%s)", cfg->operator_ca_dir, veil_strerror(rc));
+  return rc;
 }
 
 static void close_own_handles(server_t *srv) {
@@ -162,12 +223,14 @@ int srv_serve(srv_config_t *cfg) {
   srv.cfg = cfg;
   int rc;
   if ((rc = srv_state_prepare(cfg, err, sizeof err)) || (rc = srv_token_key_prepare(cfg, &srv.key, err, sizeof err)) ||
-      (cfg->tls && (rc = srv_tls_prepare(cfg, err, sizeof err)))) {
+      (cfg->tls && (rc = srv_tls_prepare(cfg, err, sizeof err))) || (rc = opca_prepare(&srv, err, sizeof err))) {
     fprintf(stderr, "veil-server: %s\n", err);
+    srv_opca_free(srv.opca);
     sig_jwt_key_free(srv.key);
     return rc == VEIL_ESRV_CONFIG ? 2 : 1;
   }
   if (uv_loop_init(&srv.loop) != 0) {
+    srv_opca_free(srv.opca);
     sig_jwt_key_free(srv.key);
     return 1;
   }
@@ -176,6 +239,7 @@ int srv_serve(srv_config_t *cfg) {
             cfg->udp_port, veil_strerror(rc));
     uv_run(&srv.loop, UV_RUN_DEFAULT);
     uv_loop_close(&srv.loop);
+    srv_opca_free(srv.opca);
     sig_jwt_key_free(srv.key);
     return 1;
   }
@@ -186,6 +250,8 @@ int srv_serve(srv_config_t *cfg) {
       .cert_file = cfg->tls ? cfg->cert_file : NULL,
       .key_file = cfg->tls ? cfg->key_file : NULL,
       .http = http_cb,
+      .http_post = http_post_cb,
+      .max_post_bytes = SRV_OPCA_CSR_MAX,
       .on_activity = on_activity,
       .max_connections = (size_t)cfg->max_connections,
       .user = &srv,
@@ -216,6 +282,7 @@ int srv_serve(srv_config_t *cfg) {
     srv_media_close(srv.media, NULL, NULL);
     uv_run(&srv.loop, UV_RUN_DEFAULT);
     uv_loop_close(&srv.loop);
+    srv_opca_free(srv.opca);
     sig_jwt_key_free(srv.key);
     return 1;
   }
@@ -239,6 +306,8 @@ int srv_serve(srv_config_t *cfg) {
          cfg->tls ? "s" : "", cfg->host, port);
   printf("join: veil-server token --state-dir %s --room demo --identity alice@example.org --name Alice --role host\n",
          cfg->state_dir);
+  if (srv.opca)
+    printf("operator ca: %s (GET %s, POST %s)\n", cfg->operator_ca_dir, SRV_OPCA_CERT_PATH, SRV_OPCA_ISSUE_PATH);
   if (cfg->tls)
     printf("tls: self-signed certificate %s (trust it in your client for local use)\n", cfg->cert_file);
   fflush(stdout);
@@ -250,6 +319,7 @@ int srv_serve(srv_config_t *cfg) {
   rc = uv_loop_close(&srv.loop);
   if (rc)
     veil_log(VEIL_LOG_WARN, "server", "loop_close", "err=%s", uv_strerror(rc));
+  srv_opca_free(srv.opca);
   sig_jwt_key_free(srv.key);
   veil_log(VEIL_LOG_INFO, "server", "exit", "code=0");
   return 0;

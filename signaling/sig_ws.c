@@ -30,6 +30,11 @@ typedef struct conn {
   char close_reason[64];
   char *http_body;        /* owned (HTTP responses) */
   size_t http_len;
+  int http_close;         /* close the connection once the answer is written */
+  uint8_t *post;          /* owned: the POST body being read (NULL: none expected) */
+  size_t post_len, post_cap;
+  char *post_auth;        /* owned: the Authorization header, or NULL */
+  char post_path[SIG_WS_POST_PATH_MAX];
 } conn_t;
 
 struct sig_ws {
@@ -98,6 +103,14 @@ static void conn_free_buffers(conn_t *c) {
   c->rx_len = c->rx_cap = 0;
   free(c->http_body);
   c->http_body = NULL;
+}
+
+static void post_free(conn_t *c) {
+  free(c->post);
+  c->post = NULL;
+  c->post_len = c->post_cap = 0;
+  free(c->post_auth);
+  c->post_auth = NULL;
 }
 
 static int close_now(struct lws *wsi, int code, const char *reason) {
@@ -179,27 +192,86 @@ static int on_writeable(conn_t *c, struct lws *wsi) {
   return 0;
 }
 
-static int on_http(sig_ws_t *ws, conn_t *c, struct lws *wsi, const char *path) {
+/* Writes the status line and headers of an answer whose body is c->http_body (taken
+ * over; a short default text when NULL); the body follows in HTTP_WRITEABLE. */
+static int respond(conn_t *c, struct lws *wsi, int status, const char *ctype) {
   uint8_t hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
-  const char *ctype = "text/plain; charset=utf-8";
-  int status = 404;
-  c->http_body = NULL;
-  c->http_len = 0;
-  if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
-    status = 405;
-  } else if (ws->cfg.http) {
-    status = ws->cfg.http(ws->cfg.user, path, &c->http_body, &c->http_len, &ctype);
-  }
   if (!c->http_body) {
-    const char *msg = status == 405 ? "method not allowed\n" : "not found\n";
+    const char *msg = status == 405 ? "method not allowed\n" : status == 411 ? "length required\n" : "not found\n";
     c->http_body = strdup(msg);
     c->http_len = c->http_body ? strlen(msg) : 0;
+    ctype = "text/plain; charset=utf-8";
   }
   if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, c->http_len, &p, end) ||
       lws_finalize_write_http_header(wsi, start, &p, end))
     return 1;
   lws_callback_on_writable(wsi);
   return 0;
+}
+
+static int post_call(sig_ws_t *ws, conn_t *c, struct lws *wsi, const uint8_t *body, size_t len) {
+  const char *ctype = "text/plain; charset=utf-8";
+  int status = ws->cfg.http_post(ws->cfg.user, c->post_path, c->post_auth, body, len, &c->http_body, &c->http_len,
+                                 &ctype);
+  post_free(c);
+  return respond(c, wsi, status, ctype);
+}
+
+/* A POST: the body is read whole (bounded by max_post_bytes, checked against the declared
+ * Content-Length before anything is allocated, STYLE 10), then handed to http_post. */
+static int on_post(sig_ws_t *ws, conn_t *c, struct lws *wsi, const char *path) {
+  char cl[24];
+  size_t max = ws->cfg.max_post_bytes ? ws->cfg.max_post_bytes : 16384;
+  if (!ws->cfg.http_post || strlen(path) >= sizeof c->post_path) {
+    c->http_close = 1;
+    return respond(c, wsi, ws->cfg.http_post ? 404 : 405, NULL);
+  }
+  snprintf(c->post_path, sizeof c->post_path, "%s", path);
+  int al = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+  if (al > 0 && al <= SIG_WS_AUTH_MAX && (c->post_auth = malloc((size_t)al + 1)) &&
+      lws_hdr_copy(wsi, c->post_auth, al + 1, WSI_TOKEN_HTTP_AUTHORIZATION) < 0) {
+    free(c->post_auth);
+    c->post_auth = NULL;
+  }
+  char *e = NULL;
+  unsigned long long n = 0;
+  if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 || (n = strtoull(cl, &e, 10), *e) ||
+      cl[0] == '-') {
+    post_free(c);
+    c->http_close = 1;
+    return respond(c, wsi, 411, NULL);
+  }
+  if (n > max) {
+    /* Answered without reading the body; the connection closes after the answer, so the
+     * unread bytes are never parsed as a next request. */
+    c->http_close = 1;
+    return post_call(ws, c, wsi, NULL, (size_t)n);
+  }
+  if (n == 0)
+    return post_call(ws, c, wsi, (const uint8_t *)"", 0);
+  if (!(c->post = malloc((size_t)n))) {
+    post_free(c);
+    return 1;
+  }
+  c->post_cap = (size_t)n;
+  return 0;
+}
+
+static int on_http(sig_ws_t *ws, conn_t *c, struct lws *wsi, const char *path) {
+  const char *ctype = "text/plain; charset=utf-8";
+  int status = 404;
+  c->http_body = NULL;
+  c->http_len = 0;
+  c->http_close = 0;
+  post_free(c);
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
+    return on_post(ws, c, wsi, path);
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
+    status = 405;
+  } else if (ws->cfg.http) {
+    status = ws->cfg.http(ws->cfg.user, path, &c->http_body, &c->http_len, &ctype);
+  }
+  return respond(c, wsi, status, ctype);
 }
 
 static int on_http_writeable(conn_t *c, struct lws *wsi) {
@@ -213,7 +285,7 @@ static int on_http_writeable(conn_t *c, struct lws *wsi) {
   free(buf);
   free(c->http_body);
   c->http_body = NULL;
-  if (n < 0)
+  if (n < 0 || c->http_close)
     return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
@@ -268,6 +340,20 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_HTTP:
     c->wsi = wsi;
     return on_http(ws, c, wsi, in);
+  case LWS_CALLBACK_HTTP_BODY:
+    /* lws delivers at most Content-Length bytes; anything beyond the buffer is a bug. The
+     * body of a request already answered (too large) is skipped until the close. */
+    if (c && !c->post && c->http_close)
+      return 0;
+    if (!c || !c->post || len > c->post_cap - c->post_len)
+      return -1;
+    memcpy(c->post + c->post_len, in, len);
+    c->post_len += len;
+    return 0;
+  case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    if (!c || !c->post)
+      return c && c->http_close ? 0 : -1;
+    return post_call(ws, c, wsi, c->post, c->post_len);
   case LWS_CALLBACK_HTTP_WRITEABLE:
     return on_http_writeable(c, wsi);
   case LWS_CALLBACK_CLOSED_HTTP:
@@ -277,6 +363,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       return 0;
     free(c->http_body);
     c->http_body = NULL;
+    post_free(c);
     return 0;
   default:
     break;

@@ -1,7 +1,8 @@
 /*
  * veil — the WebSocket shell of signaling: libwebsockets on the server's libuv loop
  * (LWS_SERVER_OPTION_LIBUV with a foreign loop), subprotocol `veil.v1`, plus a tiny HTTP
- * responder for the operational endpoints (/metrics, /healthz, /readyz) on the same port.
+ * responder for the operational endpoints (/metrics, /healthz, /readyz, and the operator CA's
+ * GET/POST routes) on the same port.
  *
  * The shell owns connections and their outgoing queues; every received text frame goes to
  * sig_handle_message (sig_hub.h), every binary frame to sig_handle_binary (MLS relay). Frames larger than
@@ -24,6 +25,15 @@ typedef struct sig_ws sig_ws_t;
 /* An HTTP GET on a path other than the WebSocket upgrade. Returns the status code and
  * sets *body (malloc'd, taken over by the shell) and *ctype (static). */
 typedef int (*sig_ws_http_cb)(void *user, const char *path, char **body, size_t *len, const char **ctype);
+/* An HTTP POST with a Content-Length (411 without one) of at most max_post_bytes, read
+ * whole before the call. `authorization` is the Authorization header (NULL when absent or
+ * longer than SIG_WS_AUTH_MAX). A declared length above the limit is answered without
+ * reading the body: the callback gets body NULL and len = the declared length, and the
+ * connection is closed after the answer. Same result contract as sig_ws_http_cb. */
+typedef int (*sig_ws_http_post_cb)(void *user, const char *path, const char *authorization, const uint8_t *body,
+                                   size_t len, char **out, size_t *out_len, const char **ctype);
+#define SIG_WS_AUTH_MAX 8192
+#define SIG_WS_POST_PATH_MAX 128
 /* Called after every handled frame and closed connection: the hub's next relay deadline
  * may have changed (sig_hub_next_deadline). */
 typedef void (*sig_ws_activity_cb)(void *user);
@@ -37,6 +47,8 @@ typedef struct sig_ws_config {
   size_t max_queue_bytes; /* per connection; a slower reader is disconnected */
   size_t max_connections; /* open WebSocket connections; further upgrades are refused; 0: no limit */
   sig_ws_http_cb http;
+  sig_ws_http_post_cb http_post; /* NULL: POST answers 405 */
+  size_t max_post_bytes;         /* 0: 16 KiB */
   sig_ws_activity_cb on_activity;
   void *user;
 } sig_ws_config_t;

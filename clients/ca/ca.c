@@ -145,12 +145,12 @@ static int random_serial(X509 *x, char hex[41]) {
 }
 
 /* A certificate skeleton: version 3, serial, validity, subject CN, public key. */
-static X509 *skeleton(const char *cn, EVP_PKEY *pub, int days, int64_t now, char serial[41]) {
+static X509 *skeleton(const char *cn, EVP_PKEY *pub, int64_t secs, int64_t now, char serial[41]) {
   X509 *x = X509_new();
   X509_NAME *name = x ? X509_get_subject_name(x) : NULL;
   if (!x || !X509_set_version(x, 2) || random_serial(x, serial) ||
       !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)now - 60) ||
-      !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)now + (time_t)days * 86400) ||
+      !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(now + secs)) ||
       !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
                                   0) ||
       !X509_set_pubkey(x, pub)) {
@@ -174,7 +174,7 @@ int ca_create(const char *dir, const char *name, ca_key_type_t key_type, int day
     return VEIL_EIO;
   int rc = VEIL_ECRYPTO;
   EVP_PKEY *k = keygen(key_type);
-  X509 *x = k ? skeleton(name, k, days, now, serial) : NULL;
+  X509 *x = k ? skeleton(name, k, (int64_t)days * 86400, now, serial) : NULL;
   char *cp = NULL, *kp = NULL;
   if (!x || !X509_set_issuer_name(x, X509_get_subject_name(x)) ||
       add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") ||
@@ -371,8 +371,10 @@ static EVP_PKEY *csr_key(const char *pem, size_t len) {
 int ca_issue(ca_t *ca, const ca_issue_req_t *req, int64_t now, ca_issued_t *out) {
   memset(out, 0, sizeof *out);
   const char *cn = req->common_name ? req->common_name : req->identity;
+  int64_t secs = req->validity_s > 0 ? req->validity_s : (int64_t)req->days * 86400;
   if (!printable(req->identity) || !printable(cn) || strpbrk(req->identity, " ,/\\") ||
-      (req->kind == CA_CERT_USER) != (strchr(req->identity, '@') != NULL) || req->days <= 0 ||
+      (req->kind == CA_CERT_USER) != (strchr(req->identity, '@') != NULL) ||
+      (req->validity_s <= 0 && req->days <= 0) ||
       (req->kind != CA_CERT_USER && req->kind != CA_CERT_DEVICE))
     return VEIL_ECA_NAME;
   int lock = lock_index(ca);
@@ -393,7 +395,7 @@ int ca_issue(ca_t *ca, const ca_issue_req_t *req, int64_t now, ca_issued_t *out)
   if (!k)
     goto done;
   rc = VEIL_ECRYPTO;
-  if (!(x = skeleton(cn, k, req->days, now, out->serial_hex)) ||
+  if (!(x = skeleton(cn, k, secs, now, out->serial_hex)) ||
       !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
       add_ext(x, ca->cert, NID_basic_constraints, "critical,CA:FALSE") ||
       add_ext(x, ca->cert, NID_key_usage, "critical,digitalSignature") ||
@@ -416,7 +418,7 @@ int ca_issue(ca_t *ca, const ca_issue_req_t *req, int64_t now, ca_issued_t *out)
   memset(e, 0, sizeof *e);
   e->status = 'V';
   snprintf(e->serial, sizeof e->serial, "%s", out->serial_hex);
-  e->not_after = (long long)now + (long long)req->days * 86400;
+  e->not_after = (long long)(now + secs);
   snprintf(e->kind, sizeof e->kind, "%s", req->kind == CA_CERT_USER ? "user" : "device");
   snprintf(e->identity, sizeof e->identity, "%s", req->identity);
   snprintf(e->cn, sizeof e->cn, "%s", cn);

@@ -54,6 +54,8 @@ typedef struct ca_issue_req {
   const char *common_name; /* device name, or the user's name; NULL: the identity */
   ca_key_type_t key_type;  /* for a fresh key */
   int days;                /* validity */
+  int64_t validity_s;      /* when > 0, the validity in seconds instead of `days` (the
+                              server's short-lived operator certificates) */
   const char *csr_pem;     /* optional: certify this CSR's key instead of a fresh one */
   size_t csr_len;
 } ca_issue_req_t;
