@@ -5,6 +5,7 @@
 
 #include "clients/lib/crypto/provider.h"
 #include "clients/lib/session/vs_session_int.h"
+#include "clients/lib/session/vs_verify.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -107,26 +108,6 @@ static const char *display_name_of(const vs_session_t *s, const char *identity, 
   return "";
 }
 
-static const char *verification_of(const vs_session_t *s, const mls_leaf_node_t *l) {
-  if (l->credential.type != MLS_CRED_X509)
-    return "unverified";
-  veil_view_t chain[X509_CHAIN_MAX];
-  size_t n = 0;
-  veil_reader_t r;
-  mls_list_reader(&l->credential.certificates, &r);
-  while (n < X509_CHAIN_MAX && n < l->credential.certificates.count &&
-         veil_read_vec(&r, VEIL_LEN_VARINT, X509_CERT_MAX, &chain[n]) == 0)
-    n++;
-  x509_verdict_t v;
-  x509_trust_t *empty = NULL;
-  const x509_trust_t *t = s->cfg.trust;
-  if (!t)
-    t = empty = x509_trust_new();
-  int rc = t ? x509_verify_chain(t, chain, n, (int64_t)(vs_now_us() / 1000000u), &v) : VEIL_ENOMEM;
-  x509_trust_free(empty);
-  return rc ? "invalid" : x509_level_name(v.level);
-}
-
 static json_t *roster_json(vs_session_t *s, mls_group_t *g) {
   json_t *arr = json_array();
   for (uint32_t i = 0; g && arr && i < mls_group_leaf_count(g); i++) {
@@ -138,9 +119,15 @@ static json_t *roster_json(vs_session_t *s, mls_group_t *g) {
       snprintf(idn, sizeof idn, "?");
     const char *pid;
     const char *name = display_name_of(s, idn, &pid);
-    json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:s,s:s?,s:b}", "leaf", (int)i, "identity", idn,
-                                         "verification", verification_of(s, l), "display_name", name,
-                                         "participant_id", pid, "self", i == mls_group_own_leaf(g)));
+    verify_status_t st;
+    if (vs_verify_leaf(s->cfg.trust, s->cfg.identity->suite, l, name, (int64_t)(vs_now_us() / 1000000u), &st))
+      continue;
+    json_t *m = json_pack("{s:i,s:s,s:s?,s:b}", "leaf", (int)i, "identity", idn, "participant_id", pid, "self",
+                          i == mls_group_own_leaf(g));
+    if (m)
+      vs_verify_to_json(&st, m);
+    verify_status_clear(&st);
+    json_array_append_new(arr, m);
   }
   return arr;
 }
