@@ -2,6 +2,8 @@
  * veil-device — an emulated room device run through an xAPI-style shell.
  *
  *   veil-device [--name NAME] [--state FILE] [--trust-anchor PEM] [--shell-port PORT]
+ *               [--trust-operator PEM] [--join URL --room ROOM (--token JWT | --token-file F)
+ *                [--pin SHA256HEX | --ca PEM]]
  *
  * Without --shell-port the shell is stdin/stdout. With it, the device listens on 127.0.0.1
  * only (never another address: the shell carries the provisioning flow) and prints
@@ -10,6 +12,12 @@
  *
  * The state is saved to --state (mode 0600, written to a temporary file and renamed) after
  * every command that changed it, and loaded at start.
+ *
+ * --join makes the device a participant of that meeting (device_meeting.h) as soon as an
+ * external identity is active (at start, or after the shell activated one), once. The
+ * session runs on a libuv loop embedded in the shell's poll loop (its backend fd is polled
+ * beside the shells). --trust-operator adds the operator CA, so that the device shows
+ * operator-verified participants as such.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +33,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "clients/device/device_meeting.h"
 #include "clients/device/device_state.h"
 #include "clients/device/xapi.h"
 
@@ -42,6 +51,10 @@ typedef struct app {
   const char *state_path;
   uint64_t saved_gen;
   shell_t shells[SHELL_CLIENTS_MAX + 1]; /* [0]: stdin or unused */
+  uv_loop_t *loop;
+  device_meeting_config_t join; /* .url NULL: no meeting asked for */
+  device_meeting_t *meeting;    /* owned */
+  int join_tried;
 } app_t;
 
 static int write_all(int fd, const char *p, size_t n) {
@@ -101,6 +114,27 @@ static void save_state(app_t *a) {
     a->saved_gen = device_generation(a->dev);
 }
 
+static void meeting_ended(void *arg, int rc) {
+  (void)arg;
+  fprintf(stderr, "veil-device: meeting ended%s%s\n", rc ? ": " : "", rc ? veil_strerror(rc) : "");
+}
+
+/* Joins once, when asked to and an identity is active. */
+static void maybe_join(app_t *a) {
+  if (!a->join.url || a->join_tried)
+    return;
+  uint8_t probe[32];
+  veil_view_t chain[X509_CHAIN_MAX];
+  size_t n;
+  int rc = device_identity_key(a->dev, probe, chain, &n);
+  vc_wipe(probe, sizeof probe);
+  if (rc)
+    return; /* not provisioned yet */
+  a->join_tried = 1;
+  rc = device_meeting_start(&a->join, &a->meeting);
+  fprintf(stderr, "veil-device: joining %s: %s\n", a->join.url, rc ? veil_strerror(rc) : "started");
+}
+
 static void on_command(void *ctx, int rc, const xapi_cmd_t *cmd) {
   shell_t *s = ctx;
   if (s->dead)
@@ -115,6 +149,7 @@ static void on_command(void *ctx, int rc, const xapi_cmd_t *cmd) {
     s->dead = 1;
   veil_writer_free(&w);
   save_state(s->app);
+  maybe_join(s->app);
 }
 
 static void on_event(void *ctx, const char *text, size_t len) {
@@ -172,11 +207,13 @@ static int listen_local(int port) {
 
 static void usage(void) {
   fprintf(stderr, "usage: veil-device [--name NAME] [--state FILE] [--trust-anchor PEM]"
-                  " [--shell-port PORT]\n");
+                  " [--shell-port PORT]\n"
+                  "                   [--trust-operator PEM] [--join URL --room ROOM"
+                  " (--token JWT | --token-file F) [--pin SHA256HEX | --ca PEM]]\n");
 }
 
 int main(int argc, char **argv) {
-  const char *name = "veil-device", *anchor = NULL;
+  const char *name = "veil-device", *anchor = NULL, *op_anchor = NULL, *token_file = NULL;
   int port = -1;
   app_t a;
   memset(&a, 0, sizeof a);
@@ -192,20 +229,54 @@ int main(int argc, char **argv) {
       anchor = argv[++i];
     else if (!strcmp(argv[i], "--shell-port") && v)
       port = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--trust-operator") && v)
+      op_anchor = argv[++i];
+    else if (!strcmp(argv[i], "--join") && v)
+      a.join.url = argv[++i];
+    else if (!strcmp(argv[i], "--room") && v)
+      a.join.room = argv[++i];
+    else if (!strcmp(argv[i], "--token") && v)
+      a.join.token = argv[++i];
+    else if (!strcmp(argv[i], "--token-file") && v)
+      token_file = argv[++i];
+    else if (!strcmp(argv[i], "--pin") && v)
+      a.join.pin_sha256 = argv[++i];
+    else if (!strcmp(argv[i], "--ca") && v)
+      a.join.ca_file = argv[++i];
     else {
       usage();
       return 2;
     }
   }
+  char *token_buf = NULL;
+  if (token_file) {
+    size_t len;
+    if (read_file(token_file, &token_buf, &len)) {
+      fprintf(stderr, "veil-device: cannot read %s\n", token_file);
+      return 1;
+    }
+    token_buf[strcspn(token_buf, "\r\n")] = 0;
+    a.join.token = token_buf;
+  }
+  if (a.join.url && (!a.join.room || !a.join.token || (!strncmp(a.join.url, "wss://", 6) &&
+                                                       !a.join.pin_sha256 && !a.join.ca_file))) {
+    usage();
+    return 2;
+  }
   signal(SIGPIPE, SIG_IGN);
   x509_trust_t *trust = NULL;
-  if (anchor) {
+  const char *paths[2] = {anchor, op_anchor};
+  for (int k = 0; k < 2; k++) {
     char *pem;
     size_t len;
-    trust = x509_trust_new();
-    if (!trust || read_file(anchor, &pem, &len) ||
-        x509_trust_add_pem(trust, pem, len, X509_ANCHOR_ORGANISATION, "organisation")) {
-      fprintf(stderr, "veil-device: cannot read the trust anchor %s\n", anchor);
+    if (!paths[k])
+      continue;
+    if (!trust && !(trust = x509_trust_new()))
+      return 1;
+    if (read_file(paths[k], &pem, &len) ||
+        x509_trust_add_pem(trust, pem, len, k ? X509_ANCHOR_OPERATOR : X509_ANCHOR_ORGANISATION,
+                           k ? "operator" : "organisation")) {
+      fprintf(stderr, "veil-device: cannot read the trust anchor %s\n", paths[k]);
       return 1;
     }
     free(pem);
@@ -238,9 +309,28 @@ int main(int argc, char **argv) {
   } else if (shell_open(&a, 0, STDIN_FILENO, STDOUT_FILENO)) {
     return 1;
   }
+  if (a.join.url) {
+    a.loop = uv_default_loop();
+    a.join.loop = a.loop;
+    a.join.dev = a.dev;
+    a.join.trust = trust;
+    a.join.display_name = name;
+    a.join.call_id = 1;
+    a.join.on_end = meeting_ended;
+    a.join.arg = &a;
+    maybe_join(&a);
+  }
   for (;;) {
-    struct pollfd pfd[SHELL_CLIENTS_MAX + 2];
-    size_t map[SHELL_CLIENTS_MAX + 2], n = 0;
+    struct pollfd pfd[SHELL_CLIENTS_MAX + 3];
+    size_t map[SHELL_CLIENTS_MAX + 3], n = 0;
+    int timeout = -1;
+    if (a.loop) {
+      /* libuv embedded: its backend fd is readable when it has I/O to process */
+      uv_run(a.loop, UV_RUN_NOWAIT);
+      pfd[n] = (struct pollfd){.fd = uv_backend_fd(a.loop), .events = POLLIN};
+      map[n++] = SIZE_MAX - 1;
+      timeout = uv_backend_timeout(a.loop);
+    }
     if (lfd >= 0) {
       pfd[n] = (struct pollfd){.fd = lfd, .events = POLLIN};
       map[n++] = SIZE_MAX;
@@ -253,16 +343,16 @@ int main(int argc, char **argv) {
         map[n++] = i;
       }
     }
-    if (n == 0)
-      break; /* stdin closed and no listener: done */
-    if (poll(pfd, n, -1) < 0) {
+    if (n == 0 || (a.loop && n == 1 && !uv_loop_alive(a.loop)))
+      break; /* stdin closed and no listener (nor meeting): done */
+    if (poll(pfd, n, timeout) < 0) {
       if (errno == EINTR)
         continue;
       break;
     }
     for (size_t k = 0; k < n; k++) {
-      if (!pfd[k].revents)
-        continue;
+      if (!pfd[k].revents || map[k] == SIZE_MAX - 1)
+        continue; /* the loop's turn comes at the top */
       if (map[k] == SIZE_MAX) {
         int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         size_t slot = 1;
@@ -288,6 +378,14 @@ int main(int argc, char **argv) {
       shell_close(&a.shells[i]);
   if (lfd >= 0)
     close(lfd);
+  if (a.meeting) {
+    device_meeting_close(a.meeting);
+    uv_run(a.loop, UV_RUN_DEFAULT);
+    device_meeting_free(a.meeting);
+  }
+  if (a.loop)
+    uv_loop_close(a.loop);
+  free(token_buf);
   device_free(a.dev);
   x509_trust_free(trust);
   return 0;
