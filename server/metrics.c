@@ -101,6 +101,13 @@ char *srv_metrics_render(const sig_stats_t *st, const sig_relay_totals_t *relay,
   counter(&b, "veil_mls_welcomes_delivered_total", "Joins completed by a delivered Welcome.",
           relay->welcomes_delivered);
   counter(&b, "veil_mls_rejoins_total", "Members told to rejoin the MLS group.", relay->rejoins);
+  gauge(&b, "veil_mls_epoch_max", "Highest current MLS epoch among the open rooms.", relay->epoch_max);
+  family(&b, "veil_mls_join_latency_seconds", "summary",
+         "MLS join latency: KeyPackage received by the relay to the joiner's Welcome delivered.");
+  put(&b, "veil_mls_join_latency_seconds_sum %.3f\n", relay->join_latency_sum_ms / 1000.0);
+  put(&b, "veil_mls_join_latency_seconds_count %llu\n", (unsigned long long)relay->welcomes_delivered);
+  family(&b, "veil_mls_join_latency_max_seconds", "gauge", "Longest MLS join (KeyPackage to Welcome) seen.");
+  put(&b, "veil_mls_join_latency_max_seconds %.3f\n", relay->join_latency_max_ms / 1000.0);
   if (media) {
     counter(&b, "veil_packets_in_total", "UDP datagrams received by the media plane.", media->packets_in);
     counter(&b, "veil_packets_out_total", "UDP datagrams sent by the media plane.", media->packets_out);

@@ -96,6 +96,9 @@ extern const double sig_latency_bounds_ms[SIG_LAT_NBUCKETS];
 typedef struct sig_relay_totals {
   uint64_t commits_accepted, commits_rejected, messages_rejected;
   uint64_t leader_changes, welcomes_delivered, rejoins;
+  /* KeyPackage received -> Welcome delivered, over the welcomes_delivered joins. */
+  uint64_t join_latency_sum_ms, join_latency_max_ms;
+  uint64_t epoch_max; /* the highest current MLS epoch among the open rooms (a gauge) */
 } sig_relay_totals_t;
 
 typedef struct sig_stats {

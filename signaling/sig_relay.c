@@ -101,10 +101,16 @@ static void add_metrics(sig_relay_totals_t *t, const relay_room_t *r) {
   t->leader_changes += m.leader_changes;
   t->welcomes_delivered += m.joins_completed;
   t->rejoins += m.rejoins;
+  t->join_latency_sum_ms += m.join_latency_sum_ms;
+  if (m.join_latency_max_ms > t->join_latency_max_ms)
+    t->join_latency_max_ms = m.join_latency_max_ms;
+  if (m.epoch > t->epoch_max)
+    t->epoch_max = m.epoch;
 }
 
 void sig_hub_relay_totals(const sig_hub_t *hub, sig_relay_totals_t *out) {
   *out = hub->relay_closed;
+  out->epoch_max = 0; /* a gauge over the rooms still open; freed rooms' counters only */
   for (sig_room_t *r = hub->rooms; r; r = r->next)
     if (r->relay)
       add_metrics(out, r->relay);

@@ -91,3 +91,19 @@ Test(metrics, every_sample_line_has_a_declared_family) {
   }
   free(page);
 }
+
+Test(metrics, mls_join_latency_summary_counts_delivered_welcomes_and_keeps_millisecond_precision) {
+  sig_stats_t st;
+  memset(&st, 0, sizeof st);
+  sig_relay_totals_t rt = {.welcomes_delivered = 4, .join_latency_sum_ms = 1250, .join_latency_max_ms = 905,
+                           .epoch_max = 7};
+  size_t len = 0;
+  char *page = srv_metrics_render(&st, &rt, 0, false, NULL, &len);
+  cr_assert(page);
+  cr_assert(strstr(page, "# TYPE veil_mls_join_latency_seconds summary\n"), "%s", page);
+  cr_assert(strstr(page, "veil_mls_join_latency_seconds_sum 1.250\n"));
+  cr_assert(strstr(page, "veil_mls_join_latency_seconds_count 4\n"));
+  cr_assert(strstr(page, "veil_mls_join_latency_max_seconds 0.905\n"));
+  cr_assert(strstr(page, "# TYPE veil_mls_epoch_max gauge\nveil_mls_epoch_max 7\n"));
+  free(page);
+}
