@@ -9,9 +9,14 @@
  *               [--trust-org PEM] [--trust-operator PEM] [--no-audio] [--no-video]
  *               [--duration S] [--chat TEXT] [--leave-after S] [--stats-every S]
  *               [--interactive] [--json] [--tamper] [--tap-to PORT] [--tap-listen PORT]
+ *               [--test-ignore-batches]
  *
- * Interactive commands (stdin): chat <text> | roster | code | stats | leave | quit.
+ * Interactive commands (stdin): chat <text> | roster | code | stats | leave | quit
+ * | test-ignore-batches on|off.
  * --tamper (test only) flips a bit of every SFrame ciphertext this client sends.
+ * --test-ignore-batches (test only; also the interactive commands test-ignore-batches
+ * on|off) makes this client, as MLS leader, drop the relay's batches unanswered, so that
+ * the relay's commit deadline appoints the next leader (tests/integration/relay).
  * --tap-to PORT copies every RTP packet received from the SFU (after SRTP) to
  * 127.0.0.1:PORT; --tap-listen PORT feeds such copies into this client's receivers, e.g.
  * to show that a member who left can decrypt nothing sent after its removal.
@@ -204,8 +209,10 @@ static void command(app_t *a, char *line) {
     do_leave(a);
   } else if (!strcmp(line, "quit")) {
     shutdown_app(a);
+  } else if (!strcmp(line, "test-ignore-batches on") || !strcmp(line, "test-ignore-batches off")) {
+    vs_session_set_test_ignore_batches(a->s, !strcmp(line + 20, "on"));
   } else if (*line) {
-    fprintf(stderr, "commands: chat <text> | roster | code | stats | leave | quit\n");
+    fprintf(stderr, "commands: chat <text> | roster | code | stats | leave | quit | test-ignore-batches on|off\n");
   }
 }
 
@@ -309,7 +316,8 @@ static void usage(void) {
           "         [--name NAME] [--cert PEM --key PEM] [--pin SHA256 | --ca PEM]\n"
           "         [--trust-org PEM] [--trust-operator PEM] [--no-audio] [--no-video]\n"
           "         [--duration S] [--chat TEXT] [--leave-after S] [--stats-every S]\n"
-          "         [--interactive] [--json] [--tamper] [--tap-to PORT] [--tap-listen PORT]\n");
+          "         [--interactive] [--json] [--tamper] [--tap-to PORT] [--tap-listen PORT]\n"
+          "         [--test-ignore-batches]\n");
 }
 
 int main(int argc, char **argv) {
@@ -318,7 +326,7 @@ int main(int argc, char **argv) {
   const char *url = NULL, *room = NULL, *idn = NULL, *token = NULL, *token_file = NULL, *srv_bin = NULL,
              *state_dir = NULL, *name = NULL, *cert = NULL, *key = NULL, *pin = NULL, *ca = NULL, *trust_org = NULL,
              *trust_op = NULL;
-  int no_audio = 0, no_video = 0, tamper = 0, tap_to = 0, tap_listen = 0;
+  int no_audio = 0, no_video = 0, tamper = 0, tap_to = 0, tap_listen = 0, ignore_batches = 0;
   a->duration = 0;
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
@@ -350,6 +358,8 @@ int main(int argc, char **argv) {
       no_video = 1;
     } else if (!strcmp(o, "--tamper")) {
       tamper = 1;
+    } else if (!strcmp(o, "--test-ignore-batches")) {
+      ignore_batches = 1;
     } else if (!strcmp(o, "--json")) {
       a->json = 1;
     } else if (!strcmp(o, "--interactive")) {
@@ -397,7 +407,8 @@ int main(int argc, char **argv) {
   vs_session_config_t sc = {
       .loop = a->loop, .url = url, .pin_sha256 = pin, .ca_file = ca, .token = tok, .room = room,
       .display_name = name, .identity = &a->id, .trust = a->trust, .publish_audio = !no_audio,
-      .publish_video = !no_video, .tamper = tamper, .on_event = on_event, .on_rtp_copy = on_rtp_copy, .arg = a,
+      .publish_video = !no_video, .tamper = tamper, .test_ignore_batches = ignore_batches, .on_event = on_event,
+      .on_rtp_copy = on_rtp_copy, .arg = a,
   };
   if (!strncmp(url, "wss://", 6) && !pin && !ca) {
     fprintf(stderr, "veil-client: wss needs --pin SHA256 or --ca PEM (no trust-anything mode)\n");

@@ -6,8 +6,11 @@
 #include "clients/lib/crypto/provider.h"
 #include "clients/lib/session/vs_session_int.h"
 #include "clients/lib/session/vs_verify.h"
+#include "clients/lib/mls/suite.h"
 #include "common/err.h"
+#include "common/hex.h"
 #include "common/log.h"
+#include "mls-relay/envelope.h"
 
 static double ms_since(uint64_t t_us) { return (double)(vs_now_us() - t_us) / 1000.0; }
 
@@ -181,8 +184,14 @@ static void on_epoch(void *arg, mls_group_t *g, int added) {
   s->members = mls_group_member_count(g);
   install_sframe_epoch(s, g);
   remember_leaf_ids(s, g);
-  vs_emit(s, json_pack("{s:s,s:I,s:i,s:b}", "event", "epoch", "epoch", (json_int_t)mls_group_epoch(g), "members",
-                       (int)s->members, "added", added));
+  /* The epoch_authenticator (RFC 9420 §8.7) is public to the group and equal for every
+   * member of an epoch: tests compare it to show that no member forked. */
+  veil_view_t auth = mls_group_epoch_authenticator(g);
+  char auth_hex[2 * MLS_HASH_MAX + 1] = "";
+  if (auth.len <= MLS_HASH_MAX)
+    veil_hex_encode(auth.ptr, auth.len, auth_hex);
+  vs_emit(s, json_pack("{s:s,s:I,s:i,s:b,s:s}", "event", "epoch", "epoch", (json_int_t)mls_group_epoch(g), "members",
+                       (int)s->members, "added", added, "epoch_authenticator", auth_hex));
   if (s->leave_seen_us && s->members < before) {
     vs_emit(s, json_pack("{s:s,s:f,s:I}", "event", "rekey", "after_leave_ms", ms_since(s->leave_seen_us),
                          "epoch", (json_int_t)mls_group_epoch(g)));
@@ -377,9 +386,26 @@ static void on_binary(void *arg, const uint8_t *data, size_t len) {
   vs_session_t *s = arg;
   if (!s->member)
     return;
+  relay_env_t e;
+  if (s->cfg.test_ignore_batches && relay_env_decode(data, len, len, &e) == 0 && e.kind == RELAY_ENV_CONTROL &&
+      e.ctl_type == RELAY_CTL_BATCH) {
+    vs_emit(s, json_pack("{s:s,s:I}", "event", "test_batch_ignored", "epoch", (json_int_t)e.epoch));
+    return;
+  }
   int rc = vs_member_handle(s->member, data, len);
   if (rc)
     veil_log(VEIL_LOG_INFO, "client", "relay_message_not_applied", "err=%s", veil_strerror(rc));
+  uint64_t leader = vs_member_leader(s->member);
+  if (leader != s->leader_seen && leader != 0) {
+    s->leader_seen = leader;
+    char who[VS_NAME_MAX] = "";
+    if (leader == s->self_member)
+      snprintf(who, sizeof who, "%s", s->self_identity);
+    else
+      (void)resolve_member(s, leader, who, sizeof who);
+    vs_emit(s, json_pack("{s:s,s:I,s:s,s:b}", "event", "leader", "member", (json_int_t)leader, "identity", who, "self",
+                         leader == s->self_member));
+  }
 }
 
 static void on_open(void *arg) {
@@ -445,6 +471,8 @@ void vs_session_leave(vs_session_t *s) {
 }
 
 const char *vs_session_security_code(const vs_session_t *s) { return s->code; }
+void vs_session_set_test_ignore_batches(vs_session_t *s, int on) { s->cfg.test_ignore_batches = on; }
+
 int vs_session_is_member(const vs_session_t *s) { return s->member && vs_member_group(s->member) && !s->removed; }
 
 json_t *vs_session_roster(vs_session_t *s) {

@@ -40,6 +40,9 @@ typedef struct vs_session_config {
   const x509_trust_t *trust;     /* borrowed; NULL: nothing is verified */
   int publish_audio, publish_video;
   int tamper;                    /* test-only: corrupt our SFrame ciphertexts */
+  /* test-only: as leader, drop the relay's batches unanswered, so that its commit deadline
+   * fails us over (tests/integration/relay) */
+  int test_ignore_batches;
   /* Every event (borrowed JSON object). */
   void (*on_event)(void *arg, json_t *ev);
   /* Every RTP packet received from the SFU after SRTP (test taps). */
@@ -63,6 +66,8 @@ json_t *vs_session_stats(vs_session_t *s);   /* new reference */
 json_t *vs_session_roster(vs_session_t *s);  /* new reference */
 const char *vs_session_security_code(const vs_session_t *s); /* "" before the group */
 int vs_session_is_member(const vs_session_t *s);
+/* Test only: switches vs_session_config_t.test_ignore_batches at run time. */
+void vs_session_set_test_ignore_batches(vs_session_t *s, int on);
 /* Closes every handle (run the loop afterwards until it ends), then free. */
 void vs_session_close(vs_session_t *s);
 void vs_session_free(vs_session_t *s);

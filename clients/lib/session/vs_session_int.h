@@ -44,6 +44,7 @@ struct vs_session {
   vs_ws_t *ws;                 /* owned */
   vs_transport_t *tr;          /* owned */
   vs_member_t *member;         /* owned, from `joined` on */
+  uint64_t leader_seen;        /* the relay's leader last reported by a `leader` event */
   sframe_mls_t *sm;            /* owned, from the first epoch on */
   uint64_t sm_epoch;
   vs_sender_t *audio, *video;  /* owned */
