@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clients/lib/sframe/sframe.h"
 #include "clients/load/runner_int.h"
 #include "common/err.h"
 #include "common/vtime.h"
@@ -30,7 +31,9 @@ static void on_event(void *arg, json_t *ev) {
   load_worker_t *w = p->w;
   const char *type = json_string_value(json_object_get(ev, "event"));
   if (!type) return;
-  if (!strcmp(type, "epoch")) {
+  if (!strcmp(type, "joined")) {
+    load_tls_gate_release(w->run, p->slot->idx);
+  } else if (!strcmp(type, "epoch")) {
     p->epoch = (uint64_t)json_integer_value(json_object_get(ev, "epoch"));
     p->members = (uint32_t)json_integer_value(json_object_get(ev, "members"));
     if (p->state == LP_STARTED) {
@@ -39,6 +42,7 @@ static void on_event(void *arg, json_t *ev) {
        * the Welcome): count them apart, not as decrypt failures of a member. */
       lp_poll_as(p, 1);
       p->state = LP_MEMBER;
+      p->first_epoch = p->epoch;
       w->sec.joins++;
       load_hist_add(&w->sec.join_latency, veil_now_us() - p->start_us);
       atomic_fetch_add(&w->run->members, 1);
@@ -69,9 +73,31 @@ static void on_event(void *arg, json_t *ev) {
   }
 }
 
+/* The tap sees each packet just before the session decrypts it. docs/protocol.md
+ * ("SFrame ciphertext"): a ciphertext whose KID names an epoch the receiver has not
+ * installed yet, or one already dropped, is discarded -- the documented loss at an epoch
+ * change. The low E bits of the KID are the epoch (RFC 9605 §5.2), so the tap can tell:
+ *   ahead   sent by a member who processed a commit we have not processed yet;
+ *   behind  sent under an epoch from before our Welcome (a sender who has not processed
+ *           the commit that added us), or older than the epochs the session keeps.
+ * Such frames are counted as epoch-change drops; an unknown KID of an epoch we hold is
+ * still a decrypt failure. */
 static void on_rtp(void *arg, const uint8_t *pkt, size_t len) {
   lp_t *p = arg;
-  load_rxmap_packet(&p->rx, pkt, len);
+  load_rx_info_t in;
+  load_rxmap_packet(&p->rx, pkt, len, &in);
+  if (!in.ok || !in.frame_start || p->state != LP_MEMBER) return;
+  veil_reader_t r;
+  sframe_header_t h;
+  veil_reader_init(&r, in.payload, in.payload_len);
+  if (sframe_header_decode(&r, &h)) return;
+  const uint64_t mask = (UINT64_C(1) << SFRAME_MLS_EPOCH_BITS_DEFAULT) - 1;
+  uint64_t ahead = ((h.kid & mask) - (p->epoch & mask)) & mask;
+  uint64_t behind = ((p->epoch & mask) - (h.kid & mask)) & mask;
+  if (ahead >= 1 && ahead <= mask / 2) p->early++;
+  else if (behind >= 1 && behind <= mask / 2 &&
+           (behind > p->epoch - p->first_epoch || behind >= SFRAME_MLS_EPOCHS_KEPT_DEFAULT))
+    p->early++;
 }
 
 int lp_start(load_worker_t *w, const load_slot_t *slot) {
@@ -115,6 +141,7 @@ int lp_start(load_worker_t *w, const load_slot_t *slot) {
   }
   return 0;
 fail:
+  load_tls_gate_release(r, slot->idx);
   lp_error(w, slot->idx, "cannot start", veil_strerror(rc));
   lp_free(p);
   return rc;
@@ -151,6 +178,7 @@ static void read_counters(lp_t *p, lp_counters_t *c, uint64_t *lat_max) {
   }
   json_decref(st);
   c->packets = p->rx.packets;
+  c->early = p->early;
   load_rxmap_totals(&p->rx, &c->rtp_expected, &c->rtp_lost);
 }
 
@@ -170,9 +198,14 @@ static void lp_poll_as(lp_t *p, int prejoin) {
   if (prejoin) {
     s->prejoin_undecryptable += c.failures - p->prev.failures;
   } else {
-    s->decrypt_failures += c.failures - p->prev.failures;
+    /* Unknown-KID refusals up to the number of early-epoch frame starts seen in the
+     * same interval are the documented loss at an epoch change, not failures. */
+    uint64_t unknown = c.unknown_kid - p->prev.unknown_kid, early = c.early - p->prev.early;
+    uint64_t drops = unknown < early ? unknown : early;
+    s->early_epoch_drops += drops;
+    s->decrypt_failures += c.failures - p->prev.failures - drops;
     s->fail_auth += c.auth_failed - p->prev.auth_failed;
-    s->fail_unknown_kid += c.unknown_kid - p->prev.unknown_kid;
+    s->fail_unknown_kid += unknown - drops;
     s->fail_not_sframe += c.not_sframe - p->prev.not_sframe;
     s->fail_wrong_sender += c.wrong_sender - p->prev.wrong_sender;
   }
@@ -197,6 +230,7 @@ static void unlink_active(lp_t *p) {
 }
 
 void lp_close(lp_t *p) {
+  load_tls_gate_release(p->w->run, p->slot->idx);
   if (p->state == LP_CLOSED) return;
   if (p->state == LP_MEMBER) atomic_fetch_sub(&p->w->run->members, 1);
   p->state = LP_CLOSED;

@@ -77,7 +77,10 @@ int load_report_write_json(const load_report_t *r, FILE *f) {
                         json_pack("{s:I, s:I, s:I, s:I}", "auth_failed", (json_int_t)t->fail_auth, "unknown_kid",
                                   (json_int_t)t->fail_unknown_kid, "not_sframe", (json_int_t)t->fail_not_sframe,
                                   "wrong_sender", (json_int_t)t->fail_wrong_sender));
-  if (fr) json_object_set_new(fr, "prejoin_undecryptable", json_integer((json_int_t)t->prejoin_undecryptable));
+  if (fr) {
+    json_object_set_new(fr, "prejoin_undecryptable", json_integer((json_int_t)t->prejoin_undecryptable));
+    json_object_set_new(fr, "epoch_change_drops", json_integer((json_int_t)t->early_epoch_drops));
+  }
   json_object_set_new(root, "frames", fr);
   json_object_set_new(root, "packets", json_pack("{s:I, s:I}", "sent", (json_int_t)t->packets_sent, "received",
                                                  (json_int_t)t->packets_recv));

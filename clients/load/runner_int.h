@@ -27,6 +27,7 @@ typedef enum lp_state {
 typedef struct lp_counters {
   uint64_t sent, frames, verified, failures, corrupt, replayed, lat_sum_us, packets, rtp_expected, rtp_lost;
   uint64_t auth_failed, unknown_kid, not_sframe, wrong_sender;
+  uint64_t early;                /* frame starts under an epoch we did not hold yet */
 } lp_counters_t;
 
 typedef struct lp {
@@ -40,9 +41,11 @@ typedef struct lp {
   int leaving;                   /* we asked it to leave: a close is expected */
   uint64_t start_us, closed_us;  /* monotonic */
   uint64_t epoch;
+  uint64_t first_epoch;          /* the epoch we joined in (Welcome) */
   uint32_t members;
   lp_counters_t prev;
   load_rxmap_t rx;               /* owned */
+  uint64_t early;                /* cumulative, from the packet tap */
   struct lp *next;
 } lp_t;
 
@@ -83,6 +86,14 @@ struct load_runctx {
   atomic_uint ramp_target;       /* ramp: slots below this index may join */
   atomic_ullong max_epoch;
   atomic_uint errors_printed;
+  /* wss only: at most one TLS handshake in flight in the whole process. libwebsockets
+   * keeps the SSL ex-data index of its connections in a process-wide variable that every
+   * new lws context (vs_ws makes one per connection) re-assigns, so a context created
+   * while another connection is verifying the server certificate makes that
+   * verification fail ("can't get wsi from ssl privdata"). The gate holds slot idx + 1
+   * from vs_session_start until the session reports `joined` (or closes), or 5 s. */
+  atomic_uint tls_gate;
+  atomic_ullong tls_gate_us;
 };
 
 uint64_t load_run_now_ms(const load_runctx_t *r);
@@ -94,5 +105,8 @@ void lp_record_final(lp_t *p);         /* end of run: epoch and security code */
 void lp_close(lp_t *p);
 void lp_free(lp_t *p);
 void lp_error(load_worker_t *w, uint32_t idx, const char *what, const char *detail);
+/* tls gate (see load_runctx): take for slot idx, release if held by idx */
+int load_tls_gate_take(load_runctx_t *r, uint32_t idx);
+void load_tls_gate_release(load_runctx_t *r, uint32_t idx);
 
 #endif

@@ -39,23 +39,43 @@ static load_rx_stream_t *find(load_rxmap_t *m, uint32_t ssrc) {
   return NULL;
 }
 
-void load_rxmap_packet(load_rxmap_t *m, const uint8_t *pkt, size_t len) {
-  /* RFC 3550 §5.1: V=2 in the first byte, seq at bytes 2..3, SSRC at 8..11. */
+#define PT_AUDIO 111 /* per-packet SFrame mode (clients/lib/session/vs_media.h) */
+
+void load_rxmap_packet(load_rxmap_t *m, const uint8_t *pkt, size_t len, load_rx_info_t *info) {
+  /* RFC 3550 §5.1 header, §5.3.1 extension, §5.1 padding. */
   veil_reader_t r;
   uint8_t b0, b1;
-  uint16_t seq;
+  uint16_t seq, xprof, xlen;
   uint32_t ts, ssrc;
+  if (info) memset(info, 0, sizeof *info);
   veil_reader_init(&r, pkt, len);
   veil_read_u8(&r, &b0);
   veil_read_u8(&r, &b1);
   veil_read_u16(&r, &seq);
   veil_read_u32(&r, &ts);
-  if (veil_read_u32(&r, &ssrc) || (b0 >> 6) != 2) {
+  veil_read_u32(&r, &ssrc);
+  veil_skip(&r, 4u * (b0 & 0x0f));
+  if (b0 & 0x10) {
+    veil_read_u16(&r, &xprof);
+    veil_read_u16(&r, &xlen);
+    veil_skip(&r, 4u * xlen);
+  }
+  size_t rest = veil_reader_remaining(&r);
+  size_t pad = 0;
+  if (!r.err && (b0 & 0x20)) pad = rest ? pkt[len - 1] : 1;
+  if (r.err || (b0 >> 6) != 2 || pad > rest || (b0 & 0x20 && pad == 0)) {
     m->malformed++;
     return;
   }
   m->packets++;
   load_rx_stream_t *s = find(m, ssrc);
+  int marker = b1 >> 7, pt = b1 & 0x7f;
+  if (info) {
+    info->ok = 1;
+    info->pt = (uint8_t)pt;
+    info->payload = r.p;
+    info->payload_len = rest - pad;
+  }
   if (!s) {
     m->untracked++;
     return;
@@ -67,13 +87,21 @@ void load_rxmap_packet(load_rxmap_t *m, const uint8_t *pkt, size_t len) {
     if (d > 0 && seq < s->last_seq) s->cycles++;
     uint64_t ext = ((uint64_t)s->cycles << 16) | seq;
     if (d < 0 && seq > s->last_seq && s->cycles) ext -= 1u << 16;
-    if (d > 0) s->last_seq = seq;
+    if (info) info->frame_start = pt == PT_AUDIO || (d == 1 && (s->last_marker || ts != s->last_ts));
+    if (d > 0) {
+      s->last_seq = seq;
+      s->last_ts = ts;
+      s->last_marker = (uint8_t)marker;
+    }
     load_seqtrack_add(&s->t, (uint32_t)ext);
   } else {
     s->last_seq = seq;
+    s->last_ts = ts;
+    s->last_marker = (uint8_t)marker;
     /* start one cycle in so a late packet from just before the first wraps to a valid
      * lower value instead of underflowing */
     s->cycles = 1;
+    if (info) info->frame_start = pt == PT_AUDIO;
     load_seqtrack_add(&s->t, (1u << 16) | seq);
   }
 }

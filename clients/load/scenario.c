@@ -218,7 +218,12 @@ int load_scenario_set(load_scenario_t *sc, const char *key, const char *value, c
     rc = parse_u64(value, strlen(value), &v);
     break;
   case T_DUR_S: case T_DUR_MS:
-    rc = load_parse_duration_ms(value, &v);
+    /* a bare number is in the key's own unit: seconds for durations, milliseconds for
+     * latencies and intervals ("max-p99 = 400") */
+    if (k->type == T_DUR_MS && value[0] && strspn(value, "0123456789") == strlen(value))
+      rc = parse_u64(value, strlen(value), &v);
+    else
+      rc = load_parse_duration_ms(value, &v);
     if (!rc && k->type == T_DUR_S) {
       if (v % 1000) return fail(err, el, VEIL_EINVAL, "%s: whole seconds only", k->name);
       v /= 1000;

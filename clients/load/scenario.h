@@ -121,7 +121,8 @@ const char *load_kind_name(load_kind_t k);
 /* Help text listing every key. */
 const char *load_scenario_usage(void);
 
-/* Parses "10", "10s", "2m", "1h" into seconds; "500ms" into milliseconds when *is_ms. */
+/* Parses "10" (seconds), "10s", "2m", "1h", "500ms" into milliseconds. As a key's value,
+ * a bare number is in the key's unit: seconds for durations, ms for latencies. */
 int load_parse_duration_ms(const char *s, uint64_t *ms);
 
 #endif

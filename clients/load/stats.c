@@ -21,6 +21,7 @@ void load_stats_merge(load_stats_t *d, const load_stats_t *s) {
   d->decrypt_failures += s->decrypt_failures;
   d->fail_auth += s->fail_auth;
   d->prejoin_undecryptable += s->prejoin_undecryptable;
+  d->early_epoch_drops += s->early_epoch_drops;
   d->fail_unknown_kid += s->fail_unknown_kid;
   d->fail_not_sframe += s->fail_not_sframe;
   d->fail_wrong_sender += s->fail_wrong_sender;

@@ -26,6 +26,8 @@ typedef struct load_stats {
   uint64_t decrypt_failures;     /* SFrame refused a frame: the sum of the four below */
   uint64_t fail_auth, fail_unknown_kid, fail_not_sframe, fail_wrong_sender;
   uint64_t prejoin_undecryptable; /* refused before the receiver was in the group */
+  uint64_t early_epoch_drops;    /* sent under an epoch the receiver did not hold (not yet,
+                                  * not since its Welcome, or dropped): participant.c */
   uint64_t verify_failures;      /* decrypted, but not the bytes the sender wrote */
   uint64_t replayed;             /* refused by the SFrame replay window (duplicates) */
   uint64_t session_errors;       /* error events, unexpected closes, failed transports */

@@ -168,3 +168,12 @@ Test(load_scenario, usage_lists_every_key) {
   const char *u = load_scenario_usage();
   cr_assert(strstr(u, "--churn-per-min") && strstr(u, "--server-pid") && strstr(u, "--token-key"));
 }
+
+Test(load_scenario, bare_number_is_in_the_keys_unit) {
+  cr_assert_eq(load_scenario_set(&sc, "max-p99", "250", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(sc.th.max_p99_ms, 250);
+  cr_assert_eq(load_scenario_set(&sc, "max-p99", "2s", err, sizeof err), 0);
+  cr_assert_eq(sc.th.max_p99_ms, 2000);
+  cr_assert_eq(load_scenario_set(&sc, "duration", "30", err, sizeof err), 0);
+  cr_assert_eq(sc.duration_s, 30);
+}
