@@ -113,6 +113,8 @@ class Relay(unittest.TestCase):
                 seen.setdefault(e["epoch"], set()).add(e["epoch_authenticator"])
         for epoch, auths in seen.items():
             self.assertEqual(len(auths), 1, f"epoch {epoch}: members disagree (fork): {auths}")
+        # and it is a real per-epoch value: no two epochs share one
+        self.assertEqual(len(set().union(*seen.values())), len(seen), seen)
         return seen
 
     def assert_same_end(self, clients):
