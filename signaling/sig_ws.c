@@ -35,6 +35,9 @@ typedef struct conn {
   size_t post_len, post_cap;
   char *post_auth;        /* owned: the Authorization header, or NULL */
   char post_path[SIG_WS_POST_PATH_MAX];
+  size_t post_discard;    /* nonzero: the declared length of a too-large body being skipped */
+  size_t post_seen;       /* bytes of it skipped so far */
+  int answered;           /* the answer to the skipped body has been written */
 } conn_t;
 
 struct sig_ws {
@@ -111,6 +114,8 @@ static void post_free(conn_t *c) {
   c->post_len = c->post_cap = 0;
   free(c->post_auth);
   c->post_auth = NULL;
+  c->post_discard = c->post_seen = 0;
+  c->answered = 0;
 }
 
 static int close_now(struct lws *wsi, int code, const char *reason) {
@@ -242,10 +247,16 @@ static int on_post(sig_ws_t *ws, conn_t *c, struct lws *wsi, const char *path) {
     return respond(c, wsi, 411, NULL);
   }
   if (n > max) {
-    /* Answered without reading the body; the connection closes after the answer, so the
-     * unread bytes are never parsed as a next request. */
+    /* Refused without storing the body, and answered at once. The connection closes after
+     * the answer, so no body byte is ever parsed as a next request; but a body of up to
+     * SIG_WS_POST_DISCARD_MAX is first read and dropped (bounded by a timeout), because
+     * most clients (Python's http.client, for one) send the whole body before reading and
+     * would otherwise see a reset instead of the answer. */
     c->http_close = 1;
-    return post_call(ws, c, wsi, NULL, (size_t)n);
+    int rc = post_call(ws, c, wsi, NULL, (size_t)n);
+    c->post_discard = n <= SIG_WS_POST_DISCARD_MAX ? (size_t)n : 0;
+    c->post_seen = 0;
+    return rc;
   }
   if (n == 0)
     return post_call(ws, c, wsi, (const uint8_t *)"", 0);
@@ -285,6 +296,12 @@ static int on_http_writeable(conn_t *c, struct lws *wsi) {
   free(buf);
   free(c->http_body);
   c->http_body = NULL;
+  if (n >= 0 && c->http_close && c->post_seen < c->post_discard) {
+    /* Keep reading the refused body (HTTP_BODY drops it) until its end or the timeout. */
+    c->answered = 1;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, 5);
+    return 0;
+  }
   if (n < 0 || c->http_close)
     return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -343,8 +360,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_HTTP_BODY:
     /* lws delivers at most Content-Length bytes; anything beyond the buffer is a bug. The
      * body of a request already answered (too large) is skipped until the close. */
-    if (c && !c->post && c->http_close)
-      return 0;
+    if (c && !c->post && c->http_close) {
+      c->post_seen += len;
+      return c->answered && c->post_seen >= c->post_discard ? -1 : 0;
+    }
     if (!c || !c->post || len > c->post_cap - c->post_len)
       return -1;
     memcpy(c->post + c->post_len, in, len);
@@ -352,7 +371,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return 0;
   case LWS_CALLBACK_HTTP_BODY_COMPLETION:
     if (!c || !c->post)
-      return c && c->http_close ? 0 : -1;
+      return c && c->http_close && !c->answered ? 0 : -1;
     return post_call(ws, c, wsi, c->post, c->post_len);
   case LWS_CALLBACK_HTTP_WRITEABLE:
     return on_http_writeable(c, wsi);
@@ -429,6 +448,11 @@ int sig_ws_new(const sig_ws_config_t *cfg, const sig_hub_config_t *hubcfg, sig_w
   info.user = ws;
   info.pcontext = &ws->ctx;
   info.timeout_secs = 10;
+  /* The per-thread service buffer must hold a whole TLS record (16 KiB, RFC 8446 §5.1):
+   * with lws's 4 KiB default, SSL_read leaves the rest of a large record inside OpenSSL
+   * where no socket event announces it, and on the libuv loop an HTTP body bigger than
+   * ~8 KiB then stalled until the timeout. */
+  info.pt_serv_buf_size = 32768;
   info.retry_and_idle_policy = &keepalive;
   rc = VEIL_ESIG_UNAVAILABLE;
   ws->ctx = lws_create_context(&info);

@@ -27,13 +27,15 @@ typedef struct sig_ws sig_ws_t;
 typedef int (*sig_ws_http_cb)(void *user, const char *path, char **body, size_t *len, const char **ctype);
 /* An HTTP POST with a Content-Length (411 without one) of at most max_post_bytes, read
  * whole before the call. `authorization` is the Authorization header (NULL when absent or
- * longer than SIG_WS_AUTH_MAX). A declared length above the limit is answered without
- * reading the body: the callback gets body NULL and len = the declared length, and the
+ * longer than SIG_WS_AUTH_MAX). A declared length above the limit is never stored: the
+ * callback gets body NULL and len = the declared length (after the body has been read and
+ * dropped when it is at most SIG_WS_POST_DISCARD_MAX, at once otherwise), and the
  * connection is closed after the answer. Same result contract as sig_ws_http_cb. */
 typedef int (*sig_ws_http_post_cb)(void *user, const char *path, const char *authorization, const uint8_t *body,
                                    size_t len, char **out, size_t *out_len, const char **ctype);
 #define SIG_WS_AUTH_MAX 8192
 #define SIG_WS_POST_PATH_MAX 128
+#define SIG_WS_POST_DISCARD_MAX (1u << 20) /* a too-large body up to this is read and dropped */
 /* Called after every handled frame and closed connection: the hub's next relay deadline
  * may have changed (sig_hub_next_deadline). */
 typedef void (*sig_ws_activity_cb)(void *user);
