@@ -486,3 +486,50 @@ Test(mls_tree, leaf_extensions_must_be_in_long_capability_lists) {
   veil_writer_free(&w);
   cr_assert_eq(mls_leaf_node_validate(CS, &f.leaf, 0, &CHK), 0);
 }
+
+/* Signs f's leaf again for position idx after a field was changed. */
+static void resign_leaf(fleaf_t *f, uint32_t idx) {
+  const mls_suite_t *s = mls_suite_get(CS);
+  veil_writer_t w;
+  veil_writer_init_growable(&w, 256);
+  cr_assert_eq(mls_leaf_node_encode_tbs(&w, &f->leaf, (veil_view_t){GROUP, sizeof GROUP}, idx),
+               0);
+  size_t sl;
+  cr_assert_eq(mls_sign_with_label(s, f->sig_priv, "LeafNodeTBS", w.buf, w.len, f->sig, &sl), 0);
+  veil_writer_free(&w);
+  f->leaf.signature = (veil_view_t){f->sig, sl};
+}
+
+/* tree_validate.c checks the leaves of a large tree on several threads: the error must
+ * still be the one of the lowest-index failing leaf, whichever thread sees which leaf
+ * first, and a bad leaf far right must not be missed. */
+Test(mls_tree, parallel_leaf_checks_report_the_lowest_failing_leaf, .timeout = 120) {
+  enum { N = 200, LO = 40, HI = 150 };
+  fleaf_t *f = calloc(N, sizeof *f), bad_sig, bad_cred;
+  cr_assert_not_null(f);
+  mls_tree_t *t = make_tree(N, f);
+  cr_assert_eq(mls_tree_validate(t, &CHK), 0);
+  /* An update leaf signed for position 0: fails its signature anywhere else (§7.2). */
+  make_leaf(&bad_sig, 0, MLS_LEAF_SRC_UPDATE, NULL, 0);
+  /* Validly signed, but its own credential type is not in its capabilities (§7.3). */
+  make_leaf(&bad_cred, 0, MLS_LEAF_SRC_KEY_PACKAGE, NULL, 0);
+  bad_cred.caps_cred[1] = MLS_CRED_X509;
+  resign_leaf(&bad_cred, 0);
+  /* Only the far-right leaf is bad. */
+  cr_assert_eq(mls_tree_set_leaf(t, HI, &bad_sig.leaf), 0);
+  cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_LEAF_SIGNATURE);
+  for (int round = 0; round < 10; round++) {
+    cr_assert_eq(mls_tree_set_leaf(t, LO, &bad_cred.leaf), 0);
+    cr_assert_eq(mls_tree_set_leaf(t, HI, &bad_sig.leaf), 0);
+    cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_LEAF_INVALID, "round %d", round);
+    cr_assert_eq(mls_tree_set_leaf(t, LO, &bad_sig.leaf), 0);
+    cr_assert_eq(mls_tree_set_leaf(t, HI, &bad_cred.leaf), 0);
+    cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_LEAF_SIGNATURE, "round %d", round);
+  }
+  /* Restored, the tree validates again. */
+  cr_assert_eq(mls_tree_set_leaf(t, LO, &f[LO].leaf), 0);
+  cr_assert_eq(mls_tree_set_leaf(t, HI, &f[HI].leaf), 0);
+  cr_assert_eq(mls_tree_validate(t, &CHK), 0);
+  mls_tree_free(t);
+  free(f);
+}
