@@ -32,6 +32,7 @@ Test(load_procstat, reads_own_process_and_cpu_only_grows) {
   cr_assert_eq(load_procstat_read(getpid(), &a), 0);
   volatile uint64_t x = 0;
   for (uint64_t i = 0; i < 200000000ull; i++) x += i;
+  (void)x;
   cr_assert_eq(load_procstat_read(getpid(), &b), 0);
   cr_assert_geq(b.cpu_ticks, a.cpu_ticks);
   cr_assert_gt(load_procstat_rss_kb(&b), 0);
