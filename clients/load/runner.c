@@ -115,12 +115,9 @@ static void worker_main(void *arg) {
     w->closed = p->next;
     lp_free(p);
   }
-  uv_run(&w->loop, UV_RUN_NOWAIT);
-  if (uv_loop_close(&w->loop)) {
-    /* lws may leave a handle for one more turn */
-    uv_run(&w->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&w->loop);
-  }
+  /* lws finishes destroying a context (vhosts, SSL_CTX) from close callbacks */
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&w->loop);
 }
 
 static int worker_init(load_runctx_t *r, load_worker_t *w, uint32_t id) {
@@ -197,7 +194,9 @@ static void sample_cb(uv_timer_t *t) {
   (void)load_series_push(&m->res->series, &smp);
   if (m->progress) {
     char line[320];
-    if (load_progress_line(line, sizeof line, &smp, load_plan_present_at(&r->plan, now_ms)) == 0)
+    uint32_t target = r->sc->kind == LOAD_KIND_RAMP ? atomic_load(&r->ramp_target)
+                                                    : load_plan_present_at(&r->plan, now_ms);
+    if (load_progress_line(line, sizeof line, &smp, target) == 0)
       fprintf(m->progress, "%s\n", line);
     fflush(m->progress);
   }

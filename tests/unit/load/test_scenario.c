@@ -177,3 +177,12 @@ Test(load_scenario, bare_number_is_in_the_keys_unit) {
   cr_assert_eq(load_scenario_set(&sc, "duration", "30", err, sizeof err), 0);
   cr_assert_eq(sc.duration_s, 30);
 }
+
+Test(load_scenario, sampling_other_than_every_frame_is_refused_until_supported) {
+  load_scenario_set(&sc, "scenario", "meeting", NULL, 0);
+  load_scenario_set(&sc, "participants", "2", NULL, 0);
+  load_scenario_set(&sc, "url", "ws://h/", NULL, 0);
+  load_scenario_set(&sc, "token-key", "k", NULL, 0);
+  load_scenario_set(&sc, "verify-every", "10", NULL, 0);
+  cr_assert_eq(load_scenario_validate(&sc, err, sizeof err), VEIL_EUNSUPPORTED);
+}
