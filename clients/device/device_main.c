@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clients/device/device_meeting.h"
@@ -112,6 +113,14 @@ static void save_state(app_t *a) {
             strerror(errno));
   else
     a->saved_gen = device_generation(a->dev);
+}
+
+/* SIGTERM/SIGINT end the device cleanly (the meeting is left, keys wiped): the signals are
+ * blocked except inside ppoll, so one arriving between two polls is not lost. */
+static volatile sig_atomic_t stop_requested;
+static void on_stop(int sig) {
+  (void)sig;
+  stop_requested = 1;
 }
 
 static void meeting_ended(void *arg, int rc) {
@@ -264,6 +273,14 @@ int main(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_set, poll_mask;
+  sigemptyset(&stop_set);
+  sigaddset(&stop_set, SIGTERM);
+  sigaddset(&stop_set, SIGINT);
+  sigprocmask(SIG_BLOCK, &stop_set, &poll_mask); /* before any thread exists */
+  struct sigaction sa = {.sa_handler = on_stop};
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
   x509_trust_t *trust = NULL;
   const char *paths[2] = {anchor, op_anchor};
   for (int k = 0; k < 2; k++) {
@@ -343,9 +360,10 @@ int main(int argc, char **argv) {
         map[n++] = i;
       }
     }
-    if (n == 0 || (a.loop && n == 1 && !uv_loop_alive(a.loop)))
-      break; /* stdin closed and no listener (nor meeting): done */
-    if (poll(pfd, n, timeout) < 0) {
+    if (n == 0 || (a.loop && n == 1 && !uv_loop_alive(a.loop)) || stop_requested)
+      break; /* stdin closed and no listener (nor meeting), or asked to stop: done */
+    struct timespec ts = {.tv_sec = timeout / 1000, .tv_nsec = (long)(timeout % 1000) * 1000000L};
+    if (ppoll(pfd, n, timeout < 0 ? NULL : &ts, &poll_mask) < 0) {
       if (errno == EINTR)
         continue;
       break;

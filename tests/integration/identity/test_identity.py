@@ -314,6 +314,16 @@ def main():
         for n in ("alice", "bob"):
             wait(lambda: len(last_roster(clients[n])) == 3, 10, f"{n}'s roster drops eve")
         check(ids["eve"] not in device_roster(port), "eve is gone from the device's xStatus roster")
+
+        # the device is stopped: it leaves the meeting, wipes its key and exits cleanly
+        dev.terminate()
+        try:
+            drc = dev.wait(timeout=min(15, left()))
+        except subprocess.TimeoutExpired:
+            drc = None
+        check(drc == 0, f"SIGTERM: the device leaves and exits cleanly (exit {drc})")
+        wait(lambda: ids["device"] not in last_roster(clients["alice"]) and len(last_roster(clients["alice"])) == 2,
+             10, "alice's roster drops the device")
         print("elapsed %.1f s" % (time.monotonic() - T0), flush=True)
     finally:
         for c in clients.values():
@@ -326,7 +336,8 @@ def main():
                 c.finish(timeout=10)
             except subprocess.TimeoutExpired:
                 c.proc.kill()
-        dev.terminate()
+        if dev.poll() is None:
+            dev.terminate()
         try:
             dev.wait(timeout=10)
         except subprocess.TimeoutExpired:
