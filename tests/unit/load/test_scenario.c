@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clients/load/scenario.h"
@@ -186,3 +187,20 @@ Test(load_scenario, sampling_other_than_every_frame_is_refused_until_supported) 
   load_scenario_set(&sc, "verify-every", "10", NULL, 0);
   cr_assert_eq(load_scenario_validate(&sc, err, sizeof err), VEIL_EUNSUPPORTED);
 }
+
+/* The example files in clients/load/scenarios must stay valid as keys change. */
+static void example_ok(const char *name, load_kind_t kind) {
+  char path[512];
+  const char *src = getenv("VEIL_SOURCE_ROOT");
+  cr_assert_not_null(src, "VEIL_SOURCE_ROOT not set");
+  snprintf(path, sizeof path, "%s/clients/load/scenarios/%s", src, name);
+  char *v[] = {"x", "--scenario-file", path, "--url", "ws://127.0.0.1:1/", "--token-key", "k"};
+  cr_assert_eq(args(7, v), 0, "%s: %s", name, err);
+  cr_assert_eq(sc.kind, kind);
+  cr_assert_eq(load_scenario_validate(&sc, err, sizeof err), 0, "%s: %s", name, err);
+}
+
+Test(load_scenario, example_meeting_file_is_valid) { example_ok("meeting.scenario", LOAD_KIND_MEETING); }
+Test(load_scenario, example_webinar_file_is_valid) { example_ok("webinar.scenario", LOAD_KIND_WEBINAR); }
+Test(load_scenario, example_churn_file_is_valid) { example_ok("churn.scenario", LOAD_KIND_CHURN); }
+Test(load_scenario, example_ramp_file_is_valid) { example_ok("ramp.scenario", LOAD_KIND_RAMP); }
