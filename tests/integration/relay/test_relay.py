@@ -8,8 +8,9 @@ Shows, with real processes, sockets and MLS (issue 8, docs/relay.md):
     the longest-present member, which removes the old leader; every epoch any client
     reports has one epoch_authenticator across all clients (no fork), and the members
     left end in the same epoch with the same epoch_authenticator and security code;
-  * the two removed members keep running and are fed the others' media through a tap:
-    nothing sent under the epochs after their removal decrypts (refused as unknown keys);
+  * the three removed members (the two that left and the old leader) keep running and are
+    fed the remaining members' media through taps: nothing sent under the epochs after their
+    removal decrypts (refused as unknown keys);
   * a leader that never answers its batch (veil-client --test-ignore-batches, test only):
     the relay's commit deadline appoints the next leader, which adds the waiting joiner and
     removes the stalled one; the stalled one is told to rejoin and is added back; chat flows;
@@ -24,6 +25,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -44,6 +46,37 @@ def free_udp_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+class TapFanout:
+    """A UDP socket the test owns: every datagram a member's --tap-to sends it is copied
+    to several --tap-listen ports, so that one remaining member feeds two departed ones."""
+
+    def __init__(self, ports):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.ports = ports
+        self.stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop:
+            try:
+                pkt = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            for p in self.ports:
+                self.sock.sendto(pkt, ("127.0.0.1", p))
+
+    def close(self):
+        self.stop = True
+        self.thread.join(2)
+        self.sock.close()
 
 
 def taps(stats):
@@ -133,11 +166,13 @@ class Relay(unittest.TestCase):
     def test_five_join_two_leave_leader_leaves(self):
         t_start = time.monotonic()
         m0 = self.metrics()
-        p1, p2 = free_udp_port(), free_udp_port()
+        p1, p2, p3 = free_udp_port(), free_udp_port(), free_udp_port()
+        fan = TapFanout([p1, p3])  # bob's copies go to dave and alice
+        self.addCleanup(fan.close)
         # Audio only: enough packets for the tap check, light enough for ASan on 2 cores.
-        c = {"alice": self.client("r1", "alice", "--no-video")}
+        c = {"alice": self.client("r1", "alice", "--no-video", "--tap-listen", str(p3))}
         c["alice"].wait_for(lambda e: e.get("event") == "epoch", timeout=TIMEOUT, what="group created")
-        extra = {"bob": ["--tap-to", str(p1)], "carol": ["--tap-to", str(p2)],
+        extra = {"bob": ["--tap-to", str(fan.port)], "carol": ["--tap-to", str(p2)],
                  "dave": ["--tap-listen", str(p1)], "erin": ["--tap-listen", str(p2)]}
         join_ms = {}
         for n, name in enumerate(["bob", "carol", "dave", "erin"], start=2):
@@ -203,13 +238,15 @@ class Relay(unittest.TestCase):
         self.assertLess(time.monotonic() - t_start, 60, "bounded")
 
         # the removed ones: fed by the taps, decrypted nothing of the epochs after removal
-        for name in ("dave", "erin"):
+        blind = {}
+        for name in ("dave", "erin", "alice"):
             at_leave = {r["track_id"]: r for r in taps(c[name].of("stats")[0])}
             end = taps(c[name].final_stats())
             self.assertTrue(end, f"{name}: the tap delivered packets")
             fed = sum(r["packets"] - at_leave.get(r["track_id"], {"packets": 0})["packets"] for r in end)
             refused = sum(r["unknown_kid"] - at_leave.get(r["track_id"], {"unknown_kid": 0})["unknown_kid"]
                           for r in end)
+            blind[name] = (fed, refused)
             self.assertGreater(fed, 50, f"{name}: packets reached it after it left")
             self.assertGreater(refused, 25, f"{name}: post-removal frames refused as unknown keys")
             for r in end:
@@ -238,6 +275,9 @@ class Relay(unittest.TestCase):
                 rk = [r for r in c[n].of("rekey") if r["epoch"] == removal[gone]]
                 self.assertTrue(rk, f"{n} saw no rekey for {gone}'s leave")
                 print(f"  {gone:5s} left, at {n:6s} {rk[0]['after_leave_ms']:8.1f}", file=sys.stderr)
+        for name, (fed, refused) in blind.items():
+            print(f"relay: {name} after leaving: {fed} tapped packets, {refused} refused (unknown key), "
+                  f"none decrypted from epoch {removal[name]} on", file=sys.stderr)
         print(f"relay: leader failover (alice leaves -> bob's commit seen by all): {failover_ms:.1f} ms; "
               f"final epoch {final_epoch}, epoch_authenticator {final_auth[:16]}...", file=sys.stderr)
 
