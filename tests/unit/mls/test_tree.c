@@ -503,7 +503,7 @@ static void resign_leaf(fleaf_t *f, uint32_t idx) {
 /* tree_validate.c checks the leaves of a large tree on several threads: the error must
  * still be the one of the lowest-index failing leaf, whichever thread sees which leaf
  * first, and a bad leaf far right must not be missed. */
-Test(mls_tree, parallel_leaf_checks_report_the_lowest_failing_leaf, .timeout = 120) {
+Test(mls_tree, parallel_leaf_checks_report_the_lowest_failing_leaf) {
   enum { N = 200, LO = 40, HI = 150 };
   fleaf_t *f = calloc(N, sizeof *f), bad_sig, bad_cred;
   cr_assert_not_null(f);
@@ -521,10 +521,10 @@ Test(mls_tree, parallel_leaf_checks_report_the_lowest_failing_leaf, .timeout = 1
   for (int round = 0; round < 10; round++) {
     cr_assert_eq(mls_tree_set_leaf(t, LO, &bad_cred.leaf), 0);
     cr_assert_eq(mls_tree_set_leaf(t, HI, &bad_sig.leaf), 0);
-    cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_LEAF_INVALID, "round %d", round);
+    cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_LEAF_INVALID);
     cr_assert_eq(mls_tree_set_leaf(t, LO, &bad_sig.leaf), 0);
     cr_assert_eq(mls_tree_set_leaf(t, HI, &bad_cred.leaf), 0);
-    cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_LEAF_SIGNATURE, "round %d", round);
+    cr_assert_eq(mls_tree_validate(t, &CHK), VEIL_EMLS_LEAF_SIGNATURE);
   }
   /* Restored, the tree validates again. */
   cr_assert_eq(mls_tree_set_leaf(t, LO, &f[LO].leaf), 0);
