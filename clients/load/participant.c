@@ -201,7 +201,13 @@ static void lp_poll_as(lp_t *p, int prejoin) {
     /* Unknown-KID refusals up to the number of early-epoch frame starts seen in the
      * same interval are the documented loss at an epoch change, not failures. */
     uint64_t unknown = c.unknown_kid - p->prev.unknown_kid, early = c.early - p->prev.early;
-    uint64_t drops = unknown < early ? unknown : early;
+    /* A video frame is seen at its first packet and refused at its last, which can fall
+     * in the next poll: unmatched early frames stay credited for one more poll. */
+    if (early) p->credit_age = 0;
+    else if (++p->credit_age > 1) p->early_credit = 0;
+    p->early_credit += early;
+    uint64_t drops = unknown < p->early_credit ? unknown : p->early_credit;
+    p->early_credit -= drops;
     s->early_epoch_drops += drops;
     s->decrypt_failures += c.failures - p->prev.failures - drops;
     s->fail_auth += c.auth_failed - p->prev.auth_failed;

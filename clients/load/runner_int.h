@@ -46,6 +46,8 @@ typedef struct lp {
   lp_counters_t prev;
   load_rxmap_t rx;               /* owned */
   uint64_t early;                /* cumulative, from the packet tap */
+  uint64_t early_credit;         /* early frames not yet matched to a refusal */
+  uint32_t credit_age;           /* polls since the credit last grew */
   struct lp *next;
 } lp_t;
 
