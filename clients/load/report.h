@@ -11,12 +11,22 @@
 #include "clients/load/scenario.h"
 #include "clients/load/stats.h"
 
+/* One ramp step as evaluated (stats.h load_ramp_step). */
+typedef struct load_ramp_row {
+  uint32_t participants;
+  double loss_pct, p50_ms, p99_ms;
+  uint64_t verified, decrypt_failures;
+  int passed;
+} load_ramp_row_t;
+
 typedef struct load_report {
   const load_scenario_t *sc;      /* borrowed */
   const load_stats_t *totals;     /* borrowed */
   const load_series_t *series;    /* borrowed */
   load_verdict_t verdict;
   load_ramp_result_t ramp;        /* ramp only */
+  load_ramp_row_t *ramp_rows;     /* owned by the runner's result; ramp only */
+  size_t ramp_nrows;
   double elapsed_s;
   /* the group at the end of the run */
   uint32_t members_final;

@@ -181,6 +181,17 @@ int load_report_write_html(const load_report_t *r, FILE *f) {
     row(f, "ramp: broke at", "%.0f", (double)r->ramp.broke_at);
   }
   fputs("</table>\n", f);
+  if (r->ramp_nrows) {
+    fputs("<h2>ramp steps</h2>\n<table><tr><th>participants</th><th>loss %</th><th>p50 ms</th><th>p99 ms</th>"
+          "<th>decrypt failures</th><th></th></tr>\n", f);
+    for (size_t i = 0; i < r->ramp_nrows; i++) {
+      const load_ramp_row_t *w = &r->ramp_rows[i];
+      fprintf(f, "<tr><td>%u</td><td>%.2f</td><td>%.1f</td><td>%.1f</td><td>%llu</td><td class=\"%s\">%s</td></tr>\n",
+              w->participants, w->loss_pct, w->p50_ms, w->p99_ms, (unsigned long long)w->decrypt_failures,
+              w->passed ? "pass" : "fail", w->passed ? "ok" : "broke");
+    }
+    fputs("</table>\n", f);
+  }
   load_svg_hist_chart(f, "join latency distribution", &t->join_latency);
   load_svg_line_chart(f, "frame latency percentiles", "ms", x, n,
                       (load_chart_series_t[]){{"p50", p50}, {"p99", p99}}, 2);

@@ -111,10 +111,21 @@ int load_report_write_json(const load_report_t *r, FILE *f) {
                           json_real(r->server_cpu_s * 1e6 / (double)t->packets_recv));
     json_object_set_new(root, "server", s);
   }
-  if (r->sc->kind == LOAD_KIND_RAMP)
-    json_object_set_new(root, "ramp",
-                        json_pack("{s:b, s:i, s:i, s:s}", "broke", r->ramp.broke, "last_good", (int)r->ramp.last_good,
-                                  "broke_at", (int)r->ramp.broke_at, "reason", r->ramp.reason));
+  if (r->sc->kind == LOAD_KIND_RAMP) {
+    json_t *rp = json_pack("{s:b, s:i, s:i, s:s}", "broke", r->ramp.broke, "last_good", (int)r->ramp.last_good,
+                           "broke_at", (int)r->ramp.broke_at, "reason", r->ramp.reason);
+    json_t *steps = json_array();
+    for (size_t i = 0; steps && i < r->ramp_nrows; i++) {
+      const load_ramp_row_t *w = &r->ramp_rows[i];
+      json_array_append_new(steps, json_pack("{s:i, s:f, s:f, s:f, s:I, s:I, s:b}", "participants", (int)w->participants,
+                                             "loss_pct", w->loss_pct, "p50_ms", w->p50_ms, "p99_ms", w->p99_ms,
+                                             "verified", (json_int_t)w->verified, "decrypt_failures",
+                                             (json_int_t)w->decrypt_failures, "passed", w->passed));
+    }
+    if (rp) json_object_set_new(rp, "steps", steps);
+    else json_decref(steps);
+    json_object_set_new(root, "ramp", rp);
+  }
   json_object_set_new(root, "passed", json_boolean(r->verdict.passed));
   json_object_set_new(root, "failures", json_string(r->verdict.reasons));
   json_object_set_new(root, "series", series_json(r->series));

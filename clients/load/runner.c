@@ -152,6 +152,7 @@ typedef struct mainctx {
   uint64_t step_end_ms;
   int stopped;
   uint32_t expected_final;       /* participants the plan expects at the end */
+  size_t ramp_cap;               /* rows allocated in res->ramp_rows */
 } mainctx_t;
 
 static void main_stop(mainctx_t *m) {
@@ -205,6 +206,16 @@ static void sample_cb(uv_timer_t *t) {
     if (now_ms >= m->step_end_ms) {
       uint32_t target = atomic_load(&r->ramp_target);
       int stop = load_ramp_step(&m->res->report.ramp, &r->sc->th, target, &m->step);
+      if (m->res->ramp_rows && m->res->report.ramp_nrows < m->ramp_cap) {
+        load_ramp_row_t *w = &m->res->ramp_rows[m->res->report.ramp_nrows++];
+        w->participants = target;
+        w->loss_pct = load_stats_loss_pct(&m->step);
+        w->p50_ms = (double)load_hist_quantile(&m->step.frame_latency, 0.5) / 1000.0;
+        w->p99_ms = (double)load_hist_quantile(&m->step.frame_latency, 0.99) / 1000.0;
+        w->verified = m->step.frames_verified;
+        w->decrypt_failures = m->step.decrypt_failures;
+        w->passed = !stop;
+      }
       if (stop || target >= r->sc->ramp_max) {
         m->expected_final = target;
         main_stop(m);
@@ -312,6 +323,14 @@ int load_run(const load_scenario_t *sc, FILE *progress, load_result_t *res, char
   m.progress = progress;
   m.expected_final = load_plan_present_at(&r.plan, r.plan.end_ms);
   res->report.sc = sc;
+  if (sc->kind == LOAD_KIND_RAMP) {
+    m.ramp_cap = (sc->ramp_max - sc->ramp_start) / sc->ramp_step + 2;
+    res->ramp_rows = calloc(m.ramp_cap, sizeof *res->ramp_rows);
+    if (!res->ramp_rows) {
+      rc = VEIL_ENOMEM;
+      goto fail;
+    }
+  }
   if (sc->server_pid > 0) {
     if (load_procstat_read(sc->server_pid, &m.ps_start)) {
       snprintf(err, el, "cannot read /proc/%d/stat", sc->server_pid);
@@ -369,6 +388,7 @@ int load_run(const load_scenario_t *sc, FILE *progress, load_result_t *res, char
   rep->sc = sc;
   rep->totals = &res->totals;
   rep->series = &res->series;
+  rep->ramp_rows = res->ramp_rows;
   rep->elapsed_s = (double)(veil_now_us() - r.t0_us) / 1e6;
   res->totals.commits = atomic_load(&r.max_epoch);
   res->totals.max_epoch = atomic_load(&r.max_epoch);
@@ -383,7 +403,13 @@ int load_run(const load_scenario_t *sc, FILE *progress, load_result_t *res, char
 fail:
   runctx_free(&r);
   load_series_free(&res->series);
+  free(res->ramp_rows);
+  res->ramp_rows = NULL;
   return rc;
 }
 
-void load_result_free(load_result_t *r) { load_series_free(&r->series); }
+void load_result_free(load_result_t *r) {
+  load_series_free(&r->series);
+  free(r->ramp_rows);
+  r->ramp_rows = NULL;
+}

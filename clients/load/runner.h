@@ -21,6 +21,7 @@
 typedef struct load_result {
   load_stats_t totals;
   load_series_t series;          /* owned: load_result_free */
+  load_ramp_row_t *ramp_rows;    /* owned: load_result_free */
   load_report_t report;          /* figures for the report writers (borrows the above) */
 } load_result_t;
 

@@ -29,6 +29,8 @@ static void setup(void) {
   r.sc = &sc, r.totals = &tot, r.series = &se, r.elapsed_s = 10;
   r.have_server = 1, r.server_cpu_s = 0.5;
   r.ramp.broke = 1, r.ramp.last_good = 8, r.ramp.broke_at = 10;
+  static load_ramp_row_t rows[2] = {{8, 0.1, 1, 5, 100, 0, 1}, {10, 3.5, 2, 250, 90, 0, 0}};
+  r.ramp_rows = rows, r.ramp_nrows = 2;
   load_verdict_eval(&sc.th, &tot, &r.verdict);
 }
 static void teardown(void) { load_series_free(&se); }
@@ -55,6 +57,10 @@ Test(load_report, json_carries_every_figure_and_the_series) {
   cr_assert_float_eq(json_real_value(json_object_get(json_object_get(j, "server"), "cpu_s_per_million_forwarded_packets")),
                      250.0, 1e-6);
   cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "ramp"), "broke_at")), 10);
+  json_t *steps = json_object_get(json_object_get(j, "ramp"), "steps");
+  cr_assert_eq(json_array_size(steps), 2);
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(steps, 1), "participants")), 10);
+  cr_assert(json_is_false(json_object_get(json_array_get(steps, 1), "passed")));
   cr_assert(json_is_boolean(json_object_get(j, "passed")));
   json_t *jl = json_object_get(j, "join_latency");
   cr_assert_eq(json_integer_value(json_object_get(jl, "count")), 100);
@@ -76,6 +82,8 @@ Test(load_report, html_is_self_contained_and_escapes_the_url) {
   cr_assert_not_null(strstr(s, "server CPU"));
   cr_assert_not_null(strstr(s, "join latency distribution"));
   cr_assert_not_null(strstr(s, "commits and epoch"));
+  cr_assert_not_null(strstr(s, "ramp steps"));
+  cr_assert_not_null(strstr(s, "broke"));
   free(s);
 }
 
