@@ -62,16 +62,17 @@ void veil_b64url_encode(const uint8_t *in, size_t len, char *out) {
   out[o] = '\0';
 }
 
-static int b64val(char c) {
+/* Value of a base64 character in the URL-safe (RFC 4648 §5) or standard (§4) alphabet. */
+static int b64val(char c, int url) {
   if (c >= 'A' && c <= 'Z')
     return c - 'A';
   if (c >= 'a' && c <= 'z')
     return c - 'a' + 26;
   if (c >= '0' && c <= '9')
     return c - '0' + 52;
-  if (c == '-')
+  if (c == (url ? '-' : '+'))
     return 62;
-  if (c == '_')
+  if (c == (url ? '_' : '/'))
     return 63;
   return -1;
 }
@@ -86,7 +87,7 @@ long veil_b64url_decode(const char *in, size_t inlen, uint8_t *out, size_t cap) 
   int bits = 0;
   size_t o = 0;
   for (size_t i = 0; i < inlen; i++) {
-    int v = b64val(in[i]);
+    int v = b64val(in[i], 1);
     if (v < 0)
       return VEIL_EDECODE;
     acc = (acc << 6) | (uint32_t)v;
@@ -100,4 +101,33 @@ long veil_b64url_decode(const char *in, size_t inlen, uint8_t *out, size_t cap) 
   if (bits && (acc & ((1u << bits) - 1)))
     return VEIL_EDECODE;
   return (long)o;
+}
+
+long veil_b64_decode_pem(const char *in, size_t len, uint8_t *out, size_t cap) {
+  uint32_t acc = 0;
+  int bits = 0, pad = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = in[i];
+    if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
+      continue;
+    if (c == '=') {
+      pad++;
+      continue;
+    }
+    int v = b64val(c, 0);
+    if (v < 0 || pad)
+      return VEIL_EDECODE; /* data after padding, or outside the alphabet */
+    acc = (acc << 6) | (uint32_t)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      if (n == cap)
+        return VEIL_EOVERFLOW;
+      out[n++] = (uint8_t)(acc >> bits);
+    }
+  }
+  if (pad > 2 || bits >= 6)
+    return VEIL_EDECODE;
+  return (long)n;
 }

@@ -20,4 +20,9 @@ void veil_b64url_encode(const uint8_t *in, size_t len, char *out);
  * written or a negative VEIL_E* code (VEIL_EDECODE, VEIL_EOVERFLOW). */
 long veil_b64url_decode(const char *in, size_t inlen, uint8_t *out, size_t cap);
 
+/* Standard-alphabet base64 (RFC 4648 §4) as PEM bodies carry it: whitespace and line breaks
+ * are skipped, '=' padding is allowed only at the end. Returns bytes written or a negative
+ * VEIL_E* code. */
+long veil_b64_decode_pem(const char *in, size_t len, uint8_t *out, size_t cap);
+
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "common/hex.h"
 
 #define DER_MAX 4096
 
@@ -11,49 +12,6 @@
 static const uint8_t oid_ec[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
 static const uint8_t oid_p256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 static const uint8_t oid_ed25519[] = {0x2b, 0x65, 0x70};
-
-static int b64_val(int c) {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
-
-long pemkey_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap) {
-  uint32_t acc = 0;
-  int bits = 0, pad = 0;
-  size_t n = 0;
-  for (size_t i = 0; i < len; i++) {
-    int c = (unsigned char)in[i];
-    if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
-      continue;
-    if (c == '=') {
-      pad++;
-      continue;
-    }
-    int v = b64_val(c);
-    if (v < 0 || pad)
-      return VEIL_EDECODE; /* data after padding, or outside the alphabet */
-    acc = (acc << 6) | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (n == cap)
-        return VEIL_EOVERFLOW;
-      out[n++] = (uint8_t)(acc >> bits);
-    }
-  }
-  if (pad > 2 || bits >= 6)
-    return VEIL_EDECODE;
-  return (long)n;
-}
 
 /* One DER TLV: tag must be `tag`; yields a sub-reader over the contents. */
 static int der_tlv(veil_reader_t *r, uint8_t tag, veil_reader_t *sub) {
@@ -191,7 +149,7 @@ int pemkey_decode(const char *pem, size_t len, vc_sig_t *type, uint8_t priv[VC_S
     if (!e)
       return VEIL_EID_PEMKEY;
     uint8_t der[DER_MAX];
-    long n = pemkey_b64_decode(body, (size_t)(e - body), der, sizeof der);
+    long n = veil_b64_decode_pem(body, (size_t)(e - body), der, sizeof der);
     if (n <= 0)
       return VEIL_EID_PEMKEY;
     veil_reader_t r;

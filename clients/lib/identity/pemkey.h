@@ -26,8 +26,5 @@
  * caller wipes priv. */
 int pemkey_decode(const char *pem, size_t len, vc_sig_t *type, uint8_t priv[VC_SIG_PRIV_MAX]);
 
-/* Standard base64 (RFC 4648 §4) with line breaks and '=' padding, as PEM bodies carry it.
- * Returns bytes written or a negative code. */
-long pemkey_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap);
 
 #endif

@@ -65,3 +65,21 @@ Test(err, every_code_has_a_distinct_name_and_message) {
       cr_assert_neq(codes[i], codes[j], "duplicate error code %d", codes[i]);
   }
 }
+
+Test(b64pem, decodes_standard_alphabet_across_line_breaks_with_padding) {
+  uint8_t out[16];
+  const char *in = "Zm9v\nYmFy\r\nYg==\n";
+  cr_assert_eq(veil_b64_decode_pem(in, strlen(in), out, sizeof out), 7);
+  cr_assert_eq(memcmp(out, "foobarb", 7), 0);
+  const uint8_t hi[] = {0xfb, 0xff};
+  cr_assert_eq(veil_b64_decode_pem("+/8=", 4, out, sizeof out), 2);
+  cr_assert_eq(memcmp(out, hi, 2), 0);
+}
+
+Test(b64pem, rejects_data_after_padding_url_alphabet_and_overflow) {
+  uint8_t out[4];
+  cr_assert_eq(veil_b64_decode_pem("Zg==Zg", 6, out, sizeof out), VEIL_EDECODE);
+  cr_assert_eq(veil_b64_decode_pem("-_8", 3, out, sizeof out), VEIL_EDECODE);
+  cr_assert_eq(veil_b64_decode_pem("Zg===", 5, out, sizeof out), VEIL_EDECODE);
+  cr_assert_eq(veil_b64_decode_pem("Zm9vYmFy", 8, out, 4), VEIL_EOVERFLOW);
+}
