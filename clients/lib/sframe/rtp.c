@@ -119,6 +119,7 @@ struct sframe_reasm {
   int started;
   uint64_t highest;    /* highest extended sequence number seen */
   uint64_t delivered;  /* last payload of the last delivered frame, or 0 */
+  uint64_t head;       /* last payload of the refused head of the stream (see pop), or 0 */
   uint64_t dropped;
   slot_t *slots;       /* owned, n */
   uint8_t *data;       /* owned, n * max_payload */
@@ -301,11 +302,13 @@ static void retire(sframe_reasm_t *r, uint64_t f, uint64_t m, int delivered) {
     r->dropped++;
 }
 
-/* Whether a payload older than f (and newer than the last delivered frame) is waiting.
- * O(1) in the steady state, where f directly follows the last delivered frame. */
+/* Whether a payload older than f (and newer than the last delivered frame and than the
+ * refused head of the stream) is waiting. O(1) in the steady state, where f directly
+ * follows the last delivered frame. */
 static int held_before(sframe_reasm_t *r, uint64_t f) {
   uint64_t lo = r->highest + 1 > r->n ? r->highest + 1 - r->n : 0;
-  for (uint64_t e = lo > r->delivered + 1 ? lo : r->delivered + 1; e < f; e++) {
+  uint64_t after = r->delivered > r->head ? r->delivered : r->head;
+  for (uint64_t e = lo > after + 1 ? lo : after + 1; e < f; e++) {
     slot_t *s = slot_at(r, e);
     if (s->state == SLOT_HELD && s->ext == e)
       return 1;
@@ -350,8 +353,16 @@ int sframe_reasm_pop(sframe_reasm_t *r, sframe_reasm_accept_cb accept, void *arg
     }
     if (known)
       retire(r, best_f, best_m, 0);
-    else
+    else {
       r->markers[best_i].tried_f = best_f;
+      /* A refused unknown-start candidate with nothing before it is the stream's head:
+       * the stream began mid-frame, or before the receiver held the frame's epoch (an SFU
+       * forwards from the subscription on and never sends older packets). It does not
+       * hold later frames back: waiting reorder_delay packets behind it (a second of
+       * video) let MLS epochs expire under frames that were current on arrival (issue 9). */
+      if (!r->delivered && !held_before(r, best_f) && best_m > r->head)
+        r->head = best_m;
+    }
   }
 }
 

@@ -213,3 +213,42 @@ Test(pattern, truncated_or_extended_frame_is_rejected) {
     cr_assert_neq(vs_pattern_check(f, k, &seq, &t), 0, "length %zu", k);
   cr_assert_neq(vs_pattern_check(f, n + 1, &seq, &t), 0);
 }
+
+/* Issue 9: a video receiver whose stream starts mid-frame (the SFU forwards from the
+ * subscription on; packets before the Welcome are never pushed) held every following
+ * complete frame behind that undecryptable head for reorder_delay packets (16: about a
+ * second of video). Commits arriving meanwhile retired the frames' epoch (3 kept), so
+ * frames that named the receiver's current epoch on arrival were refused as unknown KIDs. */
+Test(media_rx, video_joined_mid_frame_is_not_held_until_its_epoch_is_gone) {
+  vs_sender_t *s;
+  vs_receiver_t *r;
+  cr_assert_eq(vs_sender_new(VS_VIDEO, 0x1234, &s), 0);
+  cr_assert_eq(vs_receiver_new(VS_VIDEO, 0x1234, &r), 0);
+  cr_assert_eq(vs_sender_frame(s, tx, 0, collect, &P), 0); /* keyframe: several packets */
+  size_t head = P.n;
+  cr_assert_gt(head, 1);
+  cr_assert_eq(vs_sender_frame(s, tx, 0, collect, &P), 0);
+  /* The receiver's stream starts at the keyframe's second packet. */
+  for (size_t i = 1; i < P.n; i++)
+    vs_receiver_packet(r, rx, P.buf[i], P.len[i], NULL, NULL, vs_now_us());
+  const vs_rx_stats_t *st = vs_receiver_stats(r);
+  cr_assert_eq(st->verified, 1, "the complete second frame is delivered on arrival (got %llu)",
+               (unsigned long long)st->verified);
+  /* Three commits: epoch 1 leaves the receiver's window; the sender follows. */
+  uint8_t base[16];
+  for (uint64_t e = 2; e <= 4; e++) {
+    memset(base, (int)(0x11 + e), sizeof base);
+    cr_assert_eq(sframe_mls_add_epoch(tx, e, base, sizeof base, 2, 0), 0);
+    cr_assert_eq(sframe_mls_add_epoch(rx, e, base, sizeof base, 2, 1), 0);
+  }
+  size_t from = P.n;
+  for (int i = 0; i < 20; i++)
+    cr_assert_eq(vs_sender_frame(s, tx, 0, collect, &P), 0);
+  for (size_t i = from; i < P.n; i++)
+    vs_receiver_packet(r, rx, P.buf[i], P.len[i], NULL, NULL, vs_now_us());
+  cr_assert_eq(st->unknown_kid, 0, "unknown-KID refusals: %llu", (unsigned long long)st->unknown_kid);
+  cr_assert_eq(st->verified, 21);
+  cr_assert_eq(st->corrupt + st->auth_failed + st->not_sframe, 0);
+  vs_receiver_free(r);
+  vs_sender_free(s);
+}

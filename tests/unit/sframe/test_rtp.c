@@ -379,3 +379,29 @@ Test(sframe_rtp, mls_meeting_survives_loss_reorder_and_epoch_change) {
   sframe_mls_free(alice);
   sframe_mls_free(bob);
 }
+
+/* Issue 9: a stream that begins mid-frame (an SFU forwards from the subscription on) has
+ * an undecryptable head; the next complete frame must not wait reorder_delay packets
+ * behind it (during that wait an MLS epoch could expire under the frame). */
+Test(sframe_rtp, stream_joined_mid_frame_delivers_next_frame_at_once) {
+  stream_t s;
+  stream_init(&s, 65530, 16);
+  size_t f1 = send_frame(&s, 1, 3000, 1000);
+  size_t f2 = send_frame(&s, 2, 500, 1000);
+  send_frame(&s, 3, 500, 1000);
+  uint32_t tags[4];
+  size_t got = 0;
+  for (size_t i = f1 + 1; i < f2; i++) /* frame 1 without its first fragment */
+    push(&s, i);
+  got += drain(&s, tags + got, 4 - got);
+  cr_assert_eq(got, 0);
+  push(&s, f2);
+  got += drain(&s, tags + got, 4 - got);
+  cr_assert_eq(got, 1);
+  cr_assert_eq(tags[0], 2);
+  push(&s, f2 + 1);
+  got += drain(&s, tags + got, 4 - got);
+  cr_assert_eq(got, 2);
+  cr_assert_eq(tags[1], 3);
+  stream_free(&s);
+}
