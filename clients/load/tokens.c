@@ -79,7 +79,9 @@ int load_tokens_open(const char *key_file, const char *token_file, const char *r
       goto fail;
     }
     uint32_t cap = 0;
-    for (char *p = text; *p; p++) cap += *p == '\n';
+    /* strtok_r below splits at CR as well as LF: count both, or a CR-only file (old Mac
+     * line ends) yields more lines than slots. */
+    for (char *p = text; *p; p++) cap += *p == '\n' || *p == '\r';
     cap++;
     if (cap > MAX_TOKEN_LINES || !(t->lines = calloc(cap, sizeof *t->lines))) {
       free(text);

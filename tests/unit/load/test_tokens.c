@@ -62,6 +62,25 @@ Test(load_tokens, token_file_with_too_few_lines_is_refused_per_participant) {
   remove(path);
 }
 
+Test(load_tokens, token_file_with_cr_only_line_ends_stays_in_bounds) {
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/veil-load-tokcr-%d", (int)getpid());
+  FILE *f = fopen(path, "w");
+  /* 1000 tokens separated by bare CR: one LF-counted slot, 1000 lines (the overflow was
+   * 8 KB past an 8-byte block, so it corrupts the heap even without ASan) */
+  for (int i = 0; i < 1000; i++) fputs("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2ln\r", f);
+  fclose(f);
+  load_tokens_t *t;
+  cr_assert_eq(load_tokens_open(NULL, path, "r", &t), 0);
+  cr_assert_eq(load_tokens_count(t), 1000);
+  char *tok, sub[LOAD_SUB_MAX + 1];
+  cr_assert_eq(load_tokens_get(t, 999, 60, &tok, sub), 0);
+  cr_assert_str_eq(sub, "bob");
+  free(tok);
+  load_tokens_free(t);
+  remove(path);
+}
+
 Test(load_tokens, sub_of_malformed_tokens_is_refused) {
   char sub[LOAD_SUB_MAX + 1];
   cr_assert_eq(load_token_sub("nodots", sub), VEIL_EDECODE);
