@@ -31,9 +31,7 @@ static void on_event(void *arg, json_t *ev) {
   load_worker_t *w = p->w;
   const char *type = json_string_value(json_object_get(ev, "event"));
   if (!type) return;
-  if (!strcmp(type, "joined")) {
-    load_tls_gate_release(w->run, p->slot->idx);
-  } else if (!strcmp(type, "epoch")) {
+  if (!strcmp(type, "epoch")) {
     p->epoch = (uint64_t)json_integer_value(json_object_get(ev, "epoch"));
     p->members = (uint32_t)json_integer_value(json_object_get(ev, "members"));
     if (p->state == LP_STARTED) {
@@ -141,7 +139,6 @@ int lp_start(load_worker_t *w, const load_slot_t *slot) {
   }
   return 0;
 fail:
-  load_tls_gate_release(r, slot->idx);
   lp_error(w, slot->idx, "cannot start", veil_strerror(rc));
   lp_free(p);
   return rc;
@@ -236,7 +233,6 @@ static void unlink_active(lp_t *p) {
 }
 
 void lp_close(lp_t *p) {
-  load_tls_gate_release(p->w->run, p->slot->idx);
   if (p->state == LP_CLOSED) return;
   if (p->state == LP_MEMBER) atomic_fetch_sub(&p->w->run->members, 1);
   p->state = LP_CLOSED;

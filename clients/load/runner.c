@@ -17,27 +17,6 @@ uint64_t load_run_now_ms(const load_runctx_t *r) { return (veil_now_us() - r->t0
 
 /* ---- worker ------------------------------------------------------------------------- */
 
-#define TLS_GATE_TIMEOUT_US 5000000u
-
-int load_tls_gate_take(load_runctx_t *r, uint32_t idx) {
-  if (!r->target.tls) return 1;
-  unsigned expect = 0;
-  uint64_t now = veil_now_us();
-  if (!atomic_compare_exchange_strong(&r->tls_gate, &expect, idx + 1)) {
-    /* a handshake that never reported back must not stall the run */
-    if (now - atomic_load(&r->tls_gate_us) < TLS_GATE_TIMEOUT_US ||
-        !atomic_compare_exchange_strong(&r->tls_gate, &expect, idx + 1))
-      return 0;
-  }
-  atomic_store(&r->tls_gate_us, now);
-  return 1;
-}
-
-void load_tls_gate_release(load_runctx_t *r, uint32_t idx) {
-  unsigned expect = idx + 1;
-  atomic_compare_exchange_strong(&r->tls_gate, &expect, 0);
-}
-
 static int slot_due(const load_runctx_t *r, const load_slot_t *s, uint64_t now_ms) {
   if (s->join_ms != LOAD_NEVER) return s->join_ms <= now_ms;
   return s->idx < atomic_load(&r->ramp_target);
@@ -48,8 +27,9 @@ static void tick_cb(uv_timer_t *t) {
   load_runctx_t *r = w->run;
   if (w->stopping) return;
   uint64_t now = load_run_now_ms(r);
-  while (w->next_slot < r->plan.n && slot_due(r, &r->plan.slots[w->next_slot], now) &&
-         load_tls_gate_take(r, r->plan.slots[w->next_slot].idx)) {
+  /* wss handshakes run in parallel: the session library gives each connection its own
+   * SSL_CTX and verifier, independent of lws's process-wide ex-data index (issue 11). */
+  while (w->next_slot < r->plan.n && slot_due(r, &r->plan.slots[w->next_slot], now)) {
     (void)lp_start(w, &r->plan.slots[w->next_slot]);
     w->next_slot += r->nthreads;
   }
@@ -313,8 +293,6 @@ int load_run(const load_scenario_t *sc, FILE *progress, load_result_t *res, char
   atomic_init(&r.ramp_target, sc->kind == LOAD_KIND_RAMP ? sc->ramp_start : 0);
   atomic_init(&r.max_epoch, 0);
   atomic_init(&r.errors_printed, 0);
-  atomic_init(&r.tls_gate, 0);
-  atomic_init(&r.tls_gate_us, 0);
 
   mainctx_t m;
   memset(&m, 0, sizeof m);

@@ -88,14 +88,6 @@ struct load_runctx {
   atomic_uint ramp_target;       /* ramp: slots below this index may join */
   atomic_ullong max_epoch;
   atomic_uint errors_printed;
-  /* wss only: at most one TLS handshake in flight in the whole process. libwebsockets
-   * keeps the SSL ex-data index of its connections in a process-wide variable that every
-   * new lws context (vs_ws makes one per connection) re-assigns, so a context created
-   * while another connection is verifying the server certificate makes that
-   * verification fail ("can't get wsi from ssl privdata"). The gate holds slot idx + 1
-   * from vs_session_start until the session reports `joined` (or closes), or 5 s. */
-  atomic_uint tls_gate;
-  atomic_ullong tls_gate_us;
 };
 
 uint64_t load_run_now_ms(const load_runctx_t *r);
@@ -108,7 +100,5 @@ void lp_close(lp_t *p);
 void lp_free(lp_t *p);
 void lp_error(load_worker_t *w, uint32_t idx, const char *what, const char *detail);
 /* tls gate (see load_runctx): take for slot idx, release if held by idx */
-int load_tls_gate_take(load_runctx_t *r, uint32_t idx);
-void load_tls_gate_release(load_runctx_t *r, uint32_t idx);
 
 #endif

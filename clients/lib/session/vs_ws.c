@@ -25,6 +25,7 @@ typedef struct frame {
 struct vs_ws {
   vs_ws_callbacks_t cb;
   struct lws_context *ctx; /* owned; lws clears it once destroyed (pcontext) */
+  SSL_CTX *ssl_ctx;        /* owned reference (wss only): lws never frees a provided one */
   struct lws *wsi;         /* borrowed from lws while connected */
   frame_t *head, *tail;    /* owned send queue */
   uint8_t *rx;             /* owned reassembly buffer */
@@ -216,6 +217,46 @@ static int parse_url(vs_ws_t *ws, const char *url) {
   return 0;
 }
 
+/* Chain verification for our own SSL_CTX, replacing the per-SSL callback lws installs.
+ * lws 4.1 finds a connection's wsi through an SSL ex-data index that every new
+ * context with LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT re-assigns process-wide, so with
+ * one context per connection a handshake in flight while another session starts found
+ * no wsi and failed (issue 11). Verifying here does not consult that index. With a pin
+ * the chain is not what we trust (the pin is, checked before the upgrade request). */
+static int verify_as_is(int ok, X509_STORE_CTX *x) {
+  (void)x;
+  return ok;
+}
+
+static int cert_verify(X509_STORE_CTX *x, void *arg) {
+  if (arg)
+    return 1;
+  X509_STORE_CTX_set_verify_cb(x, verify_as_is); /* OpenSSL's default: no overrides */
+  if (X509_verify_cert(x) == 1)
+    return 1;
+  veil_log(VEIL_LOG_ERROR, "client", "tls_verify_failed", "error=%s",
+           X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
+  return 0;
+}
+
+/* Our SSL_CTX, handed to lws (provided_client_ssl_ctx). lws 4.1 frees the client SSL_CTX
+ * it creates itself through the same re-assigned SSL_CTX ex-data index, so every context
+ * but the last created one leaked its SSL_CTX and CA store (~350 KiB, issue 11); a
+ * provided SSL_CTX is never freed by lws, and vs_ws_free drops our reference. */
+static SSL_CTX *client_ssl_ctx(const char *ca_file, int pinned) {
+  SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+  if (!c)
+    return NULL;
+  if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1 ||
+      (!pinned && SSL_CTX_load_verify_locations(c, ca_file, NULL) != 1)) {
+    SSL_CTX_free(c);
+    return NULL;
+  }
+  SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+  SSL_CTX_set_cert_verify_callback(c, cert_verify, pinned ? (void *)c : NULL);
+  return c;
+}
+
 int vs_ws_new(const vs_ws_config_t *cfg, vs_ws_t **out) {
   vs_ws_t *ws = calloc(1, sizeof *ws);
   if (!ws)
@@ -243,8 +284,10 @@ int vs_ws_new(const vs_ws_config_t *cfg, vs_ws_t **out) {
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
   if (ws->tls) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    if (cfg->ca_file && !ws->have_pin)
-      info.client_ssl_ca_filepath = cfg->ca_file;
+    rc = VEIL_EIO;
+    if (!(ws->ssl_ctx = client_ssl_ctx(cfg->ca_file, ws->have_pin)))
+      goto fail;
+    info.provided_client_ssl_ctx = ws->ssl_ctx;
   }
   info.protocols = protocols;
   info.user = ws;
@@ -278,6 +321,7 @@ int vs_ws_new(const vs_ws_config_t *cfg, vs_ws_t **out) {
 fail:
   if (ws->ctx)
     lws_context_destroy(ws->ctx);
+  SSL_CTX_free(ws->ssl_ctx);
   free(ws);
   return rc;
 }
@@ -328,6 +372,7 @@ void vs_ws_free(vs_ws_t *ws) {
     ws->head = f->next;
     free(f);
   }
+  SSL_CTX_free(ws->ssl_ctx); /* the SSL objects lws made hold their own references */
   free(ws->rx);
   free(ws);
 }
