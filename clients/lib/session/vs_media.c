@@ -83,9 +83,7 @@ int vs_pattern_check(const uint8_t *f, size_t len, uint32_t *seq, uint64_t *sent
   vc_hash(VC_SHA256, f, len - CHECK_LEN, h);
   if (vc_ct_equal(h, check.ptr, CHECK_LEN) != 1)
     return VEIL_EDECODE;
-  uint8_t expect[VS_FRAME_MAX];
-  if (blen > sizeof expect)
-    return VEIL_EDECODE;
+  uint8_t expect[0xffff]; /* any u16 body length */
   body_fill(origin, *seq, expect, blen);
   return memcmp(expect, body.ptr, blen) == 0 ? 0 : VEIL_EDECODE;
 }
@@ -101,6 +99,9 @@ struct vs_sender {
   uint16_t dd_frame;
   int force_key;
   uint64_t frames;
+  uint32_t ts_step;       /* RTP timestamp units per frame */
+  vs_frame_source_cb src; /* NULL: pattern frames */
+  void *src_arg;
 };
 
 int vs_sender_new(vs_kind_t kind, uint32_t ssrc, vs_sender_t **out) {
@@ -114,11 +115,20 @@ int vs_sender_new(vs_kind_t kind, uint32_t ssrc, vs_sender_t **out) {
   s->rtp_seq = (uint16_t)(r[0] << 8 | r[1]);
   s->ts = (uint32_t)r[2] << 24 | (uint32_t)r[3] << 16 | (uint32_t)r[4] << 8 | r[5];
   s->force_key = 1;
+  s->ts_step = kind == VS_AUDIO ? 960 : 6000; /* 20 ms at 48 kHz; 1/15 s at 90 kHz */
   *out = s;
   return 0;
 }
 
 void vs_sender_free(vs_sender_t *s) { free(s); }
+void vs_sender_set_fps(vs_sender_t *s, uint32_t fps) {
+  if (fps)
+    s->ts_step = (s->kind == VS_AUDIO ? 48000u : 90000u) / fps;
+}
+void vs_sender_set_source(vs_sender_t *s, vs_frame_source_cb src, void *arg) {
+  s->src = src;
+  s->src_arg = arg;
+}
 uint32_t vs_sender_ssrc(const vs_sender_t *s) { return s->ssrc; }
 void vs_sender_force_key(vs_sender_t *s) { s->force_key = 1; }
 uint64_t vs_sender_frames(const vs_sender_t *s) { return s->frames; }
@@ -142,13 +152,22 @@ static size_t dd_write(uint8_t *out, int start, int end, uint16_t frame, int key
 }
 
 int vs_sender_frame(vs_sender_t *s, sframe_mls_t *m, int tamper, vs_rtp_out_cb out, void *arg) {
-  int key = s->force_key || (s->kind == VS_VIDEO && s->frame_seq % 30 == 0);
-  s->force_key = 0;
-  size_t body = s->kind == VS_AUDIO ? 120 : key ? 3000 : 900 + (s->frame_seq % 7) * 50;
+  int key = s->force_key || (!s->src && s->kind == VS_VIDEO && s->frame_seq % 30 == 0);
   uint8_t frame[VS_FRAME_MAX];
-  size_t flen = vs_pattern_make(s->ssrc, (uint8_t)s->kind, s->frame_seq, key, vs_now_us(), body, frame, sizeof frame);
-  if (!flen)
-    return VEIL_EOVERFLOW;
+  size_t flen = 0;
+  if (s->src) {
+    int k = 0;
+    int rc = s->src(s->src_arg, s->kind, key, frame, sizeof frame, &flen, &k);
+    if (rc || flen > sizeof frame)
+      return rc ? rc : VEIL_EOVERFLOW;
+    key = k != 0;
+  } else {
+    size_t body = s->kind == VS_AUDIO ? 120 : key ? 3000 : 900 + (s->frame_seq % 7) * 50;
+    flen = vs_pattern_make(s->ssrc, (uint8_t)s->kind, s->frame_seq, key, vs_now_us(), body, frame, sizeof frame);
+    if (!flen)
+      return VEIL_EOVERFLOW;
+  }
+  s->force_key = 0;
   uint64_t ctx = s->kind == VS_AUDIO ? 0 : 1, kid;
   int rc = sframe_mls_send_kid(m, ctx, &kid);
   if (rc)
@@ -191,7 +210,7 @@ int vs_sender_frame(vs_sender_t *s, sframe_mls_t *m, int tamper, vs_rtp_out_cb o
       return rc;
     (void)out(arg, pkt, w.len, sizeof pkt);
   }
-  s->ts += s->kind == VS_AUDIO ? 960 : 6000; /* 20 ms at 48 kHz; 1/15 s at 90 kHz */
+  s->ts += s->ts_step;
   s->frame_seq++;
   s->dd_frame++;
   s->frames++;
@@ -211,6 +230,9 @@ struct vs_receiver {
   void *check_arg;
   uint64_t now_us;
   int verified_now;
+  vs_frame_check_cb fcheck; /* NULL: pattern check */
+  vs_frame_cb on_frame;
+  void *hook_arg;
 };
 
 int vs_receiver_new(vs_kind_t kind, uint32_t ssrc, vs_receiver_t **out) {
@@ -236,6 +258,12 @@ void vs_receiver_free(vs_receiver_t *r) {
     return;
   sframe_reasm_free(r->reasm);
   free(r);
+}
+
+void vs_receiver_set_hooks(vs_receiver_t *r, vs_frame_check_cb check, vs_frame_cb on_frame, void *arg) {
+  r->fcheck = check;
+  r->on_frame = on_frame;
+  r->hook_arg = arg;
 }
 
 const vs_rx_stats_t *vs_receiver_stats(const vs_receiver_t *r) { return &r->st; }
@@ -285,8 +313,14 @@ static int open_frame(vs_receiver_t *r, const uint8_t *ct, size_t len, int count
   if (who.epoch > r->st.max_epoch)
     r->st.max_epoch = who.epoch;
   uint32_t seq;
-  uint64_t sent;
-  if (vs_pattern_check(pt, n, &seq, &sent)) {
+  uint64_t sent = 0;
+  vs_frame_t fr = {.kind = r->kind, .data = pt, .len = n, .sender_leaf = who.sender_index, .epoch = who.epoch,
+                   .recv_us = r->now_us};
+  fr.verified = r->fcheck ? r->fcheck(r->hook_arg, &fr, &sent) == 1 : vs_pattern_check(pt, n, &seq, &sent) == 0;
+  fr.sent_us = fr.verified ? sent : 0;
+  if (r->on_frame)
+    r->on_frame(r->hook_arg, &fr);
+  if (!fr.verified) {
     r->st.corrupt++;
   } else {
     r->st.verified++;

@@ -42,7 +42,7 @@
 typedef enum vs_kind { VS_AUDIO = 0, VS_VIDEO = 1 } vs_kind_t;
 
 /* ---- test pattern -------------------------------------------------------------------- */
-#define VS_FRAME_MAX 16384
+#define VS_FRAME_MAX 65536 /* largest frame sent or received (64 RTP payloads of 1100 bytes) */
 size_t vs_pattern_make(uint32_t ssrc, uint8_t track, uint32_t seq, int key, uint64_t now_us, size_t body_len,
                        uint8_t *out, size_t cap);
 /* 0 when `f` is a whole, bit-exact pattern frame; fills its seq and send time. */
@@ -59,6 +59,15 @@ uint32_t vs_sender_ssrc(const vs_sender_t *s);
  * ciphertext (test-only malicious sender). */
 int vs_sender_frame(vs_sender_t *s, sframe_mls_t *m, int tamper, vs_rtp_out_cb out, void *arg);
 void vs_sender_force_key(vs_sender_t *s);
+/* A frame source (issue 11's hook for veil-load's media model): writes the next frame of
+ * `kind` into out (cap = VS_FRAME_MAX bytes) and sets *len and *keyframe; key_wanted asks
+ * for a keyframe (first frame, epoch change). A nonzero return skips the frame (counted
+ * by the caller as a send failure). Without a source the sender makes pattern frames. */
+typedef int (*vs_frame_source_cb)(void *arg, vs_kind_t kind, int key_wanted, uint8_t *out, size_t cap,
+                                  size_t *len, int *keyframe);
+void vs_sender_set_source(vs_sender_t *s, vs_frame_source_cb src, void *arg); /* arg borrowed */
+/* Frame rate for the RTP timestamp step (default: audio 50, video 15 frames/s). */
+void vs_sender_set_fps(vs_sender_t *s, uint32_t fps);
 uint64_t vs_sender_frames(const vs_sender_t *s);
 
 /* ---- receive ------------------------------------------------------------------------- */
@@ -78,6 +87,24 @@ void vs_receiver_free(vs_receiver_t *r);
 /* One RTP packet (SRTP already removed). Returns the number of frames verified. */
 int vs_receiver_packet(vs_receiver_t *r, sframe_mls_t *m, const uint8_t *pkt, size_t len,
                        vs_leaf_check_cb check, void *check_arg, uint64_t now_us);
+/* Per decrypted frame from a member owning the track. */
+typedef struct vs_frame {
+  vs_kind_t kind;
+  const uint8_t *data; /* plaintext, borrowed for the call (wiped afterwards) */
+  size_t len;
+  uint32_t sender_leaf;
+  uint64_t epoch;
+  uint64_t recv_us;    /* vs_now_us() when the frame completed */
+  uint64_t sent_us;    /* on_frame only: the sender's clock at encryption, 0 if unknown */
+  int verified;        /* on_frame only: the check passed */
+} vs_frame_t;
+/* Replaces the pattern check (for frames of a vs_frame_source_cb): returns 1 when the
+ * frame is exactly what was sent, 0 when not, and its send time in *sent_us (0: unknown). */
+typedef int (*vs_frame_check_cb)(void *arg, const vs_frame_t *f, uint64_t *sent_us);
+/* After the check, every decrypted frame (e.g. for exact per-frame latency percentiles). */
+typedef void (*vs_frame_cb)(void *arg, const vs_frame_t *f);
+void vs_receiver_set_hooks(vs_receiver_t *r, vs_frame_check_cb check, vs_frame_cb on_frame,
+                           void *arg); /* arg borrowed */
 const vs_rx_stats_t *vs_receiver_stats(const vs_receiver_t *r);
 uint32_t vs_receiver_ssrc(const vs_receiver_t *r);
 vs_kind_t vs_receiver_kind(const vs_receiver_t *r);

@@ -269,6 +269,7 @@ static uint32_t random_ssrc(void) {
 
 static void publish(vs_session_t *s) {
   int rc = 0;
+  vs_sender_t **mine[2] = {&s->audio, &s->video};
   if (s->cfg.publish_audio && !s->audio && !(rc = vs_sender_new(VS_AUDIO, random_ssrc(), &s->audio)))
     send_json(s, json_pack("{s:s,s:s,s:s,s:s,s:I,s:{s:s,s:i,s:i,s:i},s:o}", "type", "publish", "kind", "audio",
                            "source", "microphone", "mid", "0", "ssrc", (json_int_t)vs_sender_ssrc(s->audio), "codec",
@@ -279,6 +280,12 @@ static void publish(vs_session_t *s) {
                            "camera", "mid", "1", "ssrc", (json_int_t)vs_sender_ssrc(s->video), "codec", "name", "av1",
                            "payload_type", VS_PT_VIDEO, "clock_rate", 90000, "header_extensions",
                            ext_list(VS_VIDEO)));
+  for (int i = 0; i < 2; i++)
+    if (*mine[i] && s->cfg.frame_source) {
+      vs_sender_set_source(*mine[i], s->cfg.frame_source, s->cfg.arg);
+      if (i == 1 && s->cfg.video_fps)
+        vs_sender_set_fps(*mine[i], s->cfg.video_fps);
+    }
   if (rc)
     emit_error(s, "publish", rc);
 }

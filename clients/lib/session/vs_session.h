@@ -25,6 +25,7 @@
 
 #include "clients/lib/identity/x509.h"
 #include "clients/lib/session/vs_identity.h"
+#include "clients/lib/session/vs_media.h"
 
 typedef struct vs_session vs_session_t;
 
@@ -45,6 +46,15 @@ typedef struct vs_session_config {
   int test_ignore_batches;
   /* Every event (borrowed JSON object). */
   void (*on_event)(void *arg, json_t *ev);
+  /* Media hooks (all optional; arg below). frame_source makes the frames we publish instead
+   * of the synthetic pattern (vs_media.h), video_fps its video rate (0: 15). frame_check
+   * replaces the pattern check of every decrypted frame; on_frame sees every decrypted
+   * frame after the check, with its send time (exact per-frame latency). participant_id
+   * is the track's publisher ("" for a tap source). */
+  vs_frame_source_cb frame_source;
+  uint32_t video_fps;
+  int (*frame_check)(void *arg, const char *participant_id, const vs_frame_t *f, uint64_t *sent_us);
+  void (*on_frame)(void *arg, const char *participant_id, const vs_frame_t *f);
   /* Every RTP packet received from the SFU after SRTP (test taps). */
   void (*on_rtp_copy)(void *arg, const uint8_t *pkt, size_t len);
   void *arg;

@@ -47,7 +47,8 @@ int vs_media_start(vs_session_t *s) {
   s->audio_timer.data = s->video_timer.data = s;
   s->timers_open = 1;
   uv_timer_start(&s->audio_timer, audio_cb, AUDIO_MS, AUDIO_MS);
-  uv_timer_start(&s->video_timer, video_cb, VIDEO_MS, VIDEO_MS);
+  uint64_t vms = s->cfg.video_fps ? 1000u / s->cfg.video_fps : VIDEO_MS;
+  uv_timer_start(&s->video_timer, video_cb, vms ? vms : 1, vms ? vms : 1);
   return 0;
 }
 
@@ -56,6 +57,16 @@ void vs_media_stop(vs_session_t *s) {
     return;
   uv_timer_stop(&s->audio_timer);
   uv_timer_stop(&s->video_timer);
+}
+
+static int rx_check(void *arg, const vs_frame_t *f, uint64_t *sent_us) {
+  vs_rx_t *x = arg;
+  return x->s->cfg.frame_check(x->s->cfg.arg, x->pid, f, sent_us);
+}
+
+static void rx_frame(void *arg, const vs_frame_t *f) {
+  vs_rx_t *x = arg;
+  x->s->cfg.on_frame(x->s->cfg.arg, x->pid, f);
 }
 
 /* Tap sources are kept apart from subscriptions: the SFU may give a tapped member's
@@ -81,6 +92,8 @@ int vs_media_add_rx(vs_session_t *s, const char *track_id, const char *pid, vs_k
   }
   x->s = s;
   x->tap = tap;
+  if (s->cfg.frame_check || s->cfg.on_frame)
+    vs_receiver_set_hooks(x->r, s->cfg.frame_check ? rx_check : NULL, s->cfg.on_frame ? rx_frame : NULL, x);
   snprintf(x->track_id, sizeof x->track_id, "%s", track_id);
   snprintf(x->pid, sizeof x->pid, "%s", pid);
   x->next = s->rx;

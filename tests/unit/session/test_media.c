@@ -252,3 +252,73 @@ Test(media_rx, video_joined_mid_frame_is_not_held_until_its_epoch_is_gone) {
   vs_receiver_free(r);
   vs_sender_free(s);
 }
+
+/* Issue 11 hooks: an application's frames go on the wire as it made them (sizes, key
+ * flags), its check decides verified/corrupt, and on_frame sees each frame's send time. */
+typedef struct app {
+  uint32_t n_src, n_key, n_seen, bad;
+  uint64_t last_sent;
+  size_t sizes[8];
+} app_t;
+
+static int app_source(void *arg, vs_kind_t kind, int key_wanted, uint8_t *out, size_t cap, size_t *len, int *key) {
+  app_t *a = arg;
+  cr_assert_eq(kind, VS_VIDEO);
+  size_t n = a->sizes[a->n_src % 8];
+  cr_assert_leq(n, cap);
+  memset(out, (int)a->n_src, n);
+  uint64_t sent = 1000 + a->n_src;
+  memcpy(out, &sent, sizeof sent);
+  *len = n;
+  *key = key_wanted || a->n_src == 3;
+  a->n_key += (uint32_t)*key;
+  a->n_src++;
+  return 0;
+}
+
+static int app_check(void *arg, const vs_frame_t *f, uint64_t *sent_us) {
+  app_t *a = arg;
+  memcpy(sent_us, f->data, sizeof *sent_us);
+  uint8_t fill = (uint8_t)(*sent_us - 1000);
+  for (size_t i = sizeof *sent_us; i < f->len; i++)
+    if (f->data[i] != fill)
+      return 0;
+  return f->len == a->sizes[(*sent_us - 1000) % 8] && !a->bad;
+}
+
+static void app_frame(void *arg, const vs_frame_t *f) {
+  app_t *a = arg;
+  a->n_seen++;
+  a->last_sent = f->sent_us;
+  cr_assert_eq(f->kind, VS_VIDEO);
+  cr_assert_eq(f->sender_leaf, 0);
+}
+
+Test(media_rx, frame_source_check_and_per_frame_hook_carry_the_applications_frames) {
+  app_t a = {.sizes = {40, 5000, 1200, 20000, 900, 64000, 100, 3000}};
+  vs_sender_t *s;
+  vs_receiver_t *r;
+  cr_assert_eq(vs_sender_new(VS_VIDEO, 0x1234, &s), 0);
+  cr_assert_eq(vs_receiver_new(VS_VIDEO, 0x1234, &r), 0);
+  vs_sender_set_source(s, app_source, &a);
+  vs_receiver_set_hooks(r, app_check, app_frame, &a);
+  for (int i = 0; i < 8; i++) {
+    cr_assert_eq(vs_sender_frame(s, tx, 0, collect, &P), 0);
+    for (size_t k = 0; k < P.n; k++)
+      vs_receiver_packet(r, rx, P.buf[k], P.len[k], NULL, NULL, vs_now_us());
+    P.n = 0;
+  }
+  const vs_rx_stats_t *st = vs_receiver_stats(r);
+  cr_assert_eq(a.n_key, 2); /* the forced first keyframe and the application's own */
+  cr_assert_eq(st->verified, 8);
+  cr_assert_eq(a.n_seen, 8);
+  cr_assert_eq(a.last_sent, 1007);
+  a.bad = 1; /* the application's check refuses: counted as corrupt, never verified */
+  cr_assert_eq(vs_sender_frame(s, tx, 0, collect, &P), 0);
+  for (size_t k = 0; k < P.n; k++)
+    vs_receiver_packet(r, rx, P.buf[k], P.len[k], NULL, NULL, vs_now_us());
+  cr_assert_eq(st->corrupt, 1);
+  cr_assert_eq(a.last_sent, 0);
+  vs_receiver_free(r);
+  vs_sender_free(s);
+}
