@@ -88,7 +88,7 @@ int load_report_write_json(const load_report_t *r, FILE *f) {
   if (fl) {
     /* vs_session reports latency per receiver as a sum and a maximum: the distribution is
      * over one-second means per participant, the maximum is exact (docs/load.md). */
-    json_object_set_new(fl, "basis", json_string("per-participant 1 s means; max exact"));
+    json_object_set_new(fl, "basis", json_string("per frame (vs_session on_frame); exact"));
     json_object_set_new(fl, "max_ms", json_real((double)t->latency_max_us / 1000.0));
   }
   json_object_set_new(root, "frame_latency", fl);

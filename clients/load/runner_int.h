@@ -8,6 +8,7 @@
 
 #include "clients/lib/session/vs_identity.h"
 #include "clients/lib/session/vs_session.h"
+#include "clients/load/media.h"
 #include "clients/load/plan.h"
 #include "clients/load/runner.h"
 #include "clients/load/rxtrack.h"
@@ -48,6 +49,7 @@ typedef struct lp {
   uint64_t early;                /* cumulative, from the packet tap */
   uint64_t early_credit;         /* early frames not yet matched to a refusal */
   uint32_t credit_age;           /* polls since the credit last grew */
+  load_source_t src[2];          /* media model on the wire (vs_session frame_source) */
   struct lp *next;
 } lp_t;
 
