@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "clients/ca/ca.h"
+#include "server/ca/ca.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -170,7 +170,7 @@ static bool valid_dns(const char *s, size_t n) {
 
 /* "Looks like an email address": a conservative subset of RFC 5322 §3.4.1 addr-spec
  * (dot-atom local part of letters, digits and . _ % + -, then a DNS domain), narrow enough
- * that it cannot smuggle separators into the SAN that clients/ca writes. */
+ * that it cannot smuggle separators into the SAN that server/ca writes. */
 static bool valid_email(const char *s) {
   const char *at = strchr(s, '@');
   if (!at || at == s || at - s > 64 || strchr(at + 1, '@'))
@@ -237,7 +237,7 @@ static bool supported_key(EVP_PKEY *k) {
          strcmp(group, "prime256v1") == 0;
 }
 
-/* Classifies the CSR before clients/ca sees it (ca_issue repeats the checks but reports
+/* Classifies the CSR before server/ca sees it (ca_issue repeats the checks but reports
  * them all as one code): PEM/DER parse, key type, then the self-signature (RFC 2986 §3:
  * the requester proves possession of the key). */
 static srv_opca_reason_t check_csr(const uint8_t *pem, size_t len) {

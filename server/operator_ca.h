@@ -17,7 +17,7 @@
  * identity's own rate, then the CSR's parse, signature and key type, then signing. Every
  * outcome is counted by reason for /metrics and logged.
  *
- * Issuing goes through clients/ca (ca_issue: OpenSSL + common only, no E2EE code, so the
+ * Issuing goes through server/ca (ca_issue: OpenSSL + common only, no E2EE code, so the
  * blindness rule holds): the CA directory keeps index.txt and issued/ like `veil-ca`'s, and
  * `veil-ca list` / `veil-ca revoke` work on it. ca_issue does synchronous file I/O on the
  * loop; the rate limit bounds how often.
@@ -53,7 +53,7 @@ typedef enum srv_opca_reason {
   SRV_OPCA_R_TOKEN_NOT_YET_VALID,
   SRV_OPCA_R_TOKEN_CLAIMS,
   SRV_OPCA_R_IDENTITY,              /* `sub` is neither an email address nor a DNS name */
-  SRV_OPCA_R_NAME,                  /* `name` is not printable ASCII (clients/ca's rule) */
+  SRV_OPCA_R_NAME,                  /* `name` is not printable ASCII (server/ca's rule) */
   SRV_OPCA_R_IDENTITY_RATE_LIMITED, /* this identity's own bucket */
   SRV_OPCA_R_CSR_MALFORMED,
   SRV_OPCA_R_CSR_SIGNATURE,

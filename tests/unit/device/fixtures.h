@@ -1,5 +1,5 @@
 /* Test fixtures for the device and identity tests: real certificates from the real CA
- * library (clients/ca), in a temporary directory per test process. */
+ * library (server/ca), in a temporary directory per test process. */
 #ifndef VEIL_TESTS_DEVICE_FIXTURES_H
 #define VEIL_TESTS_DEVICE_FIXTURES_H
 
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "clients/ca/ca.h"
+#include "server/ca/ca.h"
 
 typedef struct fx_cert {
   char *cert_pem;

@@ -1,4 +1,4 @@
-/* Unit tests: the CA library behind veil-ca and the operator CA (clients/ca/ca.h). */
+/* Unit tests: the CA library behind veil-ca and the operator CA (server/ca/ca.h). */
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>

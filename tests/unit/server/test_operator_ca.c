@@ -297,7 +297,7 @@ Test(operator_ca, refuses_identities_that_are_neither_email_nor_dns) {
     expect_refusal(auth, csr, strlen(csr), SRV_OPCA_R_IDENTITY, 403);
     free(auth);
   }
-  /* A display name clients/ca cannot write (not printable ASCII). */
+  /* A display name server/ca cannot write (not printable ASCII). */
   char *auth = bearer_for(hs_key, "zoe@example.org", "Zo\xc3\xab", NOW + 600, 0);
   expect_refusal(auth, csr, strlen(csr), SRV_OPCA_R_NAME, 403);
   free(auth);

@@ -1,6 +1,6 @@
 /* veil — certificate authority (contract in ca.h). The only file of veil-ca that touches
  * OpenSSL's X509 API. */
-#include "clients/ca/ca.h"
+#include "server/ca/ca.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clients/ca/ca.h"
+#include "server/ca/ca.h"
 
 static int usage(void) {
   fprintf(stderr,
