@@ -82,7 +82,7 @@ class Meeting(unittest.TestCase):
         c["alice"] = Client(CLIENT, self.srv, "m1", ids["alice"], "Alice", "--duration", "16")
         c["alice"].wait_for(lambda e: e.get("event") == "epoch", what="group created")
         c["bob"] = Client(CLIENT, self.srv, "m1", ids["bob"], "Bob", "--duration", "15.5",
-                          "--chat", "hello from bob")
+                          "--interactive")
         c["carol"] = Client(CLIENT, self.srv, "m1", ids["carol"], "Carol", "--duration", "15",
                             "--tap-to", str(tap))
         c["dave"] = Client(CLIENT, self.srv, "m1", ids["dave"], "Dave", "--duration", "14",
@@ -90,6 +90,9 @@ class Meeting(unittest.TestCase):
         # everyone in one group of four, with one code
         for n in names:
             c[n].wait_for(lambda e: e.get("event") == "epoch" and e["members"] == 4, what="4 members")
+        # bob chats once all four are in: a message sent before carol or dave joined is,
+        # rightly, one they can never read (a joiner gets no earlier epoch's keys)
+        c["bob"].command("chat hello from bob")
         for n in names:
             c[n].wait_for(lambda e: e.get("event") == "first_frame", what="first frame")
         time.sleep(3.0)  # media flows in the group of four
