@@ -18,6 +18,8 @@
 #include "sfu_peer.h"
 
 #define MAXRX 512
+#define PAYLOAD_LEN 40 /* what make_rtp puts in every packet */
+#define SRTP_TAG_LEN 16 /* room a forged packet leaves for a tag it cannot compute */
 
 typedef struct rx {
   int n_rtp;
@@ -45,6 +47,10 @@ typedef struct world {
   int stats_events;
   sfu_participant_stats_t last_stats_b;
 } world_t;
+
+/* The track most tests publish from alice: video, SSRC 0x1111, PT 96. */
+static const sfu_track_params_t cam = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO,
+                                       .ssrc = 0x1111, .payload_type = 96};
 
 static void on_media(void *arg, sfu_peer_t *p, int is_rtcp, const uint8_t *d, size_t n) {
   (void)p;
@@ -167,11 +173,51 @@ static void close_world(world_t *wd) {
   sfu_peer_free(wd->b);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * Room set-up: every step must succeed, so a scenario never runs on a half-built room.
+ */
+static sfu_track_t *publish(sfu_participant_t *pub, const sfu_track_params_t *tp) {
+  sfu_track_t *t;
+  cr_assert_eq(sfu_track_publish(pub, tp, &t), 0, "publish %s", tp->track_id);
+  return t;
+}
+
+static sfu_subscription_t *subscribe(sfu_participant_t *sub, sfu_track_t *t) {
+  sfu_subscription_t *s;
+  cr_assert_eq(sfu_subscribe(sub, t, &s), 0);
+  return s;
+}
+
+/* Alice publishes tp and bob subscribes to it. */
+static sfu_subscription_t *bob_subscribes_to_alice(world_t *wd, const sfu_track_params_t *tp) {
+  return subscribe(wd->pb, publish(wd->pa, tp));
+}
+
+static sfu_subscription_info_t subscription_info(const sfu_subscription_t *s) {
+  sfu_subscription_info_t si;
+  cr_assert_eq(sfu_subscription_info(s, &si), 0);
+  return si;
+}
+
+static uint64_t srtp_errors(const sfu_participant_t *p) {
+  sfu_participant_stats_t st;
+  sfu_participant_stats(p, &st);
+  return st.srtp_errors;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Packets. Payload byte j of the packet tagged `tag` is tag * 31 + j, so a receiver can
+ * tell which packet it holds and whether a byte of it changed.
+ */
+static void tagged_payload(uint8_t out[PAYLOAD_LEN], int tag) {
+  for (int j = 0; j < PAYLOAD_LEN; j++) out[j] = (uint8_t)(tag * 31 + j);
+}
+
 static size_t make_rtp(uint8_t *buf, uint32_t ssrc, uint16_t seq, uint32_t ts, int tag) {
   veil_writer_t w;
   veil_writer_init(&w, buf, 256);
-  uint8_t payload[40];
-  for (int i = 0; i < 40; i++) payload[i] = (uint8_t)(tag * 31 + i);
+  uint8_t payload[PAYLOAD_LEN];
+  tagged_payload(payload, tag);
   sfu_rtp_write_params_t p = {.marker = 1, .payload_type = 96, .seq = seq, .timestamp = ts,
                               .ssrc = ssrc, .payload = {payload, sizeof payload}};
   cr_assert_eq(sfu_rtp_write(&w, &p), 0);
@@ -187,32 +233,95 @@ static size_t make_pli(uint8_t *buf, uint32_t sender, uint32_t media) {
   return w.len;
 }
 
+/* An SR without report blocks (RFC 3550 §6.4.1), written field by field. */
+static size_t make_sr(uint8_t *buf, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts,
+                      uint32_t packets, uint32_t octets) {
+  veil_writer_t w;
+  veil_writer_init(&w, buf, 256);
+  veil_write_u8(&w, 0x80);
+  veil_write_u8(&w, 200);
+  veil_write_u16(&w, 6);
+  veil_write_u32(&w, ssrc);
+  veil_write_u64(&w, ntp);
+  veil_write_u32(&w, rtp_ts);
+  veil_write_u32(&w, packets);
+  veil_write_u32(&w, octets);
+  cr_assert_eq(w.err, 0);
+  return w.len;
+}
+
+/* A run of RTP packets alice sends through her SRTP session: packet i has sequence number
+ * seq0 + i * seq_step, timestamp ts0 + i * ts_step and payload tag i. */
+typedef struct rtp_run {
+  uint32_t ssrc;
+  uint16_t seq0, seq_step;
+  uint32_t ts0, ts_step;
+  int count;
+} rtp_run_t;
+
+static void alice_sends(world_t *wd, rtp_run_t r) {
+  uint8_t buf[256];
+  for (int i = 0; i < r.count; i++) {
+    size_t n = make_rtp(buf, r.ssrc, (uint16_t)(r.seq0 + i * r.seq_step),
+                        r.ts0 + r.ts_step * (uint32_t)i, i);
+    cr_assert_eq(sfu_peer_send_rtp(wd->a, buf, n), 0, "alice's packet %d not sent", i);
+  }
+}
+
+/* The single packet a scenario needs to show that nothing is forwarded. */
+static void alice_sends_one(world_t *wd, uint32_t ssrc) {
+  uint8_t buf[256];
+  cr_assert_eq(sfu_peer_send_rtp(wd->a, buf, make_rtp(buf, ssrc, 1, 1, 1)), 0);
+}
+
+static void bob_sends_rtcp(world_t *wd, const uint8_t *pkt, size_t n) {
+  cr_assert_eq(sfu_peer_send_rtcp(wd->b, pkt, n), 0);
+}
+
+/* Sends bytes from alice's socket as they are, bypassing her SRTP session: what anyone
+ * who can spoof her address can send. */
+static void alice_sends_raw(world_t *wd, const uint8_t *d, size_t n) {
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(sfu_worker_port(wd->w)),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  cr_assert_eq(sendto(sfu_peer_fd(wd->a), d, n, 0, (struct sockaddr *)&to, sizeof to),
+               (ssize_t)n);
+}
+
+/* Plain RTP on ssrc with SRTP_TAG_LEN zero bytes where the tag belongs: shaped like SRTP,
+ * never authentic. */
+static void alice_sends_forged_srtp(world_t *wd, uint32_t ssrc, int times) {
+  uint8_t buf[256] = {0};
+  size_t n = make_rtp(buf, ssrc, 1, 1, 1);
+  for (int i = 0; i < times; i++) alice_sends_raw(wd, buf, n + SRTP_TAG_LEN);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * What bob received.
+ */
+static void assert_bob_received(const world_t *wd, int want) {
+  cr_assert_eq(wd->rb.n_rtp, want, "B received %d of %d", wd->rb.n_rtp, want);
+}
+
+static void assert_payload_intact(const rx_t *r, int i, int tag) {
+  uint8_t want[PAYLOAD_LEN];
+  tagged_payload(want, tag);
+  cr_assert_eq(r->payload_len[i], PAYLOAD_LEN);
+  cr_assert_arr_eq(r->payload[i], want, PAYLOAD_LEN, "payload of packet %d altered", i);
+}
+
 Test(router, forwards_rtp_payload_intact_under_subscription_ssrc) {
   world_t wd;
   connect_world(&wd);
-  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
-                           .payload_type = 96};
-  sfu_track_t *t;
-  sfu_subscription_t *s;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
-  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
-  sfu_subscription_info_t si;
-  sfu_subscription_info(s, &si);
-  cr_assert_neq(si.ssrc, 0x1111);
-  uint8_t buf[256];
-  for (int i = 0; i < 20; i++) {
-    size_t n = make_rtp(buf, 0x1111, (uint16_t)(500 + i), 9000u * i, i);
-    cr_assert_eq(sfu_peer_send_rtp(wd.a, buf, n), 0);
-  }
+  sfu_subscription_info_t si = subscription_info(bob_subscribes_to_alice(&wd, &cam));
+  cr_assert_neq(si.ssrc, cam.ssrc);
+  alice_sends(&wd, (rtp_run_t){.ssrc = cam.ssrc, .seq0 = 500, .seq_step = 1, .ts_step = 9000,
+                               .count = 20});
   pump(&wd, 100);
-  cr_assert_eq(wd.rb.n_rtp, 20, "B received %d of 20", wd.rb.n_rtp);
+  assert_bob_received(&wd, 20);
   for (int i = 0; i < 20; i++) {
     cr_assert_eq(wd.rb.ssrc[i], si.ssrc);
     cr_assert_eq(wd.rb.seq[i], (uint16_t)(500 + i));
-    uint8_t want[40];
-    for (int j = 0; j < 40; j++) want[j] = (uint8_t)(i * 31 + j);
-    cr_assert_eq(wd.rb.payload_len[i], 40);
-    cr_assert_arr_eq(wd.rb.payload[i], want, 40, "payload of packet %d altered", i);
+    assert_payload_intact(&wd.rb, i, i);
   }
   cr_assert_eq(wd.ra.n_rtp, 0, "publisher got its own media back");
   close_world(&wd);
@@ -221,30 +330,20 @@ Test(router, forwards_rtp_payload_intact_under_subscription_ssrc) {
 Test(router, forwards_subscriber_pli_to_publisher_rate_limited) {
   world_t wd;
   connect_world(&wd);
-  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
-                           .payload_type = 96};
-  sfu_track_t *t;
-  sfu_subscription_t *s;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
-  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
+  sfu_subscription_t *s = bob_subscribes_to_alice(&wd, &cam);
   pump(&wd, 50);
   cr_assert_eq(wd.ra.n_pli, 1, "no keyframe request when B subscribed");
   pump(&wd, 250); /* past the 200 ms limit */
-  sfu_subscription_info_t si;
-  sfu_subscription_info(s, &si);
   uint8_t buf[256];
-  for (int i = 0; i < 3; i++) {
-    size_t n = make_pli(buf, 0xb0b, si.ssrc);
-    cr_assert_eq(sfu_peer_send_rtcp(wd.b, buf, n), 0);
-  }
+  size_t n = make_pli(buf, 0xb0b, subscription_info(s).ssrc);
+  for (int i = 0; i < 3; i++) bob_sends_rtcp(&wd, buf, n);
   pump(&wd, 60);
   cr_assert_eq(wd.ra.n_pli, 2, "expected exactly one more PLI, got %d total", wd.ra.n_pli);
-  cr_assert_eq(wd.ra.pli_media[1], 0x1111, "PLI not translated to the publisher's SSRC");
+  cr_assert_eq(wd.ra.pli_media[1], cam.ssrc, "PLI not translated to the publisher's SSRC");
   cr_assert_geq(wd.kf_events, 1);
   /* A PLI naming an SSRC B does not receive is ignored. */
   pump(&wd, 250);
-  size_t n = make_pli(buf, 0xb0b, 0xdeadbeef);
-  sfu_peer_send_rtcp(wd.b, buf, n);
+  bob_sends_rtcp(&wd, buf, make_pli(buf, 0xb0b, 0xdeadbeef));
   pump(&wd, 60);
   cr_assert_eq(wd.ra.n_pli, 2);
   close_world(&wd);
@@ -253,41 +352,29 @@ Test(router, forwards_subscriber_pli_to_publisher_rate_limited) {
 Test(router, switch_keeps_subscriber_stream_continuous_and_translates_sr) {
   world_t wd;
   connect_world(&wd);
-  sfu_track_params_t t1p = {.track_id = "cam-hi", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
-                            .payload_type = 96};
-  sfu_track_params_t t2p = {.track_id = "cam-lo", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x2222,
-                            .payload_type = 96};
-  sfu_track_t *t1, *t2;
-  sfu_subscription_t *s;
-  cr_assert_eq(sfu_track_publish(wd.pa, &t1p, &t1), 0);
-  cr_assert_eq(sfu_track_publish(wd.pa, &t2p, &t2), 0);
-  cr_assert_eq(sfu_subscribe(wd.pb, t1, &s), 0);
-  uint8_t buf[256];
-  for (int i = 0; i < 5; i++)
-    sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x1111, (uint16_t)(100 + i), 1000u + 3000u * i, i));
+  sfu_track_params_t hi = cam, lo = cam;
+  hi.track_id = "cam-hi";
+  lo.track_id = "cam-lo";
+  lo.ssrc = 0x2222;
+  sfu_track_t *t1 = publish(wd.pa, &hi), *t2 = publish(wd.pa, &lo);
+  sfu_subscription_t *s = subscribe(wd.pb, t1);
+  alice_sends(&wd, (rtp_run_t){.ssrc = hi.ssrc, .seq0 = 100, .seq_step = 1, .ts0 = 1000,
+                               .ts_step = 3000, .count = 5});
   pump(&wd, 50);
   cr_assert_eq(sfu_subscription_switch(s, t2), 0);
-  for (int i = 0; i < 5; i++)
-    sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x2222, (uint16_t)(40000 + i), 777777u + 3000u * i, i));
+  alice_sends(&wd, (rtp_run_t){.ssrc = lo.ssrc, .seq0 = 40000, .seq_step = 1, .ts0 = 777777,
+                               .ts_step = 3000, .count = 5});
   pump(&wd, 50);
-  cr_assert_eq(wd.rb.n_rtp, 10);
+  assert_bob_received(&wd, 10);
   for (int i = 1; i < 10; i++) {
     cr_assert_eq(wd.rb.ssrc[i], wd.rb.ssrc[0], "SSRC changed across the switch");
     cr_assert_eq(wd.rb.seq[i], (uint16_t)(wd.rb.seq[i - 1] + 1), "sequence gap at %d", i);
     cr_assert_gt((int32_t)(wd.rb.ts[i] - wd.rb.ts[i - 1]), 0, "timestamp went back at %d", i);
   }
   /* SR of the new source: B sees it under its own SSRC with the mapped timestamp. */
-  veil_writer_t w;
-  veil_writer_init(&w, buf, sizeof buf);
-  veil_write_u8(&w, 0x80);
-  veil_write_u8(&w, 200);
-  veil_write_u16(&w, 6);
-  veil_write_u32(&w, 0x2222);
-  veil_write_u64(&w, 0x1122334455667788ull);
-  veil_write_u32(&w, 777777u + 3000u * 4);
-  veil_write_u32(&w, 5);
-  veil_write_u32(&w, 200);
-  cr_assert_eq(sfu_peer_send_rtcp(wd.a, buf, w.len), 0);
+  uint8_t buf[256];
+  size_t n = make_sr(buf, lo.ssrc, 0x1122334455667788ull, 777777u + 3000u * 4, 5, 200);
+  cr_assert_eq(sfu_peer_send_rtcp(wd.a, buf, n), 0);
   pump(&wd, 50);
   cr_assert_eq(wd.rb.n_sr, 1);
   cr_assert_eq(wd.rb.sr_ssrc, wd.rb.ssrc[0]);
@@ -298,37 +385,22 @@ Test(router, switch_keeps_subscriber_stream_continuous_and_translates_sr) {
 Test(router, drops_forged_srtp_and_counts_it) {
   world_t wd;
   connect_world(&wd);
-  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
-                           .payload_type = 96};
-  sfu_track_t *t;
-  sfu_subscription_t *s;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
-  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
+  bob_subscribes_to_alice(&wd, &cam);
   /* Plain RTP (no SRTP tag) from A's address: must not be forwarded. */
-  uint8_t buf[256];
-  size_t n = make_rtp(buf, 0x1111, 1, 1, 1);
-  int fd = sfu_peer_fd(wd.a);
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(sfu_worker_port(wd.w)),
-                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  for (int i = 0; i < 5; i++) sendto(fd, buf, n + 16, 0, (struct sockaddr *)&to, sizeof to);
+  alice_sends_forged_srtp(&wd, cam.ssrc, 5);
   pump(&wd, 50);
-  cr_assert_eq(wd.rb.n_rtp, 0);
-  sfu_participant_stats_t st;
-  sfu_participant_stats(wd.pa, &st);
-  cr_assert_eq(st.srtp_errors, 5);
+  assert_bob_received(&wd, 0);
+  cr_assert_eq(srtp_errors(wd.pa), 5);
   close_world(&wd);
 }
 
 Test(router, sends_receiver_reports_to_publisher) {
   world_t wd;
   connect_world(&wd);
-  sfu_track_params_t tp = {.track_id = "mic", .kind = SFU_MEDIA_AUDIO, .ssrc = 0x3333,
-                           .payload_type = 111};
-  sfu_track_t *t;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
-  uint8_t buf[256];
-  for (int i = 0; i < 10; i++)
-    sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x3333, (uint16_t)(i * 2), 960u * i, i));
+  sfu_track_params_t mic = {.track_id = "mic", .kind = SFU_MEDIA_AUDIO, .ssrc = 0x3333,
+                            .payload_type = 111};
+  publish(wd.pa, &mic);
+  alice_sends(&wd, (rtp_run_t){.ssrc = mic.ssrc, .seq_step = 2, .ts_step = 960, .count = 10});
   pump(&wd, 1300);
   cr_assert_geq(wd.ra.n_rr, 1, "no RR from the SFU within 1.3 s");
   close_world(&wd);
@@ -337,19 +409,13 @@ Test(router, sends_receiver_reports_to_publisher) {
 Test(router, closing_participant_removes_its_subscriptions_and_tracks) {
   world_t wd;
   connect_world(&wd);
-  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
-                           .payload_type = 96};
-  sfu_track_t *t;
-  sfu_subscription_t *s;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
-  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
+  bob_subscribes_to_alice(&wd, &cam);
   sfu_participant_close(wd.pa);
   cr_assert_null(sfu_track_find(wd.room, "cam"));
   cr_assert_null(sfu_participant_find(wd.room, "alice"));
-  uint8_t buf[256];
-  sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x1111, 1, 1, 1));
+  alice_sends_one(&wd, cam.ssrc);
   pump(&wd, 50);
-  cr_assert_eq(wd.rb.n_rtp, 0);
+  assert_bob_received(&wd, 0);
   close_world(&wd);
 }
 
@@ -357,12 +423,14 @@ Test(router, rejects_duplicate_ids_ssrcs_and_self_subscription) {
   world_t wd;
   connect_world(&wd);
   sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111};
-  sfu_track_t *t, *t2;
+  sfu_track_t *t = publish(wd.pa, &tp), *t2;
   sfu_subscription_t *s;
   sfu_participant_t *dup;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
   cr_assert_eq(sfu_track_publish(wd.pb, &tp, &t2), VEIL_EEXIST);
+  tp.ssrc = 0x1112;
+  cr_assert_eq(sfu_track_publish(wd.pb, &tp, &t2), VEIL_EEXIST, "track id reused in the room");
   tp.track_id = "cam2";
+  tp.ssrc = 0x1111;
   cr_assert_eq(sfu_track_publish(wd.pb, &tp, &t2), VEIL_EEXIST, "SSRC reused in the room");
   cr_assert_eq(sfu_subscribe(wd.pa, t, &s), VEIL_EINVAL);
   cr_assert_eq(sfu_participant_create(wd.room, "alice", NULL, &dup), VEIL_EEXIST);
@@ -372,29 +440,24 @@ Test(router, rejects_duplicate_ids_ssrcs_and_self_subscription) {
 Test(router, blanks_publisher_mid_and_rid_but_keeps_other_extensions) {
   world_t wd;
   connect_world(&wd);
-  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
-                           .payload_type = 96, .ext = {.mid = 1, .rid = 2, .audio_level = 3}};
-  sfu_track_t *t;
-  sfu_subscription_t *s;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
-  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
-  sfu_subscription_info_t si;
-  sfu_subscription_info(s, &si);
+  sfu_track_params_t tp = cam;
+  tp.ext = (sfu_ext_ids_t){.mid = 1, .rid = 2, .audio_level = 3};
+  sfu_subscription_info_t si = subscription_info(bob_subscribes_to_alice(&wd, &tp));
   cr_assert_eq(si.ext.mid, 0);
   cr_assert_eq(si.ext.audio_level, 3);
-  uint8_t payload[40], buf[256];
-  for (int i = 0; i < 40; i++) payload[i] = (uint8_t)(0xa0 + i);
+  uint8_t payload[PAYLOAD_LEN], buf[256];
+  for (int i = 0; i < PAYLOAD_LEN; i++) payload[i] = (uint8_t)(0xa0 + i);
   const uint8_t al = 0x55;
   sfu_rtp_ext_in_t ext[3] = {{1, "0", 1}, {2, "hi", 2}, {3, &al, 1}};
-  sfu_rtp_write_params_t p = {.payload_type = 96, .seq = 7, .timestamp = 70, .ssrc = 0x1111,
+  sfu_rtp_write_params_t p = {.payload_type = 96, .seq = 7, .timestamp = 70, .ssrc = cam.ssrc,
                               .ext = ext, .n_ext = 3, .payload = {payload, sizeof payload}};
   veil_writer_t w;
   veil_writer_init(&w, buf, sizeof buf);
   cr_assert_eq(sfu_rtp_write(&w, &p), 0);
   cr_assert_eq(sfu_peer_send_rtp(wd.a, buf, w.len), 0);
   pump(&wd, 50);
-  cr_assert_eq(wd.rb.n_rtp, 1);
-  cr_assert_arr_eq(wd.rb.payload[0], payload, 40);
+  assert_bob_received(&wd, 1);
+  cr_assert_arr_eq(wd.rb.payload[0], payload, PAYLOAD_LEN);
   cr_assert_eq(wd.rb.ext_found_mid, 0, "publisher MID leaked to the subscriber");
   cr_assert_eq(wd.rb.ext_found_rid, 0, "publisher RID leaked to the subscriber");
   cr_assert_eq(wd.rb.audio_level, 0x55, "other extensions must survive");
@@ -404,15 +467,9 @@ Test(router, blanks_publisher_mid_and_rid_but_keeps_other_extensions) {
 Test(router, reports_periodic_stats_with_forwarded_counts) {
   world_t wd;
   connect_world(&wd);
-  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
-                           .payload_type = 96};
-  sfu_track_t *t;
-  sfu_subscription_t *s;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
-  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
-  uint8_t buf[256];
-  for (int i = 0; i < 7; i++)
-    sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x1111, (uint16_t)(10 + i), 90u * i, i));
+  bob_subscribes_to_alice(&wd, &cam);
+  alice_sends(&wd, (rtp_run_t){.ssrc = cam.ssrc, .seq0 = 10, .seq_step = 1, .ts_step = 90,
+                               .count = 7});
   int before = wd.stats_events;
   pump(&wd, 350);
   cr_assert_geq(wd.stats_events - before, 4, "expected ~3 events per participant in 350 ms");
@@ -423,17 +480,11 @@ Test(router, reports_periodic_stats_with_forwarded_counts) {
 Test(router, dual_stack_worker_serves_ipv4_clients) {
   world_t wd;
   connect_world_cfg(&wd, "::", 0); /* announced candidate defaults to 127.0.0.1 */
-  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
-                           .payload_type = 96};
-  sfu_track_t *t;
-  sfu_subscription_t *s;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
-  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
-  uint8_t buf[256];
-  for (int i = 0; i < 5; i++)
-    sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x1111, (uint16_t)(1 + i), 90u * i, i));
+  bob_subscribes_to_alice(&wd, &cam);
+  alice_sends(&wd, (rtp_run_t){.ssrc = cam.ssrc, .seq0 = 1, .seq_step = 1, .ts_step = 90,
+                               .count = 5});
   pump(&wd, 80);
-  cr_assert_eq(wd.rb.n_rtp, 5);
+  assert_bob_received(&wd, 5);
   close_world(&wd);
 }
 
@@ -445,14 +496,8 @@ Test(router, fails_transport_when_ice_consent_expires) {
   pump(&wd, 1300);
   cr_assert_eq(wd.state_a, SFU_TRANSPORT_FAILED);
   cr_assert_eq(wd.state_b, SFU_TRANSPORT_FAILED);
-  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
-                           .payload_type = 96};
-  sfu_track_t *t;
-  sfu_subscription_t *s;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
-  cr_assert_eq(sfu_subscribe(wd.pb, t, &s), 0);
-  uint8_t buf[256];
-  sfu_peer_send_rtp(wd.a, buf, make_rtp(buf, 0x1111, 1, 1, 1));
+  bob_subscribes_to_alice(&wd, &cam);
+  alice_sends_one(&wd, cam.ssrc);
   pump(&wd, 50);
   cr_assert_eq(wd.rb.n_rtp, 0, "media forwarded over a transport without consent");
   close_world(&wd);
@@ -464,31 +509,19 @@ Test(router, drops_unpublished_ssrc_before_srtp) {
    * SRTP authentication (counted), an unknown one never gets that far. */
   world_t wd;
   connect_world(&wd);
-  sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_VIDEO, .ssrc = 0x1111,
-                           .payload_type = 96};
-  sfu_track_t *t;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
-  uint8_t buf[256];
-  int fd = sfu_peer_fd(wd.a);
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(sfu_worker_port(wd.w)),
-                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  size_t n = make_rtp(buf, 0x9999, 1, 1, 1);
-  for (int i = 0; i < 4; i++) sendto(fd, buf, n + 16, 0, (struct sockaddr *)&to, sizeof to);
-  n = make_rtp(buf, 0x1111, 1, 1, 1);
-  sendto(fd, buf, n + 16, 0, (struct sockaddr *)&to, sizeof to);
+  publish(wd.pa, &cam);
+  alice_sends_forged_srtp(&wd, 0x9999, 4);
+  alice_sends_forged_srtp(&wd, cam.ssrc, 1);
   pump(&wd, 50);
-  sfu_participant_stats_t st;
-  sfu_participant_stats(wd.pa, &st);
-  cr_assert_eq(st.srtp_errors, 1, "unknown SSRC reached SRTP (%llu errors)",
-               (unsigned long long)st.srtp_errors);
+  cr_assert_eq(srtp_errors(wd.pa), 1, "unknown SSRC reached SRTP (%llu errors)",
+               (unsigned long long)srtp_errors(wd.pa));
   /* RTCP: at most SFU_MAX_RTCP_SSRCS (16) distinct sender SSRCs reach SRTP. */
   for (uint32_t i = 0; i < 40; i++) {
     uint8_t rr[8 + 16] = {0x80, 201, 0, 1, 0, 0, (uint8_t)(i >> 8), (uint8_t)i};
-    sendto(fd, rr, sizeof rr, 0, (struct sockaddr *)&to, sizeof to);
+    alice_sends_raw(&wd, rr, sizeof rr);
   }
   pump(&wd, 50);
-  sfu_participant_stats(wd.pa, &st);
-  cr_assert_eq(st.srtp_errors, 1 + 16, "%llu", (unsigned long long)st.srtp_errors);
+  cr_assert_eq(srtp_errors(wd.pa), 1 + 16, "%llu", (unsigned long long)srtp_errors(wd.pa));
   close_world(&wd);
 }
 
@@ -498,9 +531,8 @@ Test(router, caps_subscription_and_track_churn_over_a_lifetime) {
   world_t wd;
   connect_world(&wd);
   sfu_track_params_t tp = {.track_id = "cam", .kind = SFU_MEDIA_AUDIO, .ssrc = 0x1111};
-  sfu_track_t *t;
+  sfu_track_t *t = publish(wd.pa, &tp);
   sfu_subscription_t *s;
-  cr_assert_eq(sfu_track_publish(wd.pa, &tp, &t), 0);
   int rc = 0, n = 0;
   while ((rc = sfu_subscribe(wd.pb, t, &s)) == 0 && n < SFU_MAX_SUBS_LIFETIME + 10) {
     sfu_unsubscribe(s);
