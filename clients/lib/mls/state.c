@@ -13,7 +13,7 @@
  *
  * The blob holds private keys: the caller stores it like one. Every count and length is
  * bounded before use, and the tree is parsed and cross-checked (own leaf present, secret
- * tree size equal to the ratchet tree's).
+ * tree size equal to the ratchet tree's, its tree hash equal to the GroupContext's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +97,22 @@ static int read_flag(veil_reader_t *r, int *v) {
     return veil_reader_fail(r, VEIL_EDECODE);
   *v = b;
   return r->err;
+}
+
+/* The ratchet tree must be the one the epoch's GroupContext commits to. Computing its hash
+ * here also fills every node's hash cache, so the first Commit processed after a restore
+ * hashes only the changed path, not the whole tree. */
+static int tree_matches_context(mls_group_t *g) {
+  veil_reader_t r;
+  veil_reader_init(&r, g->gc.buf, g->gc.len);
+  mls_group_context_t gc;
+  uint8_t h[MLS_HASH_MAX];
+  if (mls_group_context_decode(&r, &gc) != 0 || gc.tree_hash.len != g->suite->nh)
+    return VEIL_EMLS_STATE_BLOB;
+  int rc = mls_tree_root_hash(g->tree, h);
+  if (rc)
+    return rc;
+  return memcmp(h, gc.tree_hash.ptr, g->suite->nh) ? VEIL_EMLS_STATE_BLOB : 0;
 }
 
 static int deserialize_at(const uint8_t *buf, size_t len, const mls_group_config_t *cfg,
@@ -229,6 +245,8 @@ static int deserialize_at(const uint8_t *buf, size_t len, const mls_group_config
   if ((g->active && !mls_tree_leaf(g->tree, me)) || grp_framing(g, &ctx) != 0 ||
       ctx.epoch != g->epoch || ctx.group_id.len != g->group_id_len ||
       (g->group_id_len && memcmp(ctx.group_id.ptr, g->group_id, g->group_id_len) != 0))
+    goto fail;
+  if ((rc = tree_matches_context(g)))
     goto fail;
   *out = g;
   return 0;

@@ -2,19 +2,62 @@
  * Ratchet tree storage and structure (RFC 9420 §4, §7.7, §12.1.1-3, §12.4.3.3).
  * Hashes live in tree_hash.c, validation in tree_validate.c.
  */
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clients/lib/mls/tree_internal.h"
 
 /* ---- node storage -------------------------------------------------------------------- */
+/* A node's encoding is immutable once installed, and shared: a clone of the tree (every
+ * Commit a member processes is staged on one, group.c) copies the node records, whose
+ * decoded views point into these bytes, and takes a reference. Cloning a 1000-member tree
+ * is then 2000 record copies instead of 2000 allocations and decodes, which made
+ * processing a Commit grow linearly with the group. The count is atomic so that trees
+ * sharing bytes may be freed on different threads. */
+typedef union enc_hdr {
+  atomic_uint refs;
+  max_align_t align; /* the bytes that follow start aligned */
+} enc_hdr_t;
+
+static enc_hdr_t *enc_hdr(uint8_t *enc) {
+  return (enc_hdr_t *)(void *)(enc - sizeof(enc_hdr_t));
+}
+
+/* A shared copy of `len` bytes with one reference, or NULL. */
+static uint8_t *enc_new(const uint8_t *src, size_t len) {
+  enc_hdr_t *h = malloc(sizeof *h + (len ? len : 1));
+  if (!h)
+    return NULL;
+  atomic_init(&h->refs, 1);
+  uint8_t *enc = (uint8_t *)(h + 1);
+  if (len)
+    memcpy(enc, src, len);
+  return enc;
+}
+
+static void enc_ref(uint8_t *enc) {
+  if (enc)
+    atomic_fetch_add_explicit(&enc_hdr(enc)->refs, 1, memory_order_relaxed);
+}
+
+static void enc_unref(uint8_t *enc) {
+  if (enc && atomic_fetch_sub_explicit(&enc_hdr(enc)->refs, 1, memory_order_acq_rel) == 1)
+    free(enc_hdr(enc));
+}
+
 static void node_clear(mls_tnode_t *n) {
-  free(n->enc);
+  enc_unref(n->enc);
   memset(n, 0, sizeof *n);
 }
 
-/* Takes ownership of `enc` (malloc'd, exactly one node encoding) and decodes the views. */
-static int node_adopt(mls_tnode_t *n, uint8_t type, uint8_t *enc, size_t len) {
+/* Installs a copy of one node encoding at `n` and decodes its views; `n` is unchanged
+ * when the bytes do not decode. */
+static int node_set_bytes(mls_tnode_t *n, uint8_t type, const uint8_t *src, size_t len) {
+  uint8_t *enc = enc_new(src, len);
+  if (!enc)
+    return VEIL_ENOMEM;
   veil_reader_t r;
   veil_reader_init(&r, enc, len);
   mls_tnode_t fresh;
@@ -25,7 +68,7 @@ static int node_adopt(mls_tnode_t *n, uint8_t type, uint8_t *enc, size_t len) {
     mls_parent_node_decode(&r, &fresh.v.parent);
   int rc = veil_reader_finish(&r);
   if (rc) {
-    free(enc);
+    enc_unref(enc);
     return rc;
   }
   fresh.type = type;
@@ -34,14 +77,6 @@ static int node_adopt(mls_tnode_t *n, uint8_t type, uint8_t *enc, size_t len) {
   node_clear(n);
   *n = fresh;
   return 0;
-}
-
-static int node_set_bytes(mls_tnode_t *n, uint8_t type, const uint8_t *src, size_t len) {
-  uint8_t *copy = malloc(len ? len : 1);
-  if (!copy)
-    return VEIL_ENOMEM;
-  memcpy(copy, src, len);
-  return node_adopt(n, type, copy, len);
 }
 
 void mls_tree_invalidate(mls_tree_t *t, uint32_t node) {
@@ -99,7 +134,7 @@ void mls_tree_free(mls_tree_t *t) {
   if (!t)
     return;
   for (uint32_t i = 0; i < t->cap_nodes; i++)
-    free(t->nodes[i].enc);
+    enc_unref(t->nodes[i].enc);
   free(t->nodes);
   vc_hash_free(t->hctx);
   free(t);
@@ -110,20 +145,17 @@ int mls_tree_clone(const mls_tree_t *t, mls_tree_t **out) {
   int rc = mls_tree_new(t->suite->id, &c);
   if (rc)
     return rc;
-  if ((rc = resize(c, t->n_leaves)))
-    goto fail;
+  if ((rc = resize(c, t->n_leaves))) {
+    mls_tree_free(c);
+    return rc;
+  }
+  /* Records by value (hash caches included: they are per tree), encodings shared. */
   for (uint32_t i = 0; i < mls_tree_width(t); i++) {
-    const mls_tnode_t *src = &t->nodes[i];
-    if (src->type && (rc = node_set_bytes(&c->nodes[i], src->type, src->enc, src->enc_len)))
-      goto fail;
-    memcpy(c->nodes[i].hash, src->hash, sizeof src->hash);
-    c->nodes[i].hash_valid = src->hash_valid;
+    c->nodes[i] = t->nodes[i];
+    enc_ref(c->nodes[i].enc);
   }
   *out = c;
   return 0;
-fail:
-  mls_tree_free(c);
-  return rc;
 }
 
 /* ---- parse / encode (§12.4.3.3) ------------------------------------------------------ */
@@ -258,18 +290,10 @@ veil_view_t mls_tree_leaf_encoding(const mls_tree_t *t, uint32_t leaf_index) {
 }
 
 /* ---- setters -------------------------------------------------------------------------- */
-/* Encodes with `enc_fn` into a fresh heap buffer and installs it at `node`. */
+/* Installs what `w` holds at `node` (a copy) and frees the writer. */
 static int set_encoded(mls_tree_t *t, uint32_t node, uint8_t type, veil_writer_t *w) {
-  if (w->err) {
-    int rc = w->err;
-    veil_writer_free(w);
-    return rc;
-  }
-  size_t len;
-  uint8_t *buf = veil_writer_steal(w, &len);
-  if (!buf)
-    return VEIL_ENOMEM;
-  int rc = node_adopt(&t->nodes[node], type, buf, len);
+  int rc = w->err ? w->err : node_set_bytes(&t->nodes[node], type, w->buf, w->len);
+  veil_writer_free(w);
   if (rc == 0)
     mls_tree_invalidate(t, node);
   return rc;

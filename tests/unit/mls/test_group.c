@@ -423,6 +423,12 @@ Test(mls_group, state_survives_serialize_and_resume) {
   cr_assert_eq(mls_group_deserialize(s.buf, s.len - 1, NULL, &bad), VEIL_EMLS_STATE_BLOB);
   s.buf[0] ^= 1;
   cr_assert_eq(mls_group_deserialize(s.buf, s.len, NULL, &bad), VEIL_EMLS_STATE_BLOB);
+  /* A well-formed blob whose ratchet tree is not the one its GroupContext commits to
+   * (carol's leaf gone) is refused too. */
+  cr_assert_eq(mls_tree_remove(b2->tree, 2), 0);
+  state_of(b2, &s2);
+  cr_assert_eq(mls_group_deserialize(s2.buf, s2.len, NULL, &bad), VEIL_EMLS_STATE_BLOB);
+  cr_assert_null(bad);
   mls_group_free(b2);
   veil_writer_free(&s);
   veil_writer_free(&s2);

@@ -233,6 +233,41 @@ Test(mls_tree, hash_cache_follows_every_change) {
   mls_tree_free(t);
 }
 
+/* A clone shares node encodings with its origin (tree.c): changing, truncating or freeing
+ * either must never show in the other. */
+Test(mls_tree, clone_is_independent_of_its_origin) {
+  fleaf_t f[5], nf;
+  mls_tree_t *t = make_tree(5, f), *c;
+  uint8_t before[MLS_HASH_MAX], h[MLS_HASH_MAX];
+  veil_writer_t wt, wc;
+  veil_writer_init_growable(&wt, 1024);
+  veil_writer_init_growable(&wc, 1024);
+  cr_assert_eq(mls_tree_encode(t, &wt), 0);
+  root_hash(t, before);
+  cr_assert_eq(mls_tree_clone(t, &c), 0);
+  make_leaf(&nf, 2, MLS_LEAF_SRC_UPDATE, NULL, 0);
+  cr_assert_eq(mls_tree_update(c, 2, &nf.leaf), 0);
+  cr_assert_eq(mls_tree_remove(c, 4), 0);
+  root_hash(t, h);
+  cr_assert_eq(memcmp(h, before, 32), 0, "the origin's hash must not move with its clone");
+  cr_assert_eq(mls_tree_encode(t, &wc), 0);
+  cr_assert(wc.len == wt.len && memcmp(wc.buf, wt.buf, wt.len) == 0, "origin unchanged");
+  /* the origin goes first: the clone keeps its own view of the shared bytes */
+  mls_tree_free(t);
+  root_hash(c, h);
+  fresh_root_hash(c, before);
+  cr_assert_eq(memcmp(h, before, 32), 0, "the clone's cached and fresh hashes agree");
+  cr_assert_eq(mls_tree_leaf_count(c), 4);
+  cr_assert_not_null(mls_tree_leaf(c, 3));
+  const mls_leaf_node_t *l2 = mls_tree_leaf(c, 2);
+  cr_assert_not_null(l2);
+  cr_assert(l2->encryption_key.len == 32 && memcmp(l2->encryption_key.ptr, nf.enc_key, 32) == 0,
+            "the clone holds the updated leaf");
+  veil_writer_free(&wt);
+  veil_writer_free(&wc);
+  mls_tree_free(c);
+}
+
 /* Leaf 0 commits over a 4-member tree: set keys on its path, compute the parent-hash
  * chain, sign a commit leaf carrying it. The result must validate; tampering must not. */
 static mls_tree_t *committed_tree(uint32_t members, fleaf_t *f, fleaf_t *cf) {
