@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sfu/ice.h"
+#include "sfu_test_util.h"
 
 #define LUFRAG "SfUu"
 #define LPWD "sfuPassword0123456789+/x"
@@ -73,28 +74,10 @@ static int timeout(agent_t *ag, uint64_t now) {
   return sfu_ice_on_timeout(ag->ice, now, &ag->res);
 }
 
-/* A message built attribute by attribute, so a test can leave out, reorder or add what
- * sfu_stun_encode_binding_request never would. The builder points into this struct. */
-typedef struct hand {
-  uint8_t b[256];
-  veil_writer_t w;
-  sfu_stun_builder_t sb;
-} hand_t;
-
-/* Starts a Binding message of class cls carrying our USERNAME. */
-static sfu_stun_builder_t *hand_begin(hand_t *h, sfu_stun_class_t cls, uint8_t tid0) {
+/* Starts a hand-built Binding message of class cls carrying our USERNAME. */
+static sfu_stun_builder_t *hand_begin(sfu_test_stun_t *h, sfu_stun_class_t cls, uint8_t tid0) {
   const uint8_t tid[12] = {tid0};
-  veil_writer_init(&h->w, h->b, sizeof(h->b));
-  sfu_stun_begin(&h->sb, &h->w, SFU_STUN_METHOD_BINDING, cls, tid);
-  sfu_stun_put_attr(&h->sb, SFU_STUN_ATTR_USERNAME, LUFRAG ":" RUFRAG,
-                    strlen(LUFRAG ":" RUFRAG));
-  return &h->sb;
-}
-
-static size_t hand_finish(hand_t *h) {
-  size_t n;
-  cr_assert_eq(sfu_stun_finish(&h->sb, &n), 0);
-  return n;
+  return sfu_test_stun_begin(h, cls, tid, LUFRAG ":" RUFRAG);
 }
 
 /* Ignored: no answer, no event, and the agent still in `state`. */
@@ -230,13 +213,13 @@ Test(ice, ignores_responses_and_indications) {
   cr_assert_eq(handle(&ag, b, n, &addr_a, 1), VEIL_EICE_NOTREQUEST);
   assert_dropped(&ag, SFU_ICE_WAITING);
   /* An indication carrying all a nomination carries, authentic MAC included. */
-  hand_t h;
+  sfu_test_stun_t h;
   sfu_stun_builder_t *sb = hand_begin(&h, SFU_STUN_INDICATION, 5);
   sfu_stun_put_u64(sb, SFU_STUN_ATTR_ICE_CONTROLLING, 1);
   sfu_stun_put_attr(sb, SFU_STUN_ATTR_USE_CANDIDATE, NULL, 0);
   sfu_stun_put_integrity(sb, (const uint8_t *)LPWD, strlen(LPWD));
   sfu_stun_put_fingerprint(sb);
-  n = hand_finish(&h);
+  n = sfu_test_stun_finish(&h);
   cr_assert_eq(handle(&ag, h.b, n, &addr_a, 1), VEIL_EICE_NOTREQUEST);
   assert_dropped(&ag, SFU_ICE_WAITING);
   sfu_ice_free(ag.ice);
@@ -298,7 +281,7 @@ Test(ice, answers_role_conflict_when_peer_claims_controlled) {
 static void assert_hand_built_nomination_answered_with(int with_role, int unknown_attr,
                                                        int code) {
   agent_t ag = agent(0);
-  hand_t h;
+  sfu_test_stun_t h;
   sfu_stun_builder_t *sb = hand_begin(&h, SFU_STUN_REQUEST, 9);
   sfu_stun_put_u32(sb, SFU_STUN_ATTR_PRIORITY, 1);
   if (with_role)
@@ -308,7 +291,7 @@ static void assert_hand_built_nomination_answered_with(int with_role, int unknow
   sfu_stun_put_attr(sb, SFU_STUN_ATTR_USE_CANDIDATE, NULL, 0);
   sfu_stun_put_integrity(sb, (const uint8_t *)LPWD, strlen(LPWD));
   sfu_stun_put_fingerprint(sb);
-  size_t n = hand_finish(&h);
+  size_t n = sfu_test_stun_finish(&h);
   cr_assert_eq(handle(&ag, h.b, n, &addr_a, 1), 0);
   assert_error_answer(&ag, code);
   sfu_ice_free(ag.ice);
@@ -427,12 +410,12 @@ Test(ice, host_candidate_priority_and_format) {
 
 Test(ice, ignores_request_without_message_integrity) {
   agent_t ag = agent(0);
-  hand_t h;
+  sfu_test_stun_t h;
   sfu_stun_builder_t *sb = hand_begin(&h, SFU_STUN_REQUEST, 3);
   sfu_stun_put_u64(sb, SFU_STUN_ATTR_ICE_CONTROLLING, 1);
   sfu_stun_put_attr(sb, SFU_STUN_ATTR_USE_CANDIDATE, NULL, 0);
   sfu_stun_put_fingerprint(sb);
-  size_t n = hand_finish(&h);
+  size_t n = sfu_test_stun_finish(&h);
   cr_assert_eq(handle(&ag, h.b, n, &addr_a, 1), VEIL_ESTUN_INTEGRITY);
   assert_dropped(&ag, SFU_ICE_WAITING);
   /* MESSAGE-INTEGRITY-SHA256 alone is not what RFC 8445 ICE uses: also dropped. */
@@ -440,7 +423,7 @@ Test(ice, ignores_request_without_message_integrity) {
   sfu_stun_put_u64(sb, SFU_STUN_ATTR_ICE_CONTROLLING, 1);
   sfu_stun_put_attr(sb, SFU_STUN_ATTR_USE_CANDIDATE, NULL, 0);
   sfu_stun_put_integrity_sha256(sb, (const uint8_t *)LPWD, strlen(LPWD));
-  n = hand_finish(&h);
+  n = sfu_test_stun_finish(&h);
   cr_assert_eq(handle(&ag, h.b, n, &addr_a, 1), VEIL_ESTUN_INTEGRITY);
   assert_dropped(&ag, SFU_ICE_WAITING);
   sfu_ice_free(ag.ice);
@@ -450,13 +433,13 @@ Test(ice, unauthenticated_attributes_after_the_mac_cannot_nominate) {
   /* A valid check without USE-CANDIDATE, with USE-CANDIDATE appended after
    * MESSAGE-INTEGRITY by an on-path attacker (and FINGERPRINT recomputed): ignored. */
   agent_t ag = agent(0);
-  hand_t h;
+  sfu_test_stun_t h;
   sfu_stun_builder_t *sb = hand_begin(&h, SFU_STUN_REQUEST, 4);
   sfu_stun_put_u64(sb, SFU_STUN_ATTR_ICE_CONTROLLING, 1);
   sfu_stun_put_integrity(sb, (const uint8_t *)LPWD, strlen(LPWD));
   sfu_stun_put_attr(sb, SFU_STUN_ATTR_USE_CANDIDATE, NULL, 0);
   sfu_stun_put_fingerprint(sb);
-  size_t n = hand_finish(&h);
+  size_t n = sfu_test_stun_finish(&h);
   cr_assert_eq(handle(&ag, h.b, n, &addr_a, 1), 0);
   assert_success_answer(&ag, h.b, &addr_a);
   cr_assert_eq(ag.res.events, 0);

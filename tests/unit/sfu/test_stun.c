@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "sfu/stun.h"
+#include "sfu_test_util.h"
 
 /* RFC 5769 §2.1 sample request (password "VOkJxbRl1RmTxUk/WvJxBt"); the vector runner
  * reads it from ../shared/vectors too, this copy lets the unit tests mutate it. */
@@ -40,6 +41,17 @@ static size_t craft(uint8_t *buf, uint16_t type, const uint8_t *attrs, size_t al
   return 20 + alen;
 }
 
+static uint8_t msg[600]; /* the last message parse_attrs crafted: its parse views point here */
+
+/* Parses a message of `type` carrying exactly these attribute bytes. */
+static int parse_attrs(uint16_t type, const uint8_t *attrs, size_t alen, sfu_stun_msg_t *m) {
+  return sfu_stun_parse(msg, craft(msg, type, attrs, alen), m);
+}
+
+static int verify_sample_mac(const sfu_stun_msg_t *m) {
+  return sfu_stun_verify_integrity(m, (const uint8_t *)sample_pwd, strlen(sample_pwd));
+}
+
 Test(stun, parses_rfc5769_sample_with_nonzero_padding) {
   uint8_t b[256];
   size_t n = unhex(sample_hex, b);
@@ -51,7 +63,7 @@ Test(stun, parses_rfc5769_sample_with_nonzero_padding) {
   cr_assert_eq(memcmp(m.username.ptr, "evtj:h6vY", 9), 0);
   cr_assert_eq(m.priority, 0x6e0001ffu);
   cr_assert(m.present & SFU_STUN_HAS_ICE_CONTROLLED);
-  cr_assert_eq(sfu_stun_verify_integrity(&m, (const uint8_t *)sample_pwd, strlen(sample_pwd)), 0);
+  cr_assert_eq(verify_sample_mac(&m), 0);
   cr_assert_eq(sfu_stun_verify_fingerprint(&m), 0);
 }
 
@@ -75,12 +87,10 @@ Test(stun, rejects_truncation_at_every_byte) {
     else if (rc == 0 && i < 96)
       /* cut on an attribute boundary before the end of MESSAGE-INTEGRITY: a shorter
        * well-formed message, but not an authentic one */
-      cr_assert_neq(sfu_stun_verify_integrity(&m, (const uint8_t *)sample_pwd,
-                                              strlen(sample_pwd)), 0);
+      cr_assert_neq(verify_sample_mac(&m), 0);
     else if (rc == 0)
       /* stripping FINGERPRINT leaves the MAC intact: it never covered FINGERPRINT */
-      cr_assert_eq(sfu_stun_verify_integrity(&m, (const uint8_t *)sample_pwd,
-                                             strlen(sample_pwd)), 0);
+      cr_assert_eq(verify_sample_mac(&m), 0);
   }
 }
 
@@ -122,10 +132,8 @@ Test(stun, rejects_length_disagreeing_with_datagram) {
 Test(stun, rejects_attribute_length_past_end) {
   /* SOFTWARE claims 12 bytes, 8 follow. */
   uint8_t a[12] = {0x80, 0x22, 0x00, 0x0c, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'};
-  uint8_t b[64];
-  size_t n = craft(b, 0x0001, a, sizeof(a));
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), VEIL_ETRUNC);
+  cr_assert_eq(parse_attrs(0x0001, a, sizeof(a), &m), VEIL_ETRUNC);
 }
 
 Test(stun, rejects_missing_padding_of_last_attribute) {
@@ -133,41 +141,31 @@ Test(stun, rejects_missing_padding_of_last_attribute) {
    * length (9) is not a multiple of 4 so fix it to 12 with a datagram of 12 too, whose
    * last 3 bytes are consumed as padding — valid. Then drop them: invalid. */
   uint8_t a[12] = {0x00, 0x06, 0x00, 0x05, 'a', 'b', 'c', ':', 'd', 0, 0, 0};
-  uint8_t b[64];
-  size_t n = craft(b, 0x0001, a, sizeof(a));
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), 0);
+  cr_assert_eq(parse_attrs(0x0001, a, sizeof(a), &m), 0);
   /* An attribute header with a length running into the next 4-byte group. */
   uint8_t a2[8] = {0x00, 0x06, 0x00, 0x05, 'a', 'b', 'c', ':'};
-  n = craft(b, 0x0001, a2, sizeof(a2));
-  cr_assert_eq(sfu_stun_parse(b, n, &m), VEIL_ETRUNC);
+  cr_assert_eq(parse_attrs(0x0001, a2, sizeof(a2), &m), VEIL_ETRUNC);
 }
 
 Test(stun, rejects_attribute_after_fingerprint) {
   uint8_t a[16] = {0x80, 0x28, 0x00, 0x04, 1, 2, 3, 4, 0x00, 0x24, 0x00, 0x04, 0, 0, 0, 1};
-  uint8_t b[64];
-  size_t n = craft(b, 0x0001, a, sizeof(a));
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), VEIL_ESTUN_ORDER);
+  cr_assert_eq(parse_attrs(0x0001, a, sizeof(a), &m), VEIL_ESTUN_ORDER);
 }
 
 Test(stun, ignores_attributes_after_message_integrity) {
   uint8_t key[] = "0123456789abcdefghijkl";
-  uint8_t b[256];
-  veil_writer_t w;
-  sfu_stun_builder_t sb;
-  size_t n;
-  veil_writer_init(&w, b, sizeof(b));
-  sfu_stun_begin(&sb, &w, SFU_STUN_METHOD_BINDING, SFU_STUN_REQUEST, tid);
-  sfu_stun_put_attr(&sb, SFU_STUN_ATTR_USERNAME, "a:b", 3);
-  sfu_stun_put_integrity(&sb, key, 22);
+  sfu_test_stun_t h;
+  sfu_stun_builder_t *sb = sfu_test_stun_begin(&h, SFU_STUN_REQUEST, tid, "a:b");
+  sfu_stun_put_integrity(sb, key, 22);
   /* Appended after MI: must not be believed (not covered by the MAC). */
-  sfu_stun_put_u32(&sb, SFU_STUN_ATTR_PRIORITY, 7);
-  sfu_stun_put_attr(&sb, SFU_STUN_ATTR_USE_CANDIDATE, NULL, 0);
-  sfu_stun_put_fingerprint(&sb);
-  cr_assert_eq(sfu_stun_finish(&sb, &n), 0);
+  sfu_stun_put_u32(sb, SFU_STUN_ATTR_PRIORITY, 7);
+  sfu_stun_put_attr(sb, SFU_STUN_ATTR_USE_CANDIDATE, NULL, 0);
+  sfu_stun_put_fingerprint(sb);
+  size_t n = sfu_test_stun_finish(&h);
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), 0);
+  cr_assert_eq(sfu_stun_parse(h.b, n, &m), 0);
   cr_assert_not(m.present & SFU_STUN_HAS_PRIORITY);
   cr_assert_not(m.present & SFU_STUN_HAS_USE_CANDIDATE);
   /* The MAC still verifies: the length field is adjusted to end at MI (§14.5). */
@@ -184,29 +182,23 @@ Test(stun, integrity_fails_after_any_change_before_the_mac) {
       continue; /* length: changes framing, checked elsewhere */
     b[i] ^= 0x04;
     if (sfu_stun_parse(b, n, &m) == 0)
-      cr_assert_neq(sfu_stun_verify_integrity(&m, (const uint8_t *)sample_pwd,
-                                              strlen(sample_pwd)), 0, "byte %zu", i);
+      cr_assert_neq(verify_sample_mac(&m), 0, "byte %zu", i);
     b[i] ^= 0x04;
   }
 }
 
 Test(stun, rejects_integrity_of_wrong_size) {
   uint8_t a[4 + 16] = {0x00, 0x08, 0x00, 0x10};
-  uint8_t b[64];
-  size_t n = craft(b, 0x0001, a, sizeof(a));
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), VEIL_ESTUN_ATTR);
+  cr_assert_eq(parse_attrs(0x0001, a, sizeof(a), &m), VEIL_ESTUN_ATTR);
   uint8_t a2[4 + 12] = {0x00, 0x1c, 0x00, 0x0c}; /* MI-SHA256 below 16 bytes */
-  n = craft(b, 0x0001, a2, sizeof(a2));
-  cr_assert_eq(sfu_stun_parse(b, n, &m), VEIL_ESTUN_ATTR);
+  cr_assert_eq(parse_attrs(0x0001, a2, sizeof(a2), &m), VEIL_ESTUN_ATTR);
 }
 
 Test(stun, integrity_check_reports_missing_mac) {
   uint8_t a[8] = {0x00, 0x24, 0x00, 0x04, 0, 0, 0, 1};
-  uint8_t b[64];
-  size_t n = craft(b, 0x0001, a, sizeof(a));
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), 0);
+  cr_assert_eq(parse_attrs(0x0001, a, sizeof(a), &m), 0);
   cr_assert_eq(sfu_stun_verify_integrity(&m, (const uint8_t *)"k", 1), VEIL_ESTUN_INTEGRITY);
   cr_assert_eq(sfu_stun_verify_integrity_sha256(&m, (const uint8_t *)"k", 1), VEIL_ESTUN_INTEGRITY);
   cr_assert_eq(sfu_stun_verify_fingerprint(&m), VEIL_ESTUN_FINGERPRINT);
@@ -214,64 +206,50 @@ Test(stun, integrity_check_reports_missing_mac) {
 
 Test(stun, rejects_xor_mapped_address_with_bad_family_or_size) {
   uint8_t a[12] = {0x00, 0x20, 0x00, 0x08, 0x00, 0x03, 0x11, 0x22, 1, 2, 3, 4};
-  uint8_t b[64];
-  size_t n = craft(b, 0x0101, a, sizeof(a));
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), VEIL_ESTUN_ATTR);
+  cr_assert_eq(parse_attrs(0x0101, a, sizeof(a), &m), VEIL_ESTUN_ATTR);
   a[5] = 0x02; /* IPv6 family with an IPv4-sized value */
-  n = craft(b, 0x0101, a, sizeof(a));
-  cr_assert_eq(sfu_stun_parse(b, n, &m), VEIL_ESTUN_ATTR);
+  cr_assert_eq(parse_attrs(0x0101, a, sizeof(a), &m), VEIL_ESTUN_ATTR);
 }
 
 Test(stun, rejects_error_code_out_of_range) {
   uint8_t a[8] = {0x00, 0x09, 0x00, 0x04, 0, 0, 7, 0};
-  uint8_t b[64];
-  size_t n = craft(b, 0x0111, a, sizeof(a));
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), VEIL_ESTUN_ATTR);
+  cr_assert_eq(parse_attrs(0x0111, a, sizeof(a), &m), VEIL_ESTUN_ATTR);
   a[6] = 4, a[7] = 100;
-  n = craft(b, 0x0111, a, sizeof(a));
-  cr_assert_eq(sfu_stun_parse(b, n, &m), VEIL_ESTUN_ATTR);
+  cr_assert_eq(parse_attrs(0x0111, a, sizeof(a), &m), VEIL_ESTUN_ATTR);
   a[7] = 1;
-  n = craft(b, 0x0111, a, sizeof(a));
-  cr_assert_eq(sfu_stun_parse(b, n, &m), 0);
+  cr_assert_eq(parse_attrs(0x0111, a, sizeof(a), &m), 0);
   cr_assert_eq(m.error_code, 401);
   cr_assert_eq(m.cls, SFU_STUN_ERROR);
 }
 
 Test(stun, rejects_oversized_username) {
-  static uint8_t a[4 + 512], b[600];
+  static uint8_t a[4 + 512];
   a[0] = 0x00, a[1] = 0x06, a[2] = 0x02, a[3] = 0x00;
   memset(a + 4, 'u', 512);
-  size_t n = craft(b, 0x0001, a, sizeof(a));
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), VEIL_ESTUN_ATTR);
+  cr_assert_eq(parse_attrs(0x0001, a, sizeof(a), &m), VEIL_ESTUN_ATTR);
 }
 
 Test(stun, rejects_use_candidate_with_a_value) {
   uint8_t a[8] = {0x00, 0x25, 0x00, 0x04, 0, 0, 0, 0};
-  uint8_t b[64];
-  size_t n = craft(b, 0x0001, a, sizeof(a));
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), VEIL_ESTUN_ATTR);
+  cr_assert_eq(parse_attrs(0x0001, a, sizeof(a), &m), VEIL_ESTUN_ATTR);
 }
 
 Test(stun, first_occurrence_of_an_attribute_wins) {
   uint8_t a[16] = {0x00, 0x24, 0x00, 0x04, 0, 0, 0, 1, 0x00, 0x24, 0x00, 0x04, 0, 0, 0, 2};
-  uint8_t b[64];
-  size_t n = craft(b, 0x0001, a, sizeof(a));
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), 0);
+  cr_assert_eq(parse_attrs(0x0001, a, sizeof(a), &m), 0);
   cr_assert_eq(m.priority, 1);
 }
 
 Test(stun, records_unknown_comprehension_required_attributes) {
   uint8_t a[16] = {0x7f, 0x01, 0x00, 0x00, 0xc0, 0x01, 0x00, 0x00,
                    0x00, 0x33, 0x00, 0x04, 9, 9, 9, 9};
-  uint8_t b[64];
-  size_t n = craft(b, 0x0001, a, sizeof(a));
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), 0);
+  cr_assert_eq(parse_attrs(0x0001, a, sizeof(a), &m), 0);
   cr_assert_eq(m.n_unknown, 2); /* 0xC001 is comprehension-optional */
   cr_assert_eq(m.unknown[0], 0x7f01);
   cr_assert_eq(m.unknown[1], 0x0033);
@@ -359,18 +337,13 @@ Test(stun, error_responses_carry_code_and_unknown_attributes) {
 
 Test(stun, sha256_integrity_round_trips_and_rejects_wrong_key) {
   const uint8_t key[32] = {1, 2, 3};
-  uint8_t b[256];
-  veil_writer_t w;
-  sfu_stun_builder_t sb;
-  size_t n;
-  veil_writer_init(&w, b, sizeof(b));
-  sfu_stun_begin(&sb, &w, SFU_STUN_METHOD_BINDING, SFU_STUN_REQUEST, tid);
-  sfu_stun_put_attr(&sb, SFU_STUN_ATTR_USERNAME, "x:y", 3);
-  sfu_stun_put_integrity_sha256(&sb, key, sizeof(key));
-  sfu_stun_put_fingerprint(&sb);
-  cr_assert_eq(sfu_stun_finish(&sb, &n), 0);
+  sfu_test_stun_t h;
+  sfu_stun_builder_t *sb = sfu_test_stun_begin(&h, SFU_STUN_REQUEST, tid, "x:y");
+  sfu_stun_put_integrity_sha256(sb, key, sizeof(key));
+  sfu_stun_put_fingerprint(sb);
+  size_t n = sfu_test_stun_finish(&h);
   sfu_stun_msg_t m;
-  cr_assert_eq(sfu_stun_parse(b, n, &m), 0);
+  cr_assert_eq(sfu_stun_parse(h.b, n, &m), 0);
   cr_assert_eq(sfu_stun_verify_integrity_sha256(&m, key, sizeof(key)), 0);
   uint8_t bad[32] = {1, 2, 4};
   cr_assert_eq(sfu_stun_verify_integrity_sha256(&m, bad, sizeof(bad)), VEIL_ESTUN_INTEGRITY);
