@@ -93,31 +93,33 @@ Test(rtcp, rejects_truncation_at_every_byte) {
   }
 }
 
+/* Walking b as a compound yields want_packets packets, then stops with want_err. */
+static void assert_walk(const uint8_t *b, size_t n, int want_packets, int want_err) {
+  int err;
+  int k = count_packets(b, n, &err);
+  cr_assert_eq(err, want_err);
+  cr_assert_eq(k, want_packets);
+}
+
 Test(rtcp, rejects_length_field_past_end) {
   uint8_t b[sizeof(compound)];
   memcpy(b, compound, sizeof(b));
   b[SDES_END + 3] = 3; /* BYE claims 16 bytes, 12 remain */
-  int err;
-  cr_assert_eq(count_packets(b, sizeof(b), &err), 2);
-  cr_assert_eq(err, VEIL_ERTCP_LENGTH);
+  assert_walk(b, sizeof(b), 2, VEIL_ERTCP_LENGTH);
 }
 
 Test(rtcp, rejects_bad_version_in_a_later_packet) {
   uint8_t b[sizeof(compound)];
   memcpy(b, compound, sizeof(b));
   b[SR_END] = 0x41;
-  int err;
-  cr_assert_eq(count_packets(b, sizeof(b), &err), 1);
-  cr_assert_eq(err, VEIL_ERTP_VERSION);
+  assert_walk(b, sizeof(b), 1, VEIL_ERTP_VERSION);
 }
 
 Test(rtcp, rejects_padding_outside_the_last_packet) {
   uint8_t b[sizeof(compound)];
   memcpy(b, compound, sizeof(b));
   b[SR_END] |= 0x20; /* padding bit on SDES, not last */
-  int err;
-  count_packets(b, sizeof(b), &err);
-  cr_assert_eq(err, VEIL_ERTP_PADDING);
+  assert_walk(b, sizeof(b), 1, VEIL_ERTP_PADDING);
 }
 
 Test(rtcp, checks_padding_count_of_the_last_packet) {
@@ -125,16 +127,12 @@ Test(rtcp, checks_padding_count_of_the_last_packet) {
   memcpy(b, compound, sizeof(b));
   size_t last = sizeof(b) - 1;
   b[SDES_END] |= 0x20;
-  int err;
   b[last] = 0;
-  count_packets(b, sizeof(b), &err);
-  cr_assert_eq(err, VEIL_ERTP_PADDING);
+  assert_walk(b, sizeof(b), 2, VEIL_ERTP_PADDING);
   b[last] = 9; /* more than the 8-byte body */
-  count_packets(b, sizeof(b), &err);
-  cr_assert_eq(err, VEIL_ERTP_PADDING);
+  assert_walk(b, sizeof(b), 2, VEIL_ERTP_PADDING);
   b[last] = 2;
-  cr_assert_eq(count_packets(b, sizeof(b), &err), 3);
-  cr_assert_eq(err, 0);
+  assert_walk(b, sizeof(b), 3, 0);
 }
 
 Test(rtcp, compound_must_start_with_a_report_unless_reduced_size) {
@@ -205,18 +203,34 @@ Test(rtcp, rejects_bye_reason_past_end) {
   cr_assert_eq(sfu_rtcp_parse_bye(p, &bye), VEIL_ETRUNC);
 }
 
-static void parse_fb(const uint8_t *b, size_t n, sfu_rtcp_pkt_t *p, sfu_rtcp_fb_t *fb) {
+/* The feedback message that is the only packet in b; its FCI is a view into b. */
+static sfu_rtcp_fb_t parse_fb(const uint8_t *b, size_t n) {
+  sfu_rtcp_pkt_t p[2];
+  sfu_rtcp_fb_t fb;
   one(b, n, p);
-  cr_assert_eq(sfu_rtcp_parse_fb(p, fb), 0);
+  cr_assert_eq(sfu_rtcp_parse_fb(p, &fb), 0);
+  return fb;
 }
+
+/* What an encoder under test wrote. */
+typedef struct written {
+  uint8_t b[128];
+  veil_writer_t w;
+} written_t;
+
+static veil_writer_t *writer(written_t *o) {
+  veil_writer_init(&o->w, o->b, sizeof(o->b));
+  return &o->w;
+}
+
+/* The feedback message an encoder wrote into o. */
+static sfu_rtcp_fb_t parse_written_fb(const written_t *o) { return parse_fb(o->b, o->w.len); }
 
 Test(rtcp, iterates_nack_pid_and_bitmask) {
   const uint8_t b[] = {0x81, 205, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 2,
                        0xff, 0xfe, 0x80, 0x05,  /* PID 65534, bits 0, 2, 15 */
                        0x00, 0x10, 0x00, 0x00}; /* PID 16 */
-  sfu_rtcp_pkt_t p[2];
-  sfu_rtcp_fb_t fb;
-  parse_fb(b, sizeof(b), p, &fb);
+  sfu_rtcp_fb_t fb = parse_fb(b, sizeof(b));
   cr_assert_eq(fb.sender_ssrc, 1);
   cr_assert_eq(fb.media_ssrc, 2);
   sfu_rtcp_nack_iter_t it;
@@ -231,30 +245,25 @@ Test(rtcp, iterates_nack_pid_and_bitmask) {
 
 Test(rtcp, rejects_truncated_nack) {
   const uint8_t empty[] = {0x81, 205, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 2};
-  sfu_rtcp_pkt_t p[2];
-  sfu_rtcp_fb_t fb;
   sfu_rtcp_nack_iter_t it;
-  parse_fb(empty, sizeof(empty), p, &fb);
+  sfu_rtcp_fb_t fb = parse_fb(empty, sizeof(empty));
   cr_assert_eq(sfu_rtcp_nack_init(&it, &fb), VEIL_ETRUNC);
   /* A half pair hidden by padding: body 10 bytes after removing 2 bytes of padding. */
   const uint8_t half[] = {0xa1, 205, 0x00, 0x03, 0, 0, 0, 1, 0, 0, 0, 2, 0x00, 0x07, 0x00, 0x02};
-  parse_fb(half, sizeof(half), p, &fb);
+  fb = parse_fb(half, sizeof(half));
   cr_assert_eq(sfu_rtcp_nack_init(&it, &fb), VEIL_ETRUNC);
   /* The feedback header itself cut short. */
   const uint8_t shorthdr[] = {0x81, 205, 0x00, 0x01, 0, 0, 0, 1};
+  sfu_rtcp_pkt_t p[2];
   one(shorthdr, sizeof(shorthdr), p);
   cr_assert_eq(sfu_rtcp_parse_fb(p, &fb), VEIL_ETRUNC);
 }
 
 Test(rtcp, nack_encoder_round_trips_including_wraparound) {
   uint16_t seqs[] = {65530, 65531, 65535, 0, 9, 40, 41, 57, 58};
-  uint8_t out[128];
-  veil_writer_t w;
-  veil_writer_init(&w, out, sizeof(out));
-  cr_assert_eq(sfu_rtcp_write_nack(&w, 7, 8, seqs, 9), 0);
-  sfu_rtcp_pkt_t p[2];
-  sfu_rtcp_fb_t fb;
-  parse_fb(out, w.len, p, &fb);
+  written_t o;
+  cr_assert_eq(sfu_rtcp_write_nack(writer(&o), 7, 8, seqs, 9), 0);
+  sfu_rtcp_fb_t fb = parse_written_fb(&o);
   sfu_rtcp_nack_iter_t it;
   cr_assert_eq(sfu_rtcp_nack_init(&it, &fb), 0);
   uint16_t s;
@@ -269,28 +278,20 @@ Test(rtcp, nack_encoder_round_trips_including_wraparound) {
 
 Test(rtcp, rejects_pli_with_fci) {
   const uint8_t b[] = {0x81, 206, 0x00, 0x03, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0};
-  sfu_rtcp_pkt_t p[2];
-  sfu_rtcp_fb_t fb;
-  parse_fb(b, sizeof(b), p, &fb);
+  sfu_rtcp_fb_t fb = parse_fb(b, sizeof(b));
   cr_assert_eq(sfu_rtcp_check_pli(&fb), VEIL_ERTCP_LENGTH);
-  uint8_t out[16];
-  veil_writer_t w;
-  veil_writer_init(&w, out, sizeof(out));
-  cr_assert_eq(sfu_rtcp_write_pli(&w, 1, 2), 0);
-  parse_fb(out, w.len, p, &fb);
+  written_t o;
+  cr_assert_eq(sfu_rtcp_write_pli(writer(&o), 1, 2), 0);
+  fb = parse_written_fb(&o);
   cr_assert_eq(sfu_rtcp_check_pli(&fb), 0);
   cr_assert_eq(fb.media_ssrc, 2);
 }
 
 Test(rtcp, fir_round_trips_and_rejects_partial_entries) {
   sfu_rtcp_fir_entry_t e[2] = {{0xaaaa, 3}, {0xbbbb, 250}}, g;
-  uint8_t out[64];
-  veil_writer_t w;
-  veil_writer_init(&w, out, sizeof(out));
-  cr_assert_eq(sfu_rtcp_write_fir(&w, 1, e, 2), 0);
-  sfu_rtcp_pkt_t p[2];
-  sfu_rtcp_fb_t fb;
-  parse_fb(out, w.len, p, &fb);
+  written_t o;
+  cr_assert_eq(sfu_rtcp_write_fir(writer(&o), 1, e, 2), 0);
+  sfu_rtcp_fb_t fb = parse_written_fb(&o);
   size_t n;
   cr_assert_eq(sfu_rtcp_fir_count(&fb, &n), 0);
   cr_assert_eq(n, 2);
@@ -306,13 +307,9 @@ Test(rtcp, fir_round_trips_and_rejects_partial_entries) {
 
 Test(rtcp, remb_round_trips_and_rejects_ssrc_list_past_end) {
   uint32_t ssrcs[2] = {5, 6};
-  uint8_t out[64];
-  veil_writer_t w;
-  veil_writer_init(&w, out, sizeof(out));
-  cr_assert_eq(sfu_rtcp_write_remb(&w, 1, 2500000, ssrcs, 2), 0);
-  sfu_rtcp_pkt_t p[2];
-  sfu_rtcp_fb_t fb;
-  parse_fb(out, w.len, p, &fb);
+  written_t o;
+  cr_assert_eq(sfu_rtcp_write_remb(writer(&o), 1, 2500000, ssrcs, 2), 0);
+  sfu_rtcp_fb_t fb = parse_written_fb(&o);
   sfu_rtcp_remb_t r;
   cr_assert_eq(sfu_rtcp_parse_remb(&fb, &r), 0);
   /* 2 500 000 needs exponent 4: 156250 << 4, exact. */
@@ -322,7 +319,7 @@ Test(rtcp, remb_round_trips_and_rejects_ssrc_list_past_end) {
   cr_assert_eq(sfu_rtcp_parse_remb(&fb, &r), VEIL_ETRUNC);
   fb.fci.len += 8;
   cr_assert_eq(sfu_rtcp_parse_remb(&fb, &r), VEIL_ERTCP_LENGTH);
-  out[12] = 'X'; /* "XEMB": another application's AFB */
+  o.b[12] = 'X'; /* "XEMB": another application's AFB */
   fb.fci.len -= 4;
   cr_assert_eq(sfu_rtcp_parse_remb(&fb, &r), VEIL_ENOTFOUND);
 }
@@ -334,9 +331,7 @@ static const uint8_t tcc[] = {0x8f, 205, 0x00, 0x06, 0, 0, 0, 1, 0, 0, 0, 2,
                               0xd8, 0x40, 0x04, 0xff, 0xf8, 0x0a, 0x00, 0x00};
 
 Test(rtcp, parses_transport_cc_statuses_and_deltas) {
-  sfu_rtcp_pkt_t p[2];
-  sfu_rtcp_fb_t fb;
-  parse_fb(tcc, sizeof(tcc), p, &fb);
+  sfu_rtcp_fb_t fb = parse_fb(tcc, sizeof(tcc));
   sfu_rtcp_tcc_t t;
   cr_assert_eq(sfu_rtcp_parse_tcc(&fb, &t), 0);
   cr_assert_eq(t.base_seq, 100);
@@ -363,9 +358,7 @@ Test(rtcp, parses_transport_cc_run_length_and_one_bit_chunks) {
   const uint8_t b[] = {0x8f, 205, 0x00, 0x06, 0, 0, 0, 1, 0, 0, 0, 2,
                        0xff, 0xf0, 0x00, 0x22, 0x00, 0x00, 0x01, 0x00,
                        0x00, 0x14, 0xa0, 0x01, 0x05, 0x06, 0x00, 0x00};
-  sfu_rtcp_pkt_t p[2];
-  sfu_rtcp_fb_t fb;
-  parse_fb(b, sizeof(b), p, &fb);
+  sfu_rtcp_fb_t fb = parse_fb(b, sizeof(b));
   sfu_rtcp_tcc_t t;
   cr_assert_eq(sfu_rtcp_parse_tcc(&fb, &t), 0);
   sfu_rtcp_tcc_iter_t it;
@@ -387,10 +380,8 @@ Test(rtcp, parses_transport_cc_run_length_and_one_bit_chunks) {
 }
 
 Test(rtcp, rejects_truncated_or_inconsistent_transport_cc) {
-  sfu_rtcp_pkt_t p[2];
-  sfu_rtcp_fb_t fb;
   sfu_rtcp_tcc_t t;
-  parse_fb(tcc, sizeof(tcc), p, &fb);
+  sfu_rtcp_fb_t fb = parse_fb(tcc, sizeof(tcc));
   /* Truncating the FCI at every byte must fail (padding aside). */
   size_t full = fb.fci.len;
   for (size_t i = 0; i + 2 < full; i++) {
@@ -401,24 +392,24 @@ Test(rtcp, rejects_truncated_or_inconsistent_transport_cc) {
   uint8_t b[sizeof(tcc)];
   memcpy(b, tcc, sizeof(b));
   b[21] |= 0x30; /* symbol 3 (reserved) in the third slot */
-  parse_fb(b, sizeof(b), p, &fb);
+  fb = parse_fb(b, sizeof(b));
   cr_assert_eq(sfu_rtcp_parse_tcc(&fb, &t), VEIL_EDECODE);
   memcpy(b, tcc, sizeof(b));
   b[14] = 0xff; /* 65535 statuses: the bytes after the chunk are read as more chunks
                  * (a reserved symbol, then not enough data): never accepted */
   b[15] = 0xff;
-  parse_fb(b, sizeof(b), p, &fb);
+  fb = parse_fb(b, sizeof(b));
   cr_assert_lt(sfu_rtcp_parse_tcc(&fb, &t), 0);
   b[24] = 0x00; /* make the third chunk a run of 0x0a0 zeros: then the data ends */
-  parse_fb(b, sizeof(b), p, &fb);
+  fb = parse_fb(b, sizeof(b));
   cr_assert_eq(sfu_rtcp_parse_tcc(&fb, &t), VEIL_ETRUNC);
   memcpy(b, tcc, sizeof(b));
   b[15] = 0x00; /* zero statuses */
-  parse_fb(b, sizeof(b), p, &fb);
+  fb = parse_fb(b, sizeof(b));
   cr_assert_eq(sfu_rtcp_parse_tcc(&fb, &t), VEIL_EDECODE);
   memcpy(b, tcc, sizeof(b));
   b[15] = 0x01; /* 1 status (small): 1 delta byte, 5 trailing bytes: too many */
-  parse_fb(b, sizeof(b), p, &fb);
+  fb = parse_fb(b, sizeof(b));
   cr_assert_eq(sfu_rtcp_parse_tcc(&fb, &t), VEIL_ERTCP_LENGTH);
 }
 
