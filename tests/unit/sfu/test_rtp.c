@@ -84,20 +84,31 @@ Test(rtp, rejects_bad_padding_counts) {
   cr_assert_eq(sfu_rtp_parse(p, 28, &h), VEIL_ERTP_PADDING);
 }
 
+/* Parses pkt1 with byte `at` set to v; p receives the bytes h views. */
+static int parse_pkt1_with(uint8_t p[sizeof(pkt1)], size_t at, uint8_t v, sfu_rtp_hdr_t *h) {
+  memcpy(p, pkt1, sizeof(pkt1));
+  p[at] = v;
+  return sfu_rtp_parse(p, sizeof(pkt1), h);
+}
+
+/* The extension block is well-formed, but element `id` is not in it. */
+static void assert_valid_without_element(const sfu_rtp_hdr_t *h, uint8_t id) {
+  sfu_rtp_ext_elem_t e;
+  cr_assert_eq(sfu_rtp_ext_find(h, id, &e), VEIL_ENOTFOUND);
+  cr_assert_eq(sfu_rtp_ext_validate(h), 0);
+}
+
 Test(rtp, rejects_extension_length_past_end) {
   uint8_t p[sizeof(pkt1)];
-  memcpy(p, pkt1, sizeof(p));
-  p[19] = 4; /* 16 bytes of extension declared, 12 left */
   sfu_rtp_hdr_t h;
-  cr_assert_eq(sfu_rtp_parse(p, sizeof(p), &h), VEIL_ETRUNC);
+  /* 16 bytes of extension declared, 12 left */
+  cr_assert_eq(parse_pkt1_with(p, 19, 4, &h), VEIL_ETRUNC);
 }
 
 Test(rtp, rejects_one_byte_element_running_past_the_extension) {
   uint8_t p[sizeof(pkt1)];
-  memcpy(p, pkt1, sizeof(p));
-  p[23] = 0x3f; /* id 3, 16 bytes: only 4 remain */
   sfu_rtp_hdr_t h;
-  cr_assert_eq(sfu_rtp_parse(p, sizeof(p), &h), 0);
+  cr_assert_eq(parse_pkt1_with(p, 23, 0x3f, &h), 0); /* id 3, 16 bytes: only 4 remain */
   sfu_rtp_ext_elem_t e;
   cr_assert_eq(sfu_rtp_ext_find(&h, 1, &e), 0); /* before the bad element: found */
   cr_assert_eq(sfu_rtp_ext_find(&h, 3, &e), VEIL_ERTP_EXT);
@@ -106,22 +117,17 @@ Test(rtp, rejects_one_byte_element_running_past_the_extension) {
 
 Test(rtp, rejects_one_byte_id_zero_with_length) {
   uint8_t p[sizeof(pkt1)];
-  memcpy(p, pkt1, sizeof(p));
-  p[22] = 0x01;
   sfu_rtp_hdr_t h;
-  cr_assert_eq(sfu_rtp_parse(p, sizeof(p), &h), 0);
+  cr_assert_eq(parse_pkt1_with(p, 22, 0x01, &h), 0);
   cr_assert_eq(sfu_rtp_ext_validate(&h), VEIL_ERTP_EXT);
 }
 
 Test(rtp, one_byte_id_15_stops_processing) {
   uint8_t p[sizeof(pkt1)];
-  memcpy(p, pkt1, sizeof(p));
-  p[20] = 0xf0; /* reserved id 15 first: nothing after it counts (RFC 8285 §4.2) */
   sfu_rtp_hdr_t h;
-  cr_assert_eq(sfu_rtp_parse(p, sizeof(p), &h), 0);
-  sfu_rtp_ext_elem_t e;
-  cr_assert_eq(sfu_rtp_ext_find(&h, 3, &e), VEIL_ENOTFOUND);
-  cr_assert_eq(sfu_rtp_ext_validate(&h), 0);
+  /* reserved id 15 first: nothing after it counts (RFC 8285 §4.2) */
+  cr_assert_eq(parse_pkt1_with(p, 20, 0xf0, &h), 0);
+  assert_valid_without_element(&h, 3);
 }
 
 Test(rtp, parses_two_byte_extension_with_zero_length_and_high_ids) {
@@ -156,13 +162,9 @@ Test(rtp, rejects_two_byte_element_running_past_the_extension) {
 
 Test(rtp, ignores_extensions_of_other_profiles) {
   uint8_t p[sizeof(pkt1)];
-  memcpy(p, pkt1, sizeof(p));
-  p[16] = 0xab; /* profile 0xabde: not RFC 8285 */
   sfu_rtp_hdr_t h;
-  cr_assert_eq(sfu_rtp_parse(p, sizeof(p), &h), 0);
-  sfu_rtp_ext_elem_t e;
-  cr_assert_eq(sfu_rtp_ext_find(&h, 1, &e), VEIL_ENOTFOUND);
-  cr_assert_eq(sfu_rtp_ext_validate(&h), 0);
+  cr_assert_eq(parse_pkt1_with(p, 16, 0xab, &h), 0); /* profile 0xabde: not RFC 8285 */
+  assert_valid_without_element(&h, 1);
 }
 
 Test(rtp, writes_the_exact_bytes_it_parses) {
