@@ -40,6 +40,14 @@ static int client_v4(uint16_t port, struct sockaddr_in *srv) {
   return fd;
 }
 
+/* A loop, a pool of pool_buffers and a UDP shell on bind_ip (any port) reporting to c;
+ * returns what sfu_udp_init returned. */
+static int open_udp(uv_loop_t *loop, ctx_t *c, uint32_t pool_buffers, const char *bind_ip) {
+  cr_assert_eq(uv_loop_init(loop), 0);
+  cr_assert_eq(sfu_pool_new(pool_buffers, &c->pool), 0);
+  return sfu_udp_init(loop, c->pool, bind_ip, 0, on_recv, c, &c->u);
+}
+
 static void finish(uv_loop_t *loop, ctx_t *c) {
   sfu_udp_close(c->u, on_closed, c);
   uv_run(loop, UV_RUN_DEFAULT);
@@ -51,10 +59,8 @@ static void finish(uv_loop_t *loop, ctx_t *c) {
 
 Test(udp, dual_stack_socket_serves_ipv4_peers_as_plain_ipv4) {
   uv_loop_t loop;
-  uv_loop_init(&loop);
   ctx_t c = {.echo = 1};
-  cr_assert_eq(sfu_pool_new(512, &c.pool), 0);
-  int rc = sfu_udp_init(&loop, c.pool, "::", 0, on_recv, &c, &c.u);
+  int rc = open_udp(&loop, &c, 512, "::");
   if (rc == -EAFNOSUPPORT) cr_skip_test("no IPv6 on this host");
   cr_assert_eq(rc, 0, "%s", veil_strerror(rc));
   cr_assert_eq(sfu_udp_family(c.u), AF_INET6);
@@ -80,10 +86,8 @@ Test(udp, dual_stack_socket_serves_ipv4_peers_as_plain_ipv4) {
 
 Test(udp, bounds_datagrams_handled_per_wakeup) {
   uv_loop_t loop;
-  uv_loop_init(&loop);
   ctx_t c = {0};
-  cr_assert_eq(sfu_pool_new(512, &c.pool), 0);
-  cr_assert_eq(sfu_udp_init(&loop, c.pool, "127.0.0.1", 0, on_recv, &c, &c.u), 0);
+  cr_assert_eq(open_udp(&loop, &c, 512, "127.0.0.1"), 0);
   cr_assert_eq(sfu_udp_start(c.u), 0);
   struct sockaddr_in srv;
   int fd = client_v4(sfu_udp_port(c.u), &srv);
@@ -100,10 +104,8 @@ Test(udp, bounds_datagrams_handled_per_wakeup) {
 
 Test(udp, send_takes_ownership_and_close_returns_queued_buffers) {
   uv_loop_t loop;
-  uv_loop_init(&loop);
   ctx_t c = {0};
-  cr_assert_eq(sfu_pool_new(64, &c.pool), 0);
-  cr_assert_eq(sfu_udp_init(&loop, c.pool, "127.0.0.1", 0, on_recv, &c, &c.u), 0);
+  cr_assert_eq(open_udp(&loop, &c, 64, "127.0.0.1"), 0);
   struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(9),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   for (int i = 0; i < 10; i++) {
@@ -117,11 +119,8 @@ Test(udp, send_takes_ownership_and_close_returns_queued_buffers) {
 
 Test(udp, rejects_unparseable_bind_address) {
   uv_loop_t loop;
-  uv_loop_init(&loop);
-  sfu_pool_t *pool;
-  sfu_udp_t *u;
-  cr_assert_eq(sfu_pool_new(8, &pool), 0);
-  cr_assert_eq(sfu_udp_init(&loop, pool, "not-an-ip", 0, on_recv, NULL, &u), VEIL_EINVAL);
-  sfu_pool_free(pool);
-  uv_loop_close(&loop);
+  ctx_t c = {0};
+  cr_assert_eq(open_udp(&loop, &c, 8, "not-an-ip"), VEIL_EINVAL);
+  sfu_pool_free(c.pool);
+  cr_assert_eq(uv_loop_close(&loop), 0, "a failed init left a handle open");
 }
