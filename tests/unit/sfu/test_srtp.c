@@ -9,10 +9,22 @@
 static const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 static const uint8_t salt[14] = {21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34};
 
-static void make_pair(sfu_srtp_profile_t prof, sfu_srtp_t **out, sfu_srtp_t **in) {
+/* Both ends of one stream: what `out` protects, `in` unprotects. */
+typedef struct pair {
+  sfu_srtp_t *out, *in;
+} pair_t;
+
+static pair_t make_pair(sfu_srtp_profile_t prof) {
+  pair_t p;
   size_t sl = sfu_srtp_salt_len(prof);
-  cr_assert_eq(sfu_srtp_new(prof, SFU_SRTP_OUTBOUND, key, 16, salt, sl, out), 0);
-  cr_assert_eq(sfu_srtp_new(prof, SFU_SRTP_INBOUND, key, 16, salt, sl, in), 0);
+  cr_assert_eq(sfu_srtp_new(prof, SFU_SRTP_OUTBOUND, key, 16, salt, sl, &p.out), 0);
+  cr_assert_eq(sfu_srtp_new(prof, SFU_SRTP_INBOUND, key, 16, salt, sl, &p.in), 0);
+  return p;
+}
+
+static void free_pair(pair_t *p) {
+  sfu_srtp_free(p->out);
+  sfu_srtp_free(p->in);
 }
 
 static size_t make_rtp(uint8_t *buf, uint16_t seq) {
@@ -24,106 +36,94 @@ static size_t make_rtp(uint8_t *buf, uint16_t seq) {
 }
 
 static void round_trip(sfu_srtp_profile_t prof, size_t tag) {
-  sfu_srtp_t *out, *in;
-  make_pair(prof, &out, &in);
+  pair_t sp = make_pair(prof);
   uint8_t buf[512], orig[512];
   size_t len = make_rtp(buf, 1000);
   memcpy(orig, buf, len);
-  cr_assert_eq(sfu_srtp_protect_rtp(out, buf, &len, sizeof buf), 0);
+  cr_assert_eq(sfu_srtp_protect_rtp(sp.out, buf, &len, sizeof buf), 0);
   cr_assert_eq(len, 112 + tag);
   cr_assert(memcmp(buf + 12, orig + 12, 100) != 0, "payload not encrypted");
-  cr_assert_eq(sfu_srtp_unprotect_rtp(in, buf, &len), 0);
+  cr_assert_eq(sfu_srtp_unprotect_rtp(sp.in, buf, &len), 0);
   cr_assert_eq(len, 112);
   cr_assert_arr_eq(buf, orig, 112);
-  sfu_srtp_free(out);
-  sfu_srtp_free(in);
+  free_pair(&sp);
 }
 
 Test(srtp, round_trips_aes_cm_sha1_80) { round_trip(SFU_SRTP_AES128_CM_SHA1_80, 10); }
 Test(srtp, round_trips_aead_aes_128_gcm) { round_trip(SFU_SRTP_AEAD_AES_128_GCM, 16); }
 
 Test(srtp, rejects_replayed_packet) {
-  sfu_srtp_t *out, *in;
-  make_pair(SFU_SRTP_AEAD_AES_128_GCM, &out, &in);
+  pair_t sp = make_pair(SFU_SRTP_AEAD_AES_128_GCM);
   uint8_t buf[512], copy[512];
   size_t len = make_rtp(buf, 7);
-  cr_assert_eq(sfu_srtp_protect_rtp(out, buf, &len, sizeof buf), 0);
+  cr_assert_eq(sfu_srtp_protect_rtp(sp.out, buf, &len, sizeof buf), 0);
   memcpy(copy, buf, len);
   size_t l2 = len;
-  cr_assert_eq(sfu_srtp_unprotect_rtp(in, buf, &len), 0);
-  cr_assert_eq(sfu_srtp_unprotect_rtp(in, copy, &l2), VEIL_ESFU_SRTP_REPLAY);
-  sfu_srtp_free(out);
-  sfu_srtp_free(in);
+  cr_assert_eq(sfu_srtp_unprotect_rtp(sp.in, buf, &len), 0);
+  cr_assert_eq(sfu_srtp_unprotect_rtp(sp.in, copy, &l2), VEIL_ESFU_SRTP_REPLAY);
+  free_pair(&sp);
 }
 
 Test(srtp, rejects_tampered_payload_and_header) {
   for (int prof = 0; prof < 2; prof++) {
     sfu_srtp_profile_t p = prof ? SFU_SRTP_AEAD_AES_128_GCM : SFU_SRTP_AES128_CM_SHA1_80;
-    sfu_srtp_t *out, *in;
-    make_pair(p, &out, &in);
+    pair_t sp = make_pair(p);
     uint8_t buf[512];
     size_t len = make_rtp(buf, 1);
-    cr_assert_eq(sfu_srtp_protect_rtp(out, buf, &len, sizeof buf), 0);
+    cr_assert_eq(sfu_srtp_protect_rtp(sp.out, buf, &len, sizeof buf), 0);
     buf[50] ^= 1;
-    cr_assert_eq(sfu_srtp_unprotect_rtp(in, buf, &len), VEIL_ESFU_SRTP_AUTH);
+    cr_assert_eq(sfu_srtp_unprotect_rtp(sp.in, buf, &len), VEIL_ESFU_SRTP_AUTH);
     len = make_rtp(buf, 2);
-    cr_assert_eq(sfu_srtp_protect_rtp(out, buf, &len, sizeof buf), 0);
+    cr_assert_eq(sfu_srtp_protect_rtp(sp.out, buf, &len, sizeof buf), 0);
     buf[1] ^= 0x01; /* payload type is authenticated */
-    cr_assert_eq(sfu_srtp_unprotect_rtp(in, buf, &len), VEIL_ESFU_SRTP_AUTH);
-    sfu_srtp_free(out);
-    sfu_srtp_free(in);
+    cr_assert_eq(sfu_srtp_unprotect_rtp(sp.in, buf, &len), VEIL_ESFU_SRTP_AUTH);
+    free_pair(&sp);
   }
 }
 
 Test(srtp, round_trips_rtcp_and_rejects_replay) {
-  sfu_srtp_t *out, *in;
-  make_pair(SFU_SRTP_AES128_CM_SHA1_80, &out, &in);
+  pair_t sp = make_pair(SFU_SRTP_AES128_CM_SHA1_80);
   /* RR with no report blocks. */
   uint8_t buf[256] = {0x80, 201, 0, 1, 0x12, 0x34, 0x56, 0x78};
   size_t len = 8;
-  cr_assert_eq(sfu_srtp_protect_rtcp(out, buf, &len, sizeof buf), 0);
+  cr_assert_eq(sfu_srtp_protect_rtcp(sp.out, buf, &len, sizeof buf), 0);
   cr_assert_eq(len, 8 + 4 + 10);
   uint8_t copy[256];
   memcpy(copy, buf, len);
   size_t l2 = len;
-  cr_assert_eq(sfu_srtp_unprotect_rtcp(in, buf, &len), 0);
+  cr_assert_eq(sfu_srtp_unprotect_rtcp(sp.in, buf, &len), 0);
   cr_assert_eq(len, 8);
   cr_assert_eq(buf[1], 201);
-  cr_assert_eq(sfu_srtp_unprotect_rtcp(in, copy, &l2), VEIL_ESFU_SRTP_REPLAY);
-  sfu_srtp_free(out);
-  sfu_srtp_free(in);
+  cr_assert_eq(sfu_srtp_unprotect_rtcp(sp.in, copy, &l2), VEIL_ESFU_SRTP_REPLAY);
+  free_pair(&sp);
 }
 
 Test(srtp, refuses_protect_without_room_for_the_tag) {
-  sfu_srtp_t *out, *in;
-  make_pair(SFU_SRTP_AEAD_AES_128_GCM, &out, &in);
+  pair_t sp = make_pair(SFU_SRTP_AEAD_AES_128_GCM);
   uint8_t buf[512];
   size_t len = make_rtp(buf, 1);
-  cr_assert_eq(sfu_srtp_protect_rtp(out, buf, &len, len + 10), VEIL_EOVERFLOW);
-  sfu_srtp_free(out);
-  sfu_srtp_free(in);
+  cr_assert_eq(sfu_srtp_protect_rtp(sp.out, buf, &len, len + 10), VEIL_EOVERFLOW);
+  free_pair(&sp);
 }
 
 Test(srtp, refuses_wrong_direction_and_key_sizes) {
-  sfu_srtp_t *out, *in, *x;
-  make_pair(SFU_SRTP_AEAD_AES_128_GCM, &out, &in);
+  sfu_srtp_t *x;
+  pair_t sp = make_pair(SFU_SRTP_AEAD_AES_128_GCM);
   uint8_t buf[512];
   size_t len = make_rtp(buf, 1);
-  cr_assert_eq(sfu_srtp_protect_rtp(in, buf, &len, sizeof buf), VEIL_EINVAL);
-  cr_assert_eq(sfu_srtp_unprotect_rtp(out, buf, &len), VEIL_EINVAL);
+  cr_assert_eq(sfu_srtp_protect_rtp(sp.in, buf, &len, sizeof buf), VEIL_EINVAL);
+  cr_assert_eq(sfu_srtp_unprotect_rtp(sp.out, buf, &len), VEIL_EINVAL);
   cr_assert_eq(sfu_srtp_new(SFU_SRTP_AEAD_AES_128_GCM, SFU_SRTP_INBOUND, key, 16, salt, 14, &x),
                VEIL_EINVAL);
   cr_assert_eq(sfu_srtp_new((sfu_srtp_profile_t)2, SFU_SRTP_INBOUND, key, 16, salt, 14, &x),
                VEIL_EINVAL);
-  sfu_srtp_free(out);
-  sfu_srtp_free(in);
+  free_pair(&sp);
 }
 
 Test(srtp, distinct_sessions_do_not_share_replay_state) {
   /* Two subscribers' outbound sessions with the same keys would be a key reuse bug; with
    * distinct keys each inbound peer accepts only its own stream. */
-  sfu_srtp_t *out, *in;
-  make_pair(SFU_SRTP_AEAD_AES_128_GCM, &out, &in);
+  pair_t sp = make_pair(SFU_SRTP_AEAD_AES_128_GCM);
   uint8_t k2[16];
   memset(k2, 0x55, 16);
   sfu_srtp_t *in2;
@@ -131,10 +131,9 @@ Test(srtp, distinct_sessions_do_not_share_replay_state) {
                0);
   uint8_t buf[512];
   size_t len = make_rtp(buf, 3);
-  cr_assert_eq(sfu_srtp_protect_rtp(out, buf, &len, sizeof buf), 0);
+  cr_assert_eq(sfu_srtp_protect_rtp(sp.out, buf, &len, sizeof buf), 0);
   cr_assert_eq(sfu_srtp_unprotect_rtp(in2, buf, &len), VEIL_ESFU_SRTP_AUTH);
-  sfu_srtp_free(out);
-  sfu_srtp_free(in);
+  free_pair(&sp);
   sfu_srtp_free(in2);
 }
 
