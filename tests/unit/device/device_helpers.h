@@ -1,5 +1,6 @@
 /* Helpers for the device state tests: a device on a fixed clock, a shell that runs text
- * through the real xAPI stream, state snapshots, and JWE blobs as veil-provision makes them. */
+ * through the real xAPI stream, state snapshots, JWE blobs as veil-provision makes them, and
+ * the provisioning steps (populate, add, activate) that tests build their scenarios from. */
 #ifndef VEIL_TESTS_DEVICE_HELPERS_H
 #define VEIL_TESTS_DEVICE_HELPERS_H
 
@@ -107,6 +108,43 @@ static inline const char *status(device_t *d, const char *path, const char *name
   return keep;
 }
 
+/* Runs `text`, which must succeed; returns its output (free it). Not inlined: GCC 12's
+ * -Wdangling-pointer mistakes the returned buffer for this frame's `out` once inlined. */
+__attribute__((noinline, unused)) static char *run_out(device_t *d, const char *text) {
+  char *out = NULL;
+  int rc = run(d, text, &out);
+  cr_assert_eq(rc, 0, "%s gave %s:\n%s", text, veil_errname(rc), out);
+  return out;
+}
+
+/* Runs `text`, which must succeed. */
+static inline void run_ok(device_t *d, const char *text) { free(run_out(d, text)); }
+
+/* `fmt` with its one %s replaced by `arg`; malloc'd (free it). */
+static inline char *cmd_text(const char *fmt, const char *arg) {
+  size_t cap = strlen(fmt) + strlen(arg) + 1;
+  char *s = malloc(cap);
+  cr_assert_not_null(s);
+  snprintf(s, cap, fmt, arg);
+  return s;
+}
+
+/* The commands that carry a JWE blob (or a test's stand-in for one). */
+#define CMD_POPULATE "xCommand Security ClientSecret Populate Secret: %s\n"
+#define CMD_ADD "xCommand Security Certificates Services Add\n%s\n.\n"
+#define CMD_DELETE "xCommand Security Certificates Services Delete Fingerprint: %s\n"
+#define CMD_SHOW "xCommand Security Certificates Services Show\n"
+
+/* Statuses most tests read. */
+#define ST_EXTERNAL "Conference EndToEndEncryption ExternalIdentity"
+#define ST_INTERNAL "Conference EndToEndEncryption InternalIdentity"
+#define ST_AVAILABILITY "Conference EndToEndEncryption Availability"
+
+static inline const char *external_valid(device_t *d) { return status(d, ST_EXTERNAL, "Valid"); }
+static inline const char *availability(device_t *d) {
+  return status(d, ST_AVAILABILITY, "Availability");
+}
+
 static inline char *snap(device_t *d) {
   char *json;
   size_t len;
@@ -127,6 +165,13 @@ static inline void refused(device_t *d, const char *text, int rc) {
   free(before);
   free(after);
   free(out);
+}
+
+/* refused() for `fmt` filled with `arg`. */
+static inline void refused_with(device_t *d, const char *fmt, const char *arg, int rc) {
+  char *text = cmd_text(fmt, arg);
+  refused(d, text, rc);
+  free(text);
 }
 
 #define SECRET1 "ERERERERERERERERERERERERERERERERERERERERERE"
@@ -158,10 +203,7 @@ static inline char *blob(device_t *d, const char *secret, const char *action, co
 }
 
 static inline void populate(device_t *d) {
-  char *out;
-  cr_assert_eq(run(d, "xCommand Security ClientSecret Populate Secret: " SECRET1 "\n", &out), 0,
-               "%s", out);
-  free(out);
+  run_ok(d, "xCommand Security ClientSecret Populate Secret: " SECRET1 "\n");
 }
 
 static inline char *bundle(const fx_cert_t *c) {
@@ -176,15 +218,27 @@ static inline char *bundle(const fx_cert_t *c) {
 }
 
 static inline int add_cert(device_t *d, const fx_cert_t *c, char **out) {
-  char *pem = bundle(c), *b = blob(d, SECRET1, "add", pem);
-  char *text = malloc(strlen(b) + 128);
-  cr_assert_not_null(text);
-  sprintf(text, "xCommand Security Certificates Services Add\n%s\n.\n", b);
+  char *pem = bundle(c), *b = blob(d, SECRET1, "add", pem), *text = cmd_text(CMD_ADD, b);
   int rc = run(d, text, out);
   free(text);
   free(b);
   free(pem);
   return rc;
+}
+
+/* Adds `c` (which must succeed). */
+static inline void add_cert_ok(device_t *d, const fx_cert_t *c) {
+  char *out;
+  int rc = add_cert(d, c, &out);
+  cr_assert_eq(rc, 0, "Add gave %s:\n%s", veil_errname(rc), out);
+  free(out);
+}
+
+/* Expects Add of `pem` (sealed under the device's secret) to be refused with `rc`. */
+static inline void refused_add(device_t *d, const char *pem, int rc) {
+  char *b = blob(d, SECRET1, "add", pem);
+  refused_with(d, CMD_ADD, b, rc);
+  free(b);
 }
 
 static inline char *sha1_of(const fx_cert_t *c) {
@@ -207,6 +261,38 @@ static inline char *activate_text(device_t *d, const char *verb, const char *pur
           purpose, b);
   free(b);
   return text;
+}
+
+/* Runs an Activate/Deactivate for `fp` sealed as `action` (which must succeed). */
+static inline void services_ok(device_t *d, const char *verb, const char *purpose, const char *fp,
+                               const char *action) {
+  char *t = activate_text(d, verb, purpose, fp, action);
+  run_ok(d, t);
+  free(t);
+}
+
+/* Expects that Activate/Deactivate to be refused with `rc`. */
+static inline void refused_services(device_t *d, const char *verb, const char *purpose,
+                                    const char *fp, const char *action, int rc) {
+  char *t = activate_text(d, verb, purpose, fp, action);
+  refused(d, t, rc);
+  free(t);
+}
+
+/* Adds `c` and activates it as the WebexIdentity; returns its SHA-1 fingerprint (free it). */
+static inline char *add_and_activate(device_t *d, const fx_cert_t *c) {
+  add_cert_ok(d, c);
+  char *fp = sha1_of(c);
+  services_ok(d, "Activate", "WebexIdentity", fp, "activate");
+  return fp;
+}
+
+/* What device_identity_key() says, the key itself unused. */
+static inline int identity_key_rc(device_t *d) {
+  uint8_t priv[32];
+  veil_view_t chain[X509_CHAIN_MAX];
+  size_t n;
+  return device_identity_key(d, priv, chain, &n);
 }
 
 #endif

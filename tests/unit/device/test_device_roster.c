@@ -6,28 +6,10 @@
 
 static verify_status_t member(const char *ca, const char *email, const char *name,
                               const x509_trust_t *t) {
-  fx_cert_t c = fx_issue(ca, CA_CERT_USER, email, name, CA_KEY_P256, (int64_t)time(NULL));
-  veil_view_t der[2];
-  cr_assert_eq(x509_pem_to_der(c.cert_pem, strlen(c.cert_pem), der, 2), 1);
-  x509_info_t info;
-  cr_assert_eq(x509_parse_info(der[0].ptr, der[0].len, &info), 0);
-  verify_status_t st;
-  cr_assert_eq(verify_x509_credential(t, der, 1, info.key_type, info.public_key,
-                                      info.public_key_len, NULL, (int64_t)time(NULL), &st),
-               0);
-  free((void *)der[0].ptr);
-  fx_free(&c);
+  fx_cred_t r = fx_cred(ca, CA_CERT_USER, email, name, CA_KEY_P256);
+  verify_status_t st = fx_judge(t, &r, NULL);
+  fx_cred_free(&r);
   return st;
-}
-
-static x509_trust_t *trust(void) {
-  x509_trust_t *t = x509_trust_new();
-  char *org = fx_ca_pem("org"), *op = fx_ca_pem("operator");
-  cr_assert_eq(x509_trust_add_pem(t, org, strlen(org), X509_ANCHOR_ORGANISATION, "acme"), 0);
-  cr_assert_eq(x509_trust_add_pem(t, op, strlen(op), X509_ANCHOR_OPERATOR, "operator"), 0);
-  free(org);
-  free(op);
-  return t;
 }
 
 static device_call_info_t info(const char *code) {
@@ -39,8 +21,22 @@ static device_call_info_t info(const char *code) {
   return i;
 }
 
+/* xStatus Conference Call <call> EndToEndEncryption <what>: the value of `name`. */
+static const char *call_status(device_t *d, int call, const char *what, const char *name) {
+  char path[256];
+  snprintf(path, sizeof path, "Conference Call %d EndToEndEncryption %s", call, what);
+  return status(d, path, name);
+}
+
+/* The field `name` of roster participant `n` of `call`. */
+static const char *participant(device_t *d, int call, int n, const char *name) {
+  char what[64];
+  snprintf(what, sizeof what, "Roster Participant %d", n);
+  return call_status(d, call, what, name);
+}
+
 Test(device_roster, in_call_statuses_follow_the_roster) {
-  x509_trust_t *t = trust();
+  x509_trust_t *t = fx_trust();
   device_t *d = mk_device(t);
   device_call_info_t ci = info("12345 67890 13579");
   cr_assert_eq(device_call_begin(d, 1, &ci), 0);
@@ -52,41 +48,30 @@ Test(device_roster, in_call_statuses_follow_the_roster) {
   cr_assert_eq(device_roster_upsert(d, 1, "leaf-2", &bob), 0);
   cr_assert_eq(device_roster_upsert(d, 1, "leaf-3", &eve), 0);
 
-  cr_assert_str_eq(status(d, "Conference Call 1 EndToEndEncryption Status", "Status"), "On");
-  cr_assert_str_eq(status(d, "Conference Call 1 EndToEndEncryption SecurityCode", "SecurityCode"),
-                   "12345 67890 13579");
-  cr_assert_str_eq(status(d, "Conference Call 1 EndToEndEncryption MediaEncryption", "Type"),
-                   "SFrame AES_128_GCM_SHA256_128");
-  cr_assert_str_eq(status(d, "Conference Call 1 EndToEndEncryption GroupEncryption", "Type"),
+  cr_assert_str_eq(call_status(d, 1, "Status", "Status"), "On");
+  cr_assert_str_eq(call_status(d, 1, "SecurityCode", "SecurityCode"), "12345 67890 13579");
+  cr_assert_str_eq(call_status(d, 1, "MediaEncryption", "Type"), "SFrame AES_128_GCM_SHA256_128");
+  cr_assert_str_eq(call_status(d, 1, "GroupEncryption", "Type"),
                    "MLS_128_DHKEMP256_AES128GCM_SHA256_P256");
-  const char *p = "Conference Call 1 EndToEndEncryption Roster Participant";
-  char path[256];
-  snprintf(path, sizeof path, "%s 1", p);
-  cr_assert_str_eq(status(d, path, "Id"), "leaf-1");
-  cr_assert_str_eq(status(d, path, "Status"), "ExternallyVerified");
-  cr_assert_str_eq(status(d, path, "Identity"), "alice@acme.example");
-  cr_assert_str_eq(status(d, path, "DisplayName"), "Alice");
-  json_t *o = json_loads(status(d, path, "CertInfo"), 0, NULL);
-  cr_assert_str_eq(json_string_value(json_object_get(o, "anchor")), "acme");
-  json_decref(o);
-  snprintf(path, sizeof path, "%s 2", p);
-  cr_assert_str_eq(status(d, path, "Status"), "OperatorVerified");
-  snprintf(path, sizeof path, "%s 3", p);
-  cr_assert_str_eq(status(d, path, "Status"), "Unverified");
+  cr_assert_str_eq(participant(d, 1, 1, "Id"), "leaf-1");
+  cr_assert_str_eq(participant(d, 1, 1, "Status"), "ExternallyVerified");
+  cr_assert_str_eq(participant(d, 1, 1, "Identity"), "alice@acme.example");
+  cr_assert_str_eq(participant(d, 1, 1, "DisplayName"), "Alice");
+  fx_json_str_eq(participant(d, 1, 1, "CertInfo"), "anchor", "acme");
+  cr_assert_str_eq(participant(d, 1, 2, "Status"), "OperatorVerified");
+  cr_assert_str_eq(participant(d, 1, 3, "Status"), "Unverified");
 
   /* A participant leaving keeps the others' numbers; the departed number is gone. */
   cr_assert_eq(device_roster_remove(d, 1, "leaf-2"), 0);
   cr_assert_eq(device_roster_remove(d, 1, "leaf-2"), VEIL_ENOTFOUND);
-  snprintf(path, sizeof path, "%s 3", p);
-  cr_assert_str_eq(status(d, path, "Id"), "leaf-3");
-  snprintf(path, sizeof path, "xStatus %s 2\n", p);
-  refused(d, path, VEIL_EXAPI_UNKNOWN);
+  cr_assert_str_eq(participant(d, 1, 3, "Id"), "leaf-3");
+  refused(d, "xStatus Conference Call 1 EndToEndEncryption Roster Participant 2\n",
+          VEIL_EXAPI_UNKNOWN);
 
   /* The security code changes with the epoch. */
   ci = info("99999 88888 77777");
   cr_assert_eq(device_call_update(d, 1, &ci), 0);
-  cr_assert_str_eq(status(d, "Conference Call 1 EndToEndEncryption SecurityCode", "SecurityCode"),
-                   "99999 88888 77777");
+  cr_assert_str_eq(call_status(d, 1, "SecurityCode", "SecurityCode"), "99999 88888 77777");
   cr_assert_eq(device_call_end(d, 1), 0);
   refused(d, "xStatus Conference Call 1\n", VEIL_EXAPI_UNKNOWN);
   verify_status_clear(&alice);
@@ -97,7 +82,7 @@ Test(device_roster, in_call_statuses_follow_the_roster) {
 }
 
 Test(device_roster, changes_arrive_as_events) {
-  x509_trust_t *t = trust();
+  x509_trust_t *t = fx_trust();
   device_t *d = mk_device(t);
   device_call_info_t ci = info("1");
   cr_assert_eq(device_call_begin(d, 3, &ci), 0);
@@ -129,7 +114,7 @@ Test(device_roster, changes_arrive_as_events) {
 }
 
 Test(device_roster, participant_list_search_pages_with_e2ee_fields) {
-  x509_trust_t *t = trust();
+  x509_trust_t *t = fx_trust();
   device_t *d = mk_device(t);
   refused(d, "xCommand Conference ParticipantList Search\n", VEIL_ENOTFOUND);
   device_call_info_t ci = info("1");

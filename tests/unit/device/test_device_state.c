@@ -10,6 +10,40 @@ static fx_cert_t dev_cert(void) {
                   (int64_t)time(NULL));
 }
 
+/* A device with a populated secret and the certificate `c` (fingerprint `fp`) added; active
+ * as the WebexIdentity when made by room_active(). */
+typedef struct room {
+  device_t *d;
+  fx_cert_t c;
+  char *fp;
+} room_t;
+
+static room_t room_with_cert(void) {
+  room_t r = {.d = mk_device(NULL), .c = dev_cert()};
+  populate(r.d);
+  add_cert_ok(r.d, &r.c);
+  r.fp = sha1_of(&r.c);
+  return r;
+}
+
+static room_t room_active(void) {
+  room_t r = room_with_cert();
+  services_ok(r.d, "Activate", "WebexIdentity", r.fp, "activate");
+  return r;
+}
+
+static void room_free(room_t *r) {
+  free(r->fp);
+  fx_free(&r->c);
+  device_free(r->d);
+}
+
+/* Expects Populate with the JWE `b` to be refused with `rc`; frees `b`. */
+static void refused_populate(device_t *d, char *b, int rc) {
+  refused_with(d, CMD_POPULATE, b, rc);
+  free(b);
+}
+
 /* ---- client secret ------------------------------------------------------------------ */
 
 Test(device_secret, populate_keeps_only_salt_and_scrypt_key) {
@@ -67,10 +101,7 @@ Test(device_secret, second_populate_must_be_a_jwe_under_the_old_secret) {
   populate(d);
   refused(d, "xCommand Security ClientSecret Populate Secret: " SECRET2 "\n", VEIL_EJWE_FORMAT);
   /* A blob under a secret the device does not hold fails authentication. */
-  char *b = blob(d, SECRET2, "populate", SECRET2), text[1024];
-  snprintf(text, sizeof text, "xCommand Security ClientSecret Populate Secret: %s\n", b);
-  refused(d, text, VEIL_EAUTH);
-  free(b);
+  refused_populate(d, blob(d, SECRET2, "populate", SECRET2), VEIL_EAUTH);
   device_free(d);
 }
 
@@ -80,56 +111,39 @@ Test(device_secret, rotation_refuses_another_salt) {
   uint8_t salt[16];
   device_salt(d, salt);
   salt[0] ^= 1;
-  char *b = blob_salt(SECRET1, salt, 16, JWE_A256GCM, "populate", SECRET2), text[1024];
-  snprintf(text, sizeof text, "xCommand Security ClientSecret Populate Secret: %s\n", b);
-  refused(d, text, VEIL_EDEV_SALT);
-  free(b);
-  b = blob_salt(SECRET1, salt, 8, JWE_A256GCM, "populate", SECRET2); /* shorter salt */
-  snprintf(text, sizeof text, "xCommand Security ClientSecret Populate Secret: %s\n", b);
-  refused(d, text, VEIL_EDEV_SALT);
-  free(b);
+  refused_populate(d, blob_salt(SECRET1, salt, 16, JWE_A256GCM, "populate", SECRET2),
+                   VEIL_EDEV_SALT);
+  refused_populate(d, blob_salt(SECRET1, salt, 8, JWE_A256GCM, "populate", SECRET2),
+                   VEIL_EDEV_SALT); /* shorter salt */
   device_free(d);
 }
 
 Test(device_secret, refuses_a_blob_made_for_another_command) {
   device_t *d = mk_device(NULL);
   populate(d);
-  char *b = blob(d, SECRET1, "add", SECRET2), text[1024];
-  snprintf(text, sizeof text, "xCommand Security ClientSecret Populate Secret: %s\n", b);
-  refused(d, text, VEIL_EDEV_ACTION);
-  free(b);
+  refused_populate(d, blob(d, SECRET1, "add", SECRET2), VEIL_EDEV_ACTION);
   device_free(d);
 }
 
 Test(device_secret, refuses_a_tampered_blob) {
   device_t *d = mk_device(NULL);
   populate(d);
-  char *b = blob(d, SECRET1, "populate", SECRET2), text[1024];
+  char *b = blob(d, SECRET1, "populate", SECRET2);
   char *last = strrchr(b, '.') + 1; /* flip a tag character (keeps canonical base64url) */
   last[0] = last[0] == 'A' ? 'B' : 'A';
-  snprintf(text, sizeof text, "xCommand Security ClientSecret Populate Secret: %s\n", b);
-  refused(d, text, VEIL_EAUTH);
-  free(b);
+  refused_populate(d, b, VEIL_EAUTH);
   device_free(d);
 }
 
 Test(device_secret, rotation_with_a128gcm_reseals_stored_keys) {
-  device_t *d = mk_device(NULL);
-  populate(d);
-  fx_cert_t c = dev_cert();
-  char *out;
-  cr_assert_eq(add_cert(d, &c, &out), 0, "%s", out);
-  free(out);
-  char *fp = sha1_of(&c), *t = activate_text(d, "Activate", "WebexIdentity", fp, "activate");
-  cr_assert_eq(run(d, t, NULL), 0);
-  free(t);
+  room_t r = room_active();
+  device_t *d = r.d;
   uint8_t old_salt[16], new_salt[16];
   device_salt(d, old_salt);
   char *sealed_before = snap(d);
   /* A128GCM uses the first 16 bytes of the stored 32-byte K (scrypt prefix property). */
-  char *b = blob_salt(SECRET1, old_salt, 16, JWE_A128GCM, "populate", SECRET2), text[1024];
-  snprintf(text, sizeof text, "xCommand Security ClientSecret Populate Secret: %s\n", b);
-  cr_assert_eq(run(d, text, &out), 0, "%s", out);
+  char *b = blob_salt(SECRET1, old_salt, 16, JWE_A128GCM, "populate", SECRET2);
+  char *text = cmd_text(CMD_POPULATE, b), *out = run_out(d, text);
   device_salt(d, new_salt);
   cr_assert_arr_neq(old_salt, new_salt, 16);
   cr_assert_str_eq(field(out, "Salt"), status(d, "Security ClientSecret Salt", "Salt"));
@@ -147,16 +161,16 @@ Test(device_secret, rotation_with_a128gcm_reseals_stored_keys) {
   cr_assert_arr_eq(pub, info.public_key, 65);
   /* The old secret no longer works, the new one does. */
   refused(d, text, VEIL_EDEV_SALT);
+  free(text);
   free(b);
   b = blob(d, SECRET2, "populate", SECRET1);
-  snprintf(text, sizeof text, "xCommand Security ClientSecret Populate Secret: %s\n", b);
-  cr_assert_eq(run(d, text, NULL), 0);
+  text = cmd_text(CMD_POPULATE, b);
+  run_ok(d, text);
+  free(text);
   free(b);
   free(sealed_before);
   free(sealed_after);
-  free(fp);
-  fx_free(&c);
-  device_free(d);
+  room_free(&r);
 }
 
 /* ---- certificates ------------------------------------------------------------------- */
@@ -174,7 +188,8 @@ Test(device_certs, add_keeps_the_private_key_only_sealed) {
   populate(d);
   fx_cert_t c = dev_cert();
   char *out;
-  cr_assert_eq(add_cert(d, &c, &out), 0, "%s", out);
+  int rc = add_cert(d, &c, &out);
+  cr_assert_eq(rc, 0, "%s:\n%s", veil_errname(rc), out);
   char *fp = sha1_of(&c);
   cr_assert_str_eq(field(out, "Fingerprint"), fp);
   free(out);
@@ -189,7 +204,7 @@ Test(device_certs, add_keeps_the_private_key_only_sealed) {
   cr_assert_null(strstr(json, b64));
   cr_assert_null(strstr(json, "PRIVATE KEY"));
   free(json);
-  cr_assert_eq(run(d, "xCommand Security Certificates Services Show\n", &out), 0);
+  out = run_out(d, CMD_SHOW);
   cr_assert_str_eq(field(out, "Fingerprint"), fp);
   cr_assert_str_eq(field(out, "SubjectName"), "CN=Room 1");
   free(out);
@@ -203,11 +218,9 @@ Test(device_certs, refuses_ed25519_certificate) {
   populate(d);
   fx_cert_t c = fx_issue("org", CA_CERT_DEVICE, "room9.acme.example", "Room 9", CA_KEY_ED25519,
                          (int64_t)time(NULL));
-  char *pem = bundle(&c), *b = blob(d, SECRET1, "add", pem), text[8192];
-  snprintf(text, sizeof text, "xCommand Security Certificates Services Add\n%s\n.\n", b);
-  refused(d, text, VEIL_EDEV_CERTKEY);
+  char *pem = bundle(&c);
+  refused_add(d, pem, VEIL_EDEV_CERTKEY);
   free(pem);
-  free(b);
   fx_free(&c);
   device_free(d);
 }
@@ -217,11 +230,9 @@ Test(device_certs, refuses_a_key_that_is_not_the_certificates) {
   populate(d);
   fx_cert_t a = dev_cert(), b2 = dev_cert();
   fx_cert_t mixed = {a.cert_pem, b2.key_pem};
-  char *pem = bundle(&mixed), *b = blob(d, SECRET1, "add", pem), text[8192];
-  snprintf(text, sizeof text, "xCommand Security Certificates Services Add\n%s\n.\n", b);
-  refused(d, text, VEIL_EDEV_KEYMISMATCH);
+  char *pem = bundle(&mixed);
+  refused_add(d, pem, VEIL_EDEV_KEYMISMATCH);
   free(pem);
-  free(b);
   fx_free(&a);
   fx_free(&b2);
   device_free(d);
@@ -232,58 +243,38 @@ Test(device_certs, refuses_bundles_without_certificate_or_key) {
   populate(d);
   fx_cert_t c = dev_cert();
   const char *parts[] = {c.cert_pem, c.key_pem, "just text"};
-  for (int i = 0; i < 3; i++) {
-    char *b = blob(d, SECRET1, "add", parts[i]), text[8192];
-    snprintf(text, sizeof text, "xCommand Security Certificates Services Add\n%s\n.\n", b);
-    refused(d, text, VEIL_EDEV_PEM);
-    free(b);
-  }
+  for (int i = 0; i < 3; i++)
+    refused_add(d, parts[i], VEIL_EDEV_PEM);
   fx_free(&c);
   device_free(d);
 }
 
 Test(device_certs, refuses_duplicates_and_add_without_body) {
-  device_t *d = mk_device(NULL);
-  populate(d);
-  fx_cert_t c = dev_cert();
-  cr_assert_eq(add_cert(d, &c, NULL), 0);
-  char *pem = bundle(&c), *b = blob(d, SECRET1, "add", pem), text[8192];
-  snprintf(text, sizeof text, "xCommand Security Certificates Services Add\n%s\n.\n", b);
-  refused(d, text, VEIL_EEXIST);
+  room_t r = room_with_cert();
+  device_t *d = r.d;
+  char *pem = bundle(&r.c);
+  refused_add(d, pem, VEIL_EEXIST);
   /* The certificate as an argument instead of a body is not the command's form. */
   refused(d, "xCommand Security Certificates Services Add Certificate: x\n.\n", VEIL_EXAPI_ARG);
   free(pem);
-  free(b);
-  fx_free(&c);
-  device_free(d);
+  room_free(&r);
 }
 
 Test(device_certs, activate_makes_the_external_identity_valid) {
   device_t *d = mk_device(NULL);
   populate(d);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption Availability", "Availability"),
-                   "NotAvailable");
+  cr_assert_str_eq(availability(d), "NotAvailable");
   fx_cert_t c = dev_cert();
-  cr_assert_eq(add_cert(d, &c, NULL), 0);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption ExternalIdentity", "Valid"), "False");
-  char *fp = sha1_of(&c), *t = activate_text(d, "Activate", "WebexIdentity", fp, "activate");
-  char *out;
-  cr_assert_eq(run(d, t, &out), 0, "%s", out);
-  free(out);
-  free(t);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption ExternalIdentity", "Valid"), "True");
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption ExternalIdentity", "Identity"),
-                   "room1.acme.example");
-  const char *info = status(d, "Conference EndToEndEncryption ExternalIdentity CertInfo",
-                            "CertInfo");
-  json_t *o = json_loads(info, 0, NULL);
-  cr_assert_not_null(o, "CertInfo is JSON: %s", info);
-  cr_assert_str_eq(json_string_value(json_object_get(o, "sha1")), fp);
-  json_decref(o);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption Availability", "Availability"),
-                   "Available");
+  add_cert_ok(d, &c);
+  cr_assert_str_eq(external_valid(d), "False");
+  char *fp = sha1_of(&c);
+  services_ok(d, "Activate", "WebexIdentity", fp, "activate");
+  cr_assert_str_eq(external_valid(d), "True");
+  cr_assert_str_eq(status(d, ST_EXTERNAL, "Identity"), "room1.acme.example");
+  fx_json_str_eq(status(d, ST_EXTERNAL " CertInfo", "CertInfo"), "sha1", fp);
+  cr_assert_str_eq(availability(d), "Available");
   /* Show reports the purpose. */
-  cr_assert_eq(run(d, "xCommand Security Certificates Services Show\n", &out), 0);
+  char *out = run_out(d, CMD_SHOW);
   cr_assert_str_eq(field(out, "Purpose"), "WebexIdentity");
   free(out);
   free(fp);
@@ -292,65 +283,42 @@ Test(device_certs, activate_makes_the_external_identity_valid) {
 }
 
 Test(device_certs, activate_refuses_bad_fingerprints_and_purposes) {
-  device_t *d = mk_device(NULL);
-  populate(d);
-  fx_cert_t c = dev_cert();
-  cr_assert_eq(add_cert(d, &c, NULL), 0);
-  char *fp = sha1_of(&c), text[1024];
+  room_t r = room_with_cert();
+  device_t *d = r.d;
+  const char *fp = r.fp;
   /* the plain fingerprint, not a JWE */
-  snprintf(text, sizeof text,
-           "xCommand Security Certificates Services Activate Purpose: WebexIdentity "
-           "Fingerprint: %s\n", fp);
-  refused(d, text, VEIL_EJWE_FORMAT);
-  char *t = activate_text(d, "Activate", "WebexIdentity", "0000000000000000000000000000000000000000",
-                          "activate");
-  refused(d, t, VEIL_EDEV_FINGERPRINT);
-  free(t);
-  t = activate_text(d, "Activate", "Coffee", fp, "activate");
-  refused(d, t, VEIL_EDEV_PURPOSE);
-  free(t);
-  t = activate_text(d, "Activate", "WebexIdentity", fp, "deactivate");
-  refused(d, t, VEIL_EDEV_ACTION);
-  free(t);
+  refused_with(d,
+               "xCommand Security Certificates Services Activate Purpose: WebexIdentity "
+               "Fingerprint: %s\n",
+               fp, VEIL_EJWE_FORMAT);
+  refused_services(d, "Activate", "WebexIdentity", "0000000000000000000000000000000000000000",
+                   "activate", VEIL_EDEV_FINGERPRINT);
+  refused_services(d, "Activate", "Coffee", fp, "activate", VEIL_EDEV_PURPOSE);
+  refused_services(d, "Activate", "WebexIdentity", fp, "deactivate", VEIL_EDEV_ACTION);
   refused(d, "xCommand Security Certificates Services Activate Purpose: WebexIdentity\n",
           VEIL_EXAPI_ARG);
   /* deactivating what is not active */
-  t = activate_text(d, "Deactivate", "WebexIdentity", fp, "deactivate");
-  refused(d, t, VEIL_EDEV_FINGERPRINT);
-  free(t);
-  free(fp);
-  fx_free(&c);
-  device_free(d);
+  refused_services(d, "Deactivate", "WebexIdentity", fp, "deactivate", VEIL_EDEV_FINGERPRINT);
+  room_free(&r);
 }
 
 Test(device_certs, deactivate_and_delete) {
-  device_t *d = mk_device(NULL);
-  populate(d);
-  fx_cert_t c = dev_cert();
-  cr_assert_eq(add_cert(d, &c, NULL), 0);
-  char *fp = sha1_of(&c), *t = activate_text(d, "Activate", "WebexIdentity", fp, "activate");
-  cr_assert_eq(run(d, t, NULL), 0);
-  free(t);
-  t = activate_text(d, "Deactivate", "WebexIdentity", fp, "deactivate");
-  cr_assert_eq(run(d, t, NULL), 0);
-  free(t);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption ExternalIdentity", "Valid"), "False");
-  uint8_t priv[32];
-  veil_view_t chain[X509_CHAIN_MAX];
-  size_t n;
-  cr_assert_eq(device_identity_key(d, priv, chain, &n), VEIL_ENOTFOUND);
-  char *b = blob(d, SECRET1, "delete", fp), text[1024];
-  snprintf(text, sizeof text, "xCommand Security Certificates Services Delete Fingerprint: %s\n", b);
-  cr_assert_eq(run(d, text, NULL), 0);
+  room_t r = room_active();
+  device_t *d = r.d;
+  const char *fp = r.fp;
+  cr_assert_eq(identity_key_rc(d), 0, "active before the Deactivate");
+  services_ok(d, "Deactivate", "WebexIdentity", fp, "deactivate");
+  cr_assert_str_eq(external_valid(d), "False");
+  cr_assert_eq(identity_key_rc(d), VEIL_ENOTFOUND);
+  char *b = blob(d, SECRET1, "delete", fp), *text = cmd_text(CMD_DELETE, b);
+  run_ok(d, text);
   refused(d, text, VEIL_EDEV_FINGERPRINT);
-  char *out;
-  cr_assert_eq(run(d, "xCommand Security Certificates Services Show\n", &out), 0);
+  char *out = run_out(d, CMD_SHOW);
   cr_assert_null(field(out, "Fingerprint"));
   free(out);
+  free(text);
   free(b);
-  free(fp);
-  fx_free(&c);
-  device_free(d);
+  room_free(&r);
 }
 
 Test(device_certs, anchors_decide_validity_when_configured) {
@@ -361,23 +329,16 @@ Test(device_certs, anchors_decide_validity_when_configured) {
   populate(d);
   fx_cert_t other = fx_issue("other", CA_CERT_DEVICE, "room1.acme.example", "Room 1",
                              CA_KEY_P256, (int64_t)time(NULL));
-  cr_assert_eq(add_cert(d, &other, NULL), 0);
-  char *fp = sha1_of(&other), *a = activate_text(d, "Activate", "WebexIdentity", fp, "activate");
-  cr_assert_eq(run(d, a, NULL), 0);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption ExternalIdentity", "Valid"), "False",
+  char *fp = add_and_activate(d, &other);
+  cr_assert_str_eq(external_valid(d), "False",
                    "a certificate from an unknown CA is not a valid external identity");
-  free(a);
   free(fp);
   fx_cert_t good = dev_cert();
-  cr_assert_eq(add_cert(d, &good, NULL), 0);
-  fp = sha1_of(&good);
-  a = activate_text(d, "Activate", "WebexIdentity", fp, "activate");
-  cr_assert_eq(run(d, a, NULL), 0);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption ExternalIdentity", "Valid"), "True");
+  fp = add_and_activate(d, &good);
+  cr_assert_str_eq(external_valid(d), "True");
   /* and the validity period is checked on the device's clock */
   fake_clock += 31 * 86400;
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption ExternalIdentity", "Valid"), "False");
-  free(a);
+  cr_assert_str_eq(external_valid(d), "False");
   free(fp);
   fx_free(&good);
   fx_free(&other);
@@ -390,9 +351,8 @@ Test(device_certs, anchors_decide_validity_when_configured) {
 
 Test(device_config, mode_and_preferred_domain) {
   device_t *d = mk_device(NULL);
-  char *out;
-  cr_assert_eq(run(d, "xConfiguration Conference EndToEndEncryption Mode: off\n", NULL), 0);
-  cr_assert_eq(run(d, "xConfiguration Conference EndToEndEncryption\n", &out), 0);
+  run_ok(d, "xConfiguration Conference EndToEndEncryption Mode: off\n");
+  char *out = run_out(d, "xConfiguration Conference EndToEndEncryption\n");
   cr_assert_str_eq(field(out, "Mode"), "Off");
   free(out);
   refused(d, "xConfiguration Conference EndToEndEncryption Mode: Maybe\n", VEIL_EXAPI_ARG);
@@ -401,35 +361,29 @@ Test(device_config, mode_and_preferred_domain) {
           VEIL_EXAPI_ARG);
   refused(d, "xConfiguration Nothing\n", VEIL_EXAPI_UNKNOWN);
   refused(d, "xConfiguration Conference EndToEndEncryption Mode: On Other: 1\n", VEIL_EXAPI_ARG);
-  cr_assert_eq(run(d, "xConfiguration Conference EndToEndEncryption Identity PreferredDomain: "
-                      "acme.example\n", NULL), 0);
-  cr_assert_eq(run(d, "xConfiguration Conference EndToEndEncryption Identity\n", &out), 0);
+  run_ok(d, "xConfiguration Conference EndToEndEncryption Identity PreferredDomain: "
+            "acme.example\n");
+  out = run_out(d, "xConfiguration Conference EndToEndEncryption Identity\n");
   cr_assert_str_eq(field(out, "PreferredDomain"), "acme.example");
   free(out);
   device_free(d);
 }
 
 Test(device_config, preferred_domain_must_match_the_identity) {
-  device_t *d = mk_device(NULL);
-  populate(d);
-  fx_cert_t c = dev_cert();
-  cr_assert_eq(add_cert(d, &c, NULL), 0);
-  char *fp = sha1_of(&c), *t = activate_text(d, "Activate", "WebexIdentity", fp, "activate");
-  cr_assert_eq(run(d, t, NULL), 0);
-  cr_assert_eq(run(d, "xConfiguration Conference EndToEndEncryption Identity PreferredDomain: "
-                      "cme.example\n", NULL), 0);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption ExternalIdentity", "Valid"), "False",
+  room_t r = room_active();
+  device_t *d = r.d;
+  cr_assert_str_eq(external_valid(d), "True", "valid before any preferred domain");
+  run_ok(d, "xConfiguration Conference EndToEndEncryption Identity PreferredDomain: "
+            "cme.example\n");
+  cr_assert_str_eq(external_valid(d), "False",
                    "a suffix that is not a label boundary does not match");
-  cr_assert_eq(run(d, "xConfiguration Conference EndToEndEncryption Identity PreferredDomain: "
-                      "ACME.example\n", NULL), 0);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption ExternalIdentity", "Valid"), "True");
-  cr_assert_eq(run(d, "xConfiguration Conference EndToEndEncryption Mode: Off\n", NULL), 0);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption Availability", "Availability"),
-                   "NotAvailable");
-  free(t);
-  free(fp);
-  fx_free(&c);
-  device_free(d);
+  run_ok(d, "xConfiguration Conference EndToEndEncryption Identity PreferredDomain: "
+            "ACME.example\n");
+  cr_assert_str_eq(external_valid(d), "True");
+  cr_assert_str_eq(availability(d), "Available", "available before Mode: Off");
+  run_ok(d, "xConfiguration Conference EndToEndEncryption Mode: Off\n");
+  cr_assert_str_eq(availability(d), "NotAvailable");
+  room_free(&r);
 }
 
 Test(device_status, unknown_paths_and_events_are_errors) {
@@ -445,7 +399,7 @@ Test(device_status, unknown_paths_and_events_are_errors) {
 
 Test(device_status, internal_identity_from_the_operator) {
   device_t *d = mk_device(NULL);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption InternalIdentity", "Valid"), "False");
+  cr_assert_str_eq(status(d, ST_INTERNAL, "Valid"), "False");
   fx_cert_t c = fx_issue("operator", CA_CERT_DEVICE, "dev-42.veil.example", "Room 1",
                          CA_KEY_P256, (int64_t)time(NULL));
   veil_view_t der[2];
@@ -453,11 +407,9 @@ Test(device_status, internal_identity_from_the_operator) {
   cr_assert_eq(n, 1);
   cr_assert_eq(device_set_internal_identity(d, der, 1), 0);
   free((void *)der[0].ptr);
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption InternalIdentity", "Valid"), "True");
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption InternalIdentity", "Identity"),
-                   "dev-42.veil.example");
-  cr_assert_str_eq(status(d, "Conference EndToEndEncryption Availability", "Availability"),
-                   "Available");
+  cr_assert_str_eq(status(d, ST_INTERNAL, "Valid"), "True");
+  cr_assert_str_eq(status(d, ST_INTERNAL, "Identity"), "dev-42.veil.example");
+  cr_assert_str_eq(availability(d), "Available");
   fx_free(&c);
   device_free(d);
 }
@@ -465,36 +417,24 @@ Test(device_status, internal_identity_from_the_operator) {
 /* ---- persistence -------------------------------------------------------------------- */
 
 Test(device_persist, save_load_round_trip) {
-  device_t *d = mk_device(NULL);
-  populate(d);
-  fx_cert_t c = dev_cert();
-  cr_assert_eq(add_cert(d, &c, NULL), 0);
-  char *fp = sha1_of(&c), *t = activate_text(d, "Activate", "WebexIdentity", fp, "activate");
-  cr_assert_eq(run(d, t, NULL), 0);
+  room_t r = room_active();
+  device_t *d = r.d;
   char *json = snap(d);
   device_t *e = mk_device(NULL);
   cr_assert_eq(device_load(e, json, strlen(json)), 0);
   char *again = snap(e);
   cr_assert_str_eq(json, again);
-  cr_assert_str_eq(status(e, "Conference EndToEndEncryption ExternalIdentity", "Valid"), "True");
-  uint8_t priv[32];
-  veil_view_t chain[X509_CHAIN_MAX];
-  size_t n;
-  cr_assert_eq(device_identity_key(e, priv, chain, &n), 0);
+  cr_assert_str_eq(external_valid(e), "True");
+  cr_assert_eq(identity_key_rc(e), 0);
   free(json);
   free(again);
-  free(t);
-  free(fp);
-  fx_free(&c);
-  device_free(d);
+  room_free(&r);
   device_free(e);
 }
 
 Test(device_persist, load_refuses_corrupt_state_and_keeps_the_old) {
-  device_t *d = mk_device(NULL);
-  populate(d);
-  fx_cert_t c = dev_cert();
-  cr_assert_eq(add_cert(d, &c, NULL), 0);
+  room_t r = room_with_cert();
+  device_t *d = r.d;
   char *json = snap(d);
   const char *bad[] = {
       "{}",
@@ -520,6 +460,5 @@ Test(device_persist, load_refuses_corrupt_state_and_keeps_the_old) {
   free(broken);
   free(active);
   free(json);
-  fx_free(&c);
-  device_free(d);
+  room_free(&r);
 }

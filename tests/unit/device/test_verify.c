@@ -8,132 +8,95 @@
 #include "clients/lib/identity/verify.h"
 #include "fixtures.h"
 
-static x509_trust_t *trust(void) {
-  x509_trust_t *t = x509_trust_new();
-  char *org = fx_ca_pem("org"), *op = fx_ca_pem("operator");
-  cr_assert_eq(x509_trust_add_pem(t, org, strlen(org), X509_ANCHOR_ORGANISATION, "acme"), 0);
-  cr_assert_eq(x509_trust_add_pem(t, op, strlen(op), X509_ANCHOR_OPERATOR, "operator"), 0);
-  free(org);
-  free(op);
-  return t;
-}
-
-typedef struct cred {
-  veil_view_t der[2];
-  x509_info_t info;
-  fx_cert_t c;
-} cred_t;
-
-static cred_t cred(const char *ca, ca_kind_t kind, const char *id, const char *cn,
-                   ca_key_type_t kt) {
-  cred_t r;
-  r.c = fx_issue(ca, kind, id, cn, kt, (int64_t)time(NULL));
-  cr_assert_eq(x509_pem_to_der(r.c.cert_pem, strlen(r.c.cert_pem), r.der, 2), 1);
-  cr_assert_eq(x509_parse_info(r.der[0].ptr, r.der[0].len, &r.info), 0);
-  return r;
-}
-
-static void cred_free(cred_t *r) {
-  free((void *)r->der[0].ptr);
-  fx_free(&r->c);
-}
-
-static verify_status_t judge(const x509_trust_t *t, const cred_t *r, const char *dn) {
+/* One verification of an issued credential against the org/operator trust store. */
+typedef struct judged {
+  x509_trust_t *t;
+  fx_cred_t r;
   verify_status_t st;
-  cr_assert_eq(verify_x509_credential(t, r->der, 1, r->info.key_type, r->info.public_key,
-                                      r->info.public_key_len, dn, (int64_t)time(NULL), &st),
-               0);
-  return st;
+} judged_t;
+
+static judged_t judge_issued(const char *ca, ca_kind_t kind, const char *id, const char *cn,
+                             ca_key_type_t kt) {
+  judged_t j = {.t = fx_trust()};
+  j.r = fx_cred(ca, kind, id, cn, kt);
+  j.st = fx_judge(j.t, &j.r, NULL);
+  return j;
+}
+
+static void judged_free(judged_t *j) {
+  verify_status_clear(&j->st);
+  fx_cred_free(&j->r);
+  x509_trust_free(j->t);
 }
 
 Test(verify, organisation_anchor_is_externally_verified_with_details) {
-  x509_trust_t *t = trust();
-  cred_t r = cred("org", CA_CERT_USER, "alice@acme.example", "Alice Liddell", CA_KEY_ED25519);
-  verify_status_t st = judge(t, &r, NULL);
-  cr_assert_eq(st.level, X509_EXTERNALLY_VERIFIED);
-  cr_assert_eq(st.reason, 0);
-  cr_assert_str_eq(st.identity, "alice@acme.example");
-  cr_assert_str_eq(st.display_name, "Alice Liddell");
-  json_t *o = json_loads(st.details_json, 0, NULL);
+  judged_t j = judge_issued("org", CA_CERT_USER, "alice@acme.example", "Alice Liddell",
+                            CA_KEY_ED25519);
+  cr_assert_eq(j.st.level, X509_EXTERNALLY_VERIFIED);
+  cr_assert_eq(j.st.reason, 0);
+  cr_assert_str_eq(j.st.identity, "alice@acme.example");
+  cr_assert_str_eq(j.st.display_name, "Alice Liddell");
+  fx_json_str_eq(j.st.details_json, "anchor", "acme");
+  fx_json_str_eq(j.st.details_json, "issuer", "CN=org");
+  fx_json_str_eq(j.st.details_json, "key_type", "Ed25519");
+  fx_json_str_eq(j.st.details_json, "sha256", j.r.info.sha256_hex);
+  json_t *o = json_loads(j.st.details_json, 0, NULL);
   cr_assert_not_null(o);
-  cr_assert_str_eq(json_string_value(json_object_get(o, "anchor")), "acme");
-  cr_assert_str_eq(json_string_value(json_object_get(o, "issuer")), "CN=org");
-  cr_assert_str_eq(json_string_value(json_object_get(o, "key_type")), "Ed25519");
-  cr_assert_str_eq(json_string_value(json_object_get(o, "sha256")), r.info.sha256_hex);
   cr_assert_eq(strlen(json_string_value(json_object_get(o, "not_after"))), 20);
   json_decref(o);
-  verify_status_clear(&st);
   /* A display name the member signed wins over the CN. */
-  st = judge(t, &r, "Alice (Room)");
-  cr_assert_str_eq(st.display_name, "Alice (Room)");
-  verify_status_clear(&st);
-  cred_free(&r);
-  x509_trust_free(t);
+  verify_status_t named = fx_judge(j.t, &j.r, "Alice (Room)");
+  cr_assert_str_eq(named.display_name, "Alice (Room)");
+  verify_status_clear(&named);
+  judged_free(&j);
 }
 
 Test(verify, operator_anchor_is_operator_verified_and_device_identity_is_dns) {
-  x509_trust_t *t = trust();
-  cred_t r = cred("operator", CA_CERT_DEVICE, "room7.veil.example", "Room 7", CA_KEY_P256);
-  verify_status_t st = judge(t, &r, NULL);
-  cr_assert_eq(st.level, X509_OPERATOR_VERIFIED);
-  cr_assert_str_eq(st.identity, "room7.veil.example");
-  cr_assert_str_eq(st.display_name, "Room 7");
-  verify_status_clear(&st);
-  cred_free(&r);
-  x509_trust_free(t);
+  judged_t j = judge_issued("operator", CA_CERT_DEVICE, "room7.veil.example", "Room 7",
+                            CA_KEY_P256);
+  cr_assert_eq(j.st.level, X509_OPERATOR_VERIFIED);
+  cr_assert_str_eq(j.st.identity, "room7.veil.example");
+  cr_assert_str_eq(j.st.display_name, "Room 7");
+  judged_free(&j);
 }
 
 Test(verify, unknown_issuer_is_unverified_with_reason) {
-  x509_trust_t *t = trust();
-  cred_t r = cred("rogue", CA_CERT_USER, "alice@acme.example", "Alice", CA_KEY_P256);
-  verify_status_t st = judge(t, &r, NULL);
-  cr_assert_eq(st.level, X509_UNVERIFIED);
-  cr_assert_eq(st.reason, VEIL_EX509_UNTRUSTED);
-  cr_assert_neq(st.reason_text[0], '\0');
-  json_t *o = json_loads(st.details_json, 0, NULL);
-  cr_assert_str_eq(json_string_value(json_object_get(o, "anchor")), "");
-  cr_assert_str_eq(json_string_value(json_object_get(o, "level")), "unverified");
-  json_decref(o);
-  verify_status_clear(&st);
-  cred_free(&r);
-  x509_trust_free(t);
+  judged_t j = judge_issued("rogue", CA_CERT_USER, "alice@acme.example", "Alice", CA_KEY_P256);
+  cr_assert_eq(j.st.level, X509_UNVERIFIED);
+  cr_assert_eq(j.st.reason, VEIL_EX509_UNTRUSTED);
+  cr_assert_neq(j.st.reason_text[0], '\0');
+  fx_json_str_eq(j.st.details_json, "anchor", "");
+  fx_json_str_eq(j.st.details_json, "level", "unverified");
+  judged_free(&j);
 }
 
 Test(verify, leaf_key_other_than_the_signature_key_is_unverified) {
-  x509_trust_t *t = trust();
-  cred_t r = cred("org", CA_CERT_USER, "alice@acme.example", "Alice", CA_KEY_P256);
+  judged_t j = judge_issued("org", CA_CERT_USER, "alice@acme.example", "Alice", CA_KEY_P256);
+  cr_assert_eq(j.st.level, X509_EXTERNALLY_VERIFIED, "the chain itself is trusted");
   uint8_t priv[32], other[65];
   cr_assert_eq(vc_sig_generate(VC_ECDSA_P256_SHA256, priv, other), 0);
-  verify_status_t st;
-  cr_assert_eq(verify_x509_credential(t, r.der, 1, VC_ECDSA_P256_SHA256, other, 65, NULL,
-                                      (int64_t)time(NULL), &st),
-               0);
+  int64_t now = (int64_t)time(NULL);
+  verify_status_t st = fx_verify_key(j.t, &j.r, VC_ECDSA_P256_SHA256, other, 65, NULL, now);
   cr_assert_eq(st.level, X509_UNVERIFIED, "a valid chain does not vouch for another key");
   cr_assert_eq(st.reason, VEIL_EID_KEY_MISMATCH);
   verify_status_clear(&st);
   /* the right key bytes under the wrong scheme */
-  cr_assert_eq(verify_x509_credential(t, r.der, 1, VC_ED25519, r.info.public_key, 65, NULL,
-                                      (int64_t)time(NULL), &st),
-               0);
+  st = fx_verify_key(j.t, &j.r, VC_ED25519, j.r.info.public_key, 65, NULL, now);
   cr_assert_eq(st.reason, VEIL_EID_KEY_MISMATCH);
   verify_status_clear(&st);
-  cred_free(&r);
-  x509_trust_free(t);
+  judged_free(&j);
 }
 
 Test(verify, expired_certificate_is_unverified) {
-  x509_trust_t *t = trust();
-  cred_t r = cred("org", CA_CERT_USER, "alice@acme.example", "Alice", CA_KEY_P256);
-  verify_status_t st;
-  cr_assert_eq(verify_x509_credential(t, r.der, 1, r.info.key_type, r.info.public_key,
-                                      r.info.public_key_len, NULL,
-                                      (int64_t)time(NULL) + 40 * 86400, &st),
-               0);
+  judged_t j = judge_issued("org", CA_CERT_USER, "alice@acme.example", "Alice", CA_KEY_P256);
+  cr_assert_eq(j.st.level, X509_EXTERNALLY_VERIFIED, "valid today");
+  verify_status_t st = fx_verify_key(j.t, &j.r, j.r.info.key_type, j.r.info.public_key,
+                                     j.r.info.public_key_len, NULL,
+                                     (int64_t)time(NULL) + 40 * 86400);
   cr_assert_eq(st.level, X509_UNVERIFIED);
   cr_assert_eq(st.reason, VEIL_EX509_EXPIRED);
   verify_status_clear(&st);
-  cred_free(&r);
-  x509_trust_free(t);
+  judged_free(&j);
 }
 
 Test(verify, basic_credential_is_unverified_and_garbage_is_an_error) {
@@ -143,9 +106,7 @@ Test(verify, basic_credential_is_unverified_and_garbage_is_an_error) {
   cr_assert_eq(st.reason, VEIL_EID_BASIC);
   cr_assert_str_eq(st.identity, "bob");
   cr_assert_str_eq(st.display_name, "bob");
-  json_t *o = json_loads(st.details_json, 0, NULL);
-  cr_assert_str_eq(json_string_value(json_object_get(o, "credential")), "basic");
-  json_decref(o);
+  fx_json_str_eq(st.details_json, "credential", "basic");
   verify_status_clear(&st);
   x509_trust_t *t = x509_trust_new();
   uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
@@ -197,21 +158,23 @@ Test(pemkey, reads_pkcs8_p256_sec1_p256_and_pkcs8_ed25519) {
   EVP_PKEY_free(ed);
 }
 
+static void check_refused(EVP_PKEY *k, int traditional) {
+  char *pem = pem_of(k, traditional);
+  vc_sig_t type;
+  uint8_t priv[32];
+  cr_assert_eq(pemkey_decode(pem, strlen(pem), &type, priv), VEIL_EID_PEMKEY, "%s", pem);
+  free(pem);
+}
+
 Test(pemkey, refuses_other_curves_rsa_encrypted_and_damaged_keys) {
   vc_sig_t type;
   uint8_t priv[32];
   EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-  char *pem = pem_of(p384, 0);
-  cr_assert_eq(pemkey_decode(pem, strlen(pem), &type, priv), VEIL_EID_PEMKEY);
-  free(pem);
-  pem = pem_of(p384, 1);
-  cr_assert_eq(pemkey_decode(pem, strlen(pem), &type, priv), VEIL_EID_PEMKEY);
-  free(pem);
+  check_refused(p384, 0);
+  check_refused(p384, 1);
   EVP_PKEY_free(p384);
   EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
-  pem = pem_of(rsa, 0);
-  cr_assert_eq(pemkey_decode(pem, strlen(pem), &type, priv), VEIL_EID_PEMKEY);
-  free(pem);
+  check_refused(rsa, 0);
   EVP_PKEY_free(rsa);
 
   EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
@@ -222,7 +185,7 @@ Test(pemkey, refuses_other_curves_rsa_encrypted_and_damaged_keys) {
   cr_assert_eq(pemkey_decode(p, (size_t)n, &type, priv), VEIL_EID_PEMKEY);
   BIO_free(b);
   /* every truncation and a flipped length byte */
-  pem = pem_of(ec, 0);
+  char *pem = pem_of(ec, 0);
   size_t len = strlen(pem);
   for (size_t cut = 0; cut < len; cut += 7)
     cr_assert_neq(pemkey_decode(pem, cut, &type, priv), 0, "cut %zu", cut);
