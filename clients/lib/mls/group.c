@@ -206,6 +206,14 @@ int grp_install_epoch(mls_group_t *g, const mls_epoch_secrets_t *e) {
   return 0;
 }
 
+int grp_signature_key(const mls_suite_t *s, const mls_identity_t *id, uint8_t *sig_priv,
+                      uint8_t *sig_pub) {
+  if (!id->sig_priv)
+    return vc_sig_generate(s->sig, sig_priv, sig_pub);
+  memcpy(sig_priv, id->sig_priv, s->sig_priv_len);
+  return vc_sig_public(s->sig, sig_priv, sig_pub);
+}
+
 int grp_stage_copy(const mls_group_t *g, mls_group_t **out) {
   mls_group_t *n = grp_alloc(g->suite, &g->cfg);
   if (!n)
@@ -271,12 +279,7 @@ int mls_group_create(uint16_t cipher_suite, const uint8_t *group_id, size_t grou
   int rc = grp_set_group_id(g, group_id, group_id_len);
   if (rc)
     goto fail;
-  if (id->sig_priv) {
-    memcpy(g->sig_priv, id->sig_priv, s->sig_priv_len);
-    rc = vc_sig_public(s->sig, g->sig_priv, sig_pub);
-  } else {
-    rc = vc_sig_generate(s->sig, g->sig_priv, sig_pub);
-  }
+  rc = grp_signature_key(s, id, g->sig_priv, sig_pub);
   if (rc == 0)
     rc = hpke_generate_key_pair(s->hpke.kem_id, enc_priv, enc_pub);
   if (rc)

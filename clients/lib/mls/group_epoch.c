@@ -9,6 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+int grp_stage_commit(const mls_group_t *g, const grp_commit_in_t *in, mls_group_t **next,
+                     uint32_t **added, size_t *n_added, int *removed_me) {
+  *next = NULL;
+  *n_added = 0;
+  *removed_me = 0;
+  if (!(*added = calloc(in->n_props + 1, sizeof(**added))))
+    return VEIL_ENOMEM;
+  int rc = grp_stage_copy(g, next);
+  if (rc == 0)
+    rc = grp_apply_proposals(g, *next, in, *added, n_added, removed_me);
+  return rc;
+}
+
 int grp_apply_proposals(const mls_group_t *g, mls_group_t *next, const grp_commit_in_t *in,
                         uint32_t *added, size_t *n_added, int *removed_me) {
   int rc = 0;

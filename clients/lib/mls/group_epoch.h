@@ -12,6 +12,11 @@
  * removed. */
 int grp_apply_proposals(const mls_group_t *g, mls_group_t *next, const grp_commit_in_t *in,
                         uint32_t *added, size_t *n_added, int *removed_me);
+/* A Commit's next state: a staged copy of g (*next) with the proposals of `in` applied.
+ * *added (malloc'd, room for every proposal) receives the leaves the Commit adds. The
+ * caller frees *next and *added, whatever this returns. */
+int grp_stage_commit(const mls_group_t *g, const grp_commit_in_t *in, mls_group_t **next,
+                     uint32_t **added, size_t *n_added, int *removed_me);
 /* psk_secret over the PSK proposals (Nh bytes); their PreSharedKeyIDs appended to `ids`
  * (may be NULL), *n_ids their count. */
 int grp_psk_secret(const mls_group_t *g, const grp_commit_in_t *in, uint8_t *psk_secret,
@@ -28,6 +33,18 @@ int grp_finish_epoch(const mls_group_t *g, mls_group_t *next, const mls_framed_c
                      const uint8_t *psk_secret, const uint8_t *init_secret,
                      const uint8_t *tag_in, size_t tag_in_len, uint8_t *tag_out,
                      uint8_t *joiner_out);
+/* The end of every received Commit once its proposals are applied to *next and its
+ * committer's new leaf (if any) passed §7.3 (group_process.c): merge the UpdatePath (parent
+ * hashes checked) and, unless the Commit removes this member, decrypt our path secret;
+ * then the new epoch (init_secret: NULL for g's own, else an external commit's), the
+ * Commit's hash kept against replays, and *next swapped into g (set to NULL). A Commit
+ * that removes us only clears g->active. `added`: leaves added by the Commit, which get
+ * no path secret. */
+int grp_receive_commit_tail(mls_group_t *g, mls_group_t **next,
+                            const mls_authenticated_content_t *ac, const grp_commit_in_t *in,
+                            uint32_t committer, const uint32_t *added, size_t n_added,
+                            int removed_me, const uint8_t *init_secret, const uint8_t *msg,
+                            size_t len, mls_processed_t *out);
 
 /* group_keypackage.c */
 int grp_make_leaf_node(const mls_suite_t *s, const mls_credential_t *cred, veil_view_t sig_pub,

@@ -69,6 +69,10 @@ struct mls_group {
 /* group.c */
 mls_group_t *grp_alloc(const mls_suite_t *s, const mls_group_config_t *cfg);
 int grp_set_group_id(mls_group_t *g, const uint8_t *id, size_t len);
+/* The member's signature key pair: the identity's private key when it brings one, else a
+ * fresh one. sig_priv gets s->sig_priv_len bytes, sig_pub s->sig_pub_len. */
+int grp_signature_key(const mls_suite_t *s, const mls_identity_t *id, uint8_t *sig_priv,
+                      uint8_t *sig_pub);
 int grp_framing(const mls_group_t *g, mls_framing_ctx_t *ctx);
 /* Encodes a GroupContext from the parts given into `out` (reset first). */
 int grp_encode_gc(const mls_group_t *g, uint64_t epoch, const uint8_t *tree_hash,

@@ -238,12 +238,7 @@ int mls_group_join_external(const uint8_t *group_info, size_t group_info_len,
                      init_secret, s->nh);
   if (rc)
     goto done;
-  if (id->sig_priv) {
-    memcpy(g->sig_priv, id->sig_priv, s->sig_priv_len);
-    rc = vc_sig_public(s->sig, g->sig_priv, sig_pub);
-  } else {
-    rc = vc_sig_generate(s->sig, g->sig_priv, sig_pub);
-  }
+  rc = grp_signature_key(s, id, g->sig_priv, sig_pub);
   if (rc == 0)
     rc = grp_stage_copy(g, &next);
   /* Our leaf goes where an Add would put it; a placeholder holds the place while the path
@@ -364,12 +359,8 @@ int grp_process_external_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
   size_t n_added = 0;
   int removed_me = 0;
   uint8_t xpriv[MLS_HPKE_SK_MAX], xpub[MLS_HPKE_PK_MAX], init_secret[MLS_HASH_MAX];
-  uint8_t commit_secret[MLS_HASH_MAX], psk_secret[MLS_HASH_MAX], h[MLS_HASH_MAX];
-  uint32_t n_psk = 0;
   hpke_ctx_t hc;
   memset(&hc, 0, sizeof(hc));
-  veil_writer_t prov;
-  veil_writer_init_growable(&prov, 0);
   if (!cm->has_path)
     return VEIL_EMLS_PATH_REQUIRED;
   int rc = grp_resolve_commit(g, cm, MLS_SENDER_NEW_MEMBER_COMMIT, UINT32_MAX, &in.props,
@@ -397,12 +388,8 @@ int grp_process_external_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
   if (rc == 0)
     rc = hpke_export(&hc, (const uint8_t *)EXTERNAL_INIT_LABEL, sizeof(EXTERNAL_INIT_LABEL) - 1,
                      init_secret, s->nh);
-  if (rc == 0 && !(added = calloc(in.n_props + 1, sizeof(*added))))
-    rc = VEIL_ENOMEM;
   if (rc == 0)
-    rc = grp_stage_copy(g, &next);
-  if (rc == 0)
-    rc = grp_apply_proposals(g, next, &in, added, &n_added, &removed_me);
+    rc = grp_stage_commit(g, &in, &next, &added, &n_added, &removed_me);
   /* The joiner's leaf lands where an Add would put it (§12.4.3.2), then its path. */
   if (rc == 0)
     rc = mls_tree_add(next->tree, &cm->path.leaf_node, &me);
@@ -429,43 +416,12 @@ int grp_process_external_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
       rc = VEIL_EMLS_SIGNATURE;
   }
   if (rc == 0)
-    rc = mls_treekem_merge(next->tree, me, &cm->path);
-  if (rc == 0)
-    rc = grp_provisional_gc(next, &g->transcript, &prov);
-  if (rc == 0 && !removed_me)
-    rc = mls_treekem_decrypt(next->tree, &next->priv, me, &cm->path, prov.buf, prov.len, NULL, 0,
-                             commit_secret, NULL);
-  if (rc)
-    goto done;
-  if (removed_me) {
-    g->active = 0;
-    out->kind = MLS_PROCESSED_COMMIT;
-    out->sender = me;
-    out->removed = 1;
-    goto done;
-  }
-  rc = grp_psk_secret(g, &in, psk_secret, NULL, &n_psk);
-  if (rc == 0)
-    rc = grp_finish_epoch(g, next, &ac->content, ac->wire_format, ac->auth.signature,
-                          commit_secret, psk_secret, init_secret, ac->auth.confirmation_tag.ptr,
-                          ac->auth.confirmation_tag.len, NULL, NULL);
-  if (rc == 0)
-    rc = grp_msg_hash(g, msg, len, h);
-  if (rc)
-    goto done;
-  memcpy(next->last_commit, h, s->nh);
-  next->has_last_commit = 1;
-  grp_swap_in(g, next);
-  next = NULL;
-  out->kind = MLS_PROCESSED_COMMIT;
-  out->sender = me;
+    rc = grp_receive_commit_tail(g, &next, ac, &in, me, added, n_added, removed_me, init_secret,
+                                 msg, len, out);
 done:
   hpke_ctx_wipe(&hc);
   vc_wipe(xpriv, sizeof(xpriv));
   vc_wipe(init_secret, sizeof(init_secret));
-  vc_wipe(commit_secret, sizeof(commit_secret));
-  vc_wipe(psk_secret, sizeof(psk_secret));
-  veil_writer_free(&prov);
   free(in.props);
   free(added);
   mls_group_free(next);

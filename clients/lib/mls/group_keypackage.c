@@ -116,13 +116,7 @@ int mls_keypackage_create(uint16_t cipher_suite, const mls_identity_t *id, uint6
   veil_writer_t leaf, kpw;
   veil_writer_init_growable(&leaf, 0);
   veil_writer_init_growable(&kpw, 0);
-  int rc;
-  if (id->sig_priv) {
-    memcpy(p->sig_priv, id->sig_priv, s->sig_priv_len);
-    rc = vc_sig_public(s->sig, p->sig_priv, sig_pub);
-  } else {
-    rc = vc_sig_generate(s->sig, p->sig_priv, sig_pub);
-  }
+  int rc = grp_signature_key(s, id, p->sig_priv, sig_pub);
   if (rc == 0)
     rc = hpke_generate_key_pair(s->hpke.kem_id, p->enc_priv, enc_pub);
   if (rc == 0)

@@ -49,10 +49,62 @@ int grp_process_external_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
                                 const mls_authenticated_content_t *ac, const uint8_t *msg,
                                 size_t len, mls_processed_t *out);
 
+int grp_receive_commit_tail(mls_group_t *g, mls_group_t **next,
+                            const mls_authenticated_content_t *ac, const grp_commit_in_t *in,
+                            uint32_t committer, const uint32_t *added, size_t n_added,
+                            int removed_me, const uint8_t *init_secret, const uint8_t *msg,
+                            size_t len, mls_processed_t *out) {
+  const mls_commit_t *cm = &ac->content.commit;
+  uint8_t commit_secret[MLS_HASH_MAX], psk_secret[MLS_HASH_MAX], h[MLS_HASH_MAX];
+  uint32_t n_psk = 0;
+  veil_writer_t prov;
+  veil_writer_init_growable(&prov, 0);
+  int rc = 0;
+  if (cm->has_path) {
+    rc = mls_treekem_merge((*next)->tree, committer, &cm->path);
+    if (rc == 0)
+      rc = grp_provisional_gc(*next, &g->transcript, &prov);
+    if (rc == 0 && !removed_me)
+      rc = mls_treekem_decrypt((*next)->tree, &(*next)->priv, committer, &cm->path, prov.buf,
+                               prov.len, added, n_added, commit_secret, NULL);
+    if (rc)
+      goto done;
+  }
+  if (removed_me) {
+    /* The Commit is authentic (signature and membership tag checked) but the new epoch
+     * is not ours to derive: the group is over for this member. */
+    g->active = 0;
+    out->kind = MLS_PROCESSED_COMMIT;
+    out->sender = committer;
+    out->removed = 1;
+    goto done;
+  }
+  rc = grp_psk_secret(g, in, psk_secret, NULL, &n_psk);
+  if (rc == 0)
+    rc = grp_finish_epoch(g, *next, &ac->content, ac->wire_format, ac->auth.signature,
+                          cm->has_path ? commit_secret : NULL, psk_secret, init_secret,
+                          ac->auth.confirmation_tag.ptr, ac->auth.confirmation_tag.len, NULL,
+                          NULL);
+  if (rc == 0)
+    rc = grp_msg_hash(g, msg, len, h);
+  if (rc)
+    goto done;
+  memcpy((*next)->last_commit, h, g->suite->nh);
+  (*next)->has_last_commit = 1;
+  grp_swap_in(g, *next);
+  *next = NULL;
+  out->kind = MLS_PROCESSED_COMMIT;
+  out->sender = committer;
+done:
+  vc_wipe(commit_secret, sizeof(commit_secret));
+  vc_wipe(psk_secret, sizeof(psk_secret));
+  veil_writer_free(&prov);
+  return rc;
+}
+
 /* §12.4.2: a Commit from member `ac->content.sender.index`. */
-static int process_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
-                          const mls_authenticated_content_t *ac, const uint8_t *msg, size_t len,
-                          mls_processed_t *out) {
+static int process_commit(mls_group_t *g, const mls_authenticated_content_t *ac,
+                          const uint8_t *msg, size_t len, mls_processed_t *out) {
   const mls_suite_t *s = g->suite;
   const mls_commit_t *cm = &ac->content.commit;
   uint32_t sender = ac->content.sender.index;
@@ -62,10 +114,6 @@ static int process_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
   uint32_t *added = NULL;
   size_t n_added = 0;
   int removed_me = 0;
-  uint8_t commit_secret[MLS_HASH_MAX], psk_secret[MLS_HASH_MAX], h[MLS_HASH_MAX];
-  uint32_t n_psk = 0;
-  veil_writer_t prov;
-  veil_writer_init_growable(&prov, 0);
   if (sender == g->priv.leaf_index)
     return VEIL_EMLS_SENDER; /* our own Commit, not the pending one: cannot be ours */
   int rc = grp_resolve_commit(g, cm, MLS_SENDER_MEMBER, sender, &in.props, &in.n_props);
@@ -74,17 +122,10 @@ static int process_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
   rc = grp_validate_proposals(g, &in);
   if (rc == 0 && !cm->has_path && grp_path_required(in.props, in.n_props))
     rc = VEIL_EMLS_PATH_REQUIRED;
-  if (rc == 0 && !(added = calloc(in.n_props + 1, sizeof(*added))))
-    rc = VEIL_ENOMEM;
   if (rc == 0)
-    rc = grp_stage_copy(g, &next);
-  if (rc == 0)
-    rc = grp_apply_proposals(g, next, &in, added, &n_added, &removed_me);
-  if (rc)
-    goto done;
-  if (cm->has_path) {
-    /* §7.3 on the committer's new leaf, then merge (parent hashes checked) and, unless
-     * this member is being removed, decrypt its path secret. */
+    rc = grp_stage_commit(g, &in, &next, &added, &n_added, &removed_me);
+  if (rc == 0 && cm->has_path) {
+    /* §7.3 on the committer's new leaf before its path is merged. */
     mls_list_t rq;
     mls_leaf_check_t chk = {.group_id = {g->group_id, g->group_id_len},
                             .required_capabilities = grp_required_caps(next, &rq),
@@ -92,46 +133,10 @@ static int process_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
     rc = mls_leaf_node_validate(s->id, &cm->path.leaf_node, sender, &chk);
     if (rc == 0)
       rc = grp_check_credential(g, &cm->path.leaf_node);
-    if (rc == 0)
-      rc = mls_treekem_merge(next->tree, sender, &cm->path);
-    if (rc == 0)
-      rc = grp_provisional_gc(next, &g->transcript, &prov);
-    if (rc == 0 && !removed_me)
-      rc = mls_treekem_decrypt(next->tree, &next->priv, sender, &cm->path, prov.buf, prov.len,
-                               added, n_added, commit_secret, NULL);
-    if (rc)
-      goto done;
   }
-  if (removed_me) {
-    /* The Commit is authentic (signature and membership tag checked) but the new epoch
-     * is not ours to derive: the group is over for this member. */
-    g->active = 0;
-    out->kind = MLS_PROCESSED_COMMIT;
-    out->sender = sender;
-    out->removed = 1;
-    goto done;
-  }
-  rc = grp_psk_secret(g, &in, psk_secret, NULL, &n_psk);
   if (rc == 0)
-    rc = grp_finish_epoch(g, next, &ac->content, ac->wire_format, ac->auth.signature,
-                          cm->has_path ? commit_secret : NULL, psk_secret, NULL,
-                          ac->auth.confirmation_tag.ptr, ac->auth.confirmation_tag.len, NULL,
-                          NULL);
-  if (rc == 0)
-    rc = grp_msg_hash(g, msg, len, h);
-  if (rc)
-    goto done;
-  memcpy(next->last_commit, h, s->nh);
-  next->has_last_commit = 1;
-  grp_swap_in(g, next);
-  next = NULL;
-  out->kind = MLS_PROCESSED_COMMIT;
-  out->sender = sender;
-done:
-  (void)ctx;
-  vc_wipe(commit_secret, sizeof(commit_secret));
-  vc_wipe(psk_secret, sizeof(psk_secret));
-  veil_writer_free(&prov);
+    rc = grp_receive_commit_tail(g, &next, ac, &in, sender, added, n_added, removed_me, NULL,
+                                 msg, len, out);
   free(in.props);
   free(added);
   mls_group_free(next);
@@ -263,7 +268,7 @@ int mls_group_process(mls_group_t *g, const uint8_t *msg, size_t len, mls_proces
     rc = process_proposal(g, &ac, out);
     break;
   case MLS_CT_COMMIT:
-    rc = process_commit(g, &ctx, &ac, msg, len, out);
+    rc = process_commit(g, &ac, msg, len, out);
     break;
   default:
     rc = VEIL_EMLS_ENUM;

@@ -342,12 +342,8 @@ int mls_group_commit(mls_group_t *g, const mls_commit_opts_t *opts, veil_writer_
   if (rc)
     goto done;
   rc = grp_validate_proposals(g, &in);
-  if (rc == 0 && !(added = calloc(in.n_props + 1, sizeof(*added))))
-    rc = VEIL_ENOMEM;
   if (rc == 0)
-    rc = grp_stage_copy(g, &next);
-  if (rc == 0)
-    rc = grp_apply_proposals(g, next, &in, added, &n_added, &removed_me);
+    rc = grp_stage_commit(g, &in, &next, &added, &n_added, &removed_me);
   if (rc)
     goto done;
   has_path = opts->force_path || grp_path_required(in.props, in.n_props);
