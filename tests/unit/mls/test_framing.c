@@ -7,14 +7,25 @@
 #include "clients/lib/mls/codec.h"
 #include "clients/lib/mls/framing.h"
 
+/* One epoch of a group seen by a sender (ctx_tx) and a receiver (ctx_rx), each with its own
+ * secret tree over the same encryption secret, and a sender's signature key pair. `out`
+ * and `plain` are scratch writers for one test. */
 typedef struct fx {
   const mls_suite_t *s;
   uint8_t gid[8], th[32], cth[32], mk[32], sds[32], enc[32];
   uint8_t sig_priv[32], sig_pub[32];
-  veil_writer_t gc;
+  veil_writer_t gc, out, plain;
   mls_secret_tree_t *tx, *rx;
   mls_framing_ctx_t ctx_tx, ctx_rx;
 } fx_t;
+
+/* Gives both sides fresh secret trees: every generation unused again. */
+static void fx_fresh_trees(fx_t *f) {
+  mls_secret_tree_free(f->tx);
+  mls_secret_tree_free(f->rx);
+  f->tx = f->ctx_tx.secret_tree = mls_secret_tree_new(f->s, f->enc, 4, NULL);
+  f->rx = f->ctx_rx.secret_tree = mls_secret_tree_new(f->s, f->enc, 4, NULL);
+}
 
 static void fx_init(fx_t *f, uint64_t epoch) {
   memset(f, 0, sizeof(*f));
@@ -35,14 +46,17 @@ static void fx_init(fx_t *f, uint64_t epoch) {
   f->rx = mls_secret_tree_new(f->s, f->enc, 4, NULL);
   cr_assert_eq(mls_framing_ctx_init(&f->ctx_tx, f->s, f->gc.buf, f->gc.len, f->mk, f->sds, f->tx), 0);
   cr_assert_eq(mls_framing_ctx_init(&f->ctx_rx, f->s, f->gc.buf, f->gc.len, f->mk, f->sds, f->rx), 0);
+  veil_writer_init_growable(&f->out, 0);
+  veil_writer_init_growable(&f->plain, 0);
 }
 
 static void fx_free(fx_t *f) {
   mls_secret_tree_free(f->tx);
   mls_secret_tree_free(f->rx);
   veil_writer_free(&f->gc);
+  veil_writer_free(&f->out);
+  veil_writer_free(&f->plain);
 }
-
 static mls_framed_content_t app(const fx_t *f, const char *text) {
   mls_framed_content_t c;
   memset(&c, 0, sizeof c);
@@ -63,33 +77,45 @@ static mls_framed_content_t remove_proposal(const fx_t *f) {
   return c;
 }
 
-static int private_open(fx_t *f, const uint8_t *msg, size_t len, mls_authenticated_content_t *ac,
-                        veil_writer_t *plain) {
+/* Protects `c` as a PrivateMessage (no confirmation tag) into `out`. */
+static int seal_private(fx_t *f, const mls_framed_content_t *c, veil_writer_t *out) {
+  return mls_private_protect(&f->ctx_tx, c, f->sig_priv, (veil_view_t){0}, out);
+}
+
+/* Protects `c` as a PublicMessage with confirmation tag `tag` into f->out. */
+static int seal_public(fx_t *f, const mls_framed_content_t *c, veil_view_t tag) {
+  return mls_public_protect(&f->ctx_tx, c, f->sig_priv, tag, &f->out);
+}
+
+/* Parses `msg` and unprotects it as the receiver; the plaintext goes to f->plain. */
+static int private_open(fx_t *f, const uint8_t *msg, size_t len, mls_authenticated_content_t *ac) {
   mls_message_t m;
   int rc = mls_message_parse(msg, len, &m);
   if (rc)
     return rc;
-  return mls_private_unprotect(&f->ctx_rx, &m.u.private_message, plain, ac);
+  return mls_private_unprotect(&f->ctx_rx, &m.u.private_message, &f->plain, ac);
+}
+
+/* Parses f->out, which must parse, and unprotects it as a PublicMessage. */
+static int public_open(fx_t *f, mls_authenticated_content_t *ac) {
+  mls_message_t m;
+  cr_assert_eq(mls_message_parse(f->out.buf, f->out.len, &m), 0);
+  return mls_public_unprotect(&f->ctx_rx, &m.u.public_message, ac);
 }
 
 Test(mls_framing, private_message_round_trip_and_replay_refused) {
   fx_t f;
   fx_init(&f, 7);
   mls_framed_content_t c = app(&f, "hello");
-  veil_writer_t out, plain;
-  veil_writer_init_growable(&out, 0);
-  veil_writer_init_growable(&plain, 0);
-  cr_assert_eq(mls_private_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &out), 0);
+  cr_assert_eq(seal_private(&f, &c, &f.out), 0);
   mls_authenticated_content_t ac;
-  cr_assert_eq(private_open(&f, out.buf, out.len, &ac, &plain), 0);
+  cr_assert_eq(private_open(&f, f.out.buf, f.out.len, &ac), 0);
   cr_assert_eq(mls_framing_verify(&f.ctx_rx, &ac, f.sig_pub, 32), 0);
   cr_assert_eq(ac.content.sender.index, 2);
   cr_assert_eq(ac.content.application_data.len, 5);
   cr_assert_eq(memcmp(ac.content.application_data.ptr, "hello", 5), 0);
   /* The same message again: its key was consumed (§9.2). */
-  cr_assert_eq(private_open(&f, out.buf, out.len, &ac, &plain), VEIL_EMLS_GENERATION_USED);
-  veil_writer_free(&out);
-  veil_writer_free(&plain);
+  cr_assert_eq(private_open(&f, f.out.buf, f.out.len, &ac), VEIL_EMLS_GENERATION_USED);
   fx_free(&f);
 }
 
@@ -97,26 +123,24 @@ Test(mls_framing, private_message_tampering_refused) {
   fx_t f;
   fx_init(&f, 7);
   mls_framed_content_t c = app(&f, "hello");
-  veil_writer_t out, plain;
-  veil_writer_init_growable(&plain, 0);
   mls_authenticated_content_t ac;
   /* Every byte after the 4-byte MLSMessage header, flipped in turn, must be refused. */
+  size_t flipped = 0;
   for (size_t i = 4;; i++) {
-    mls_secret_tree_free(f.tx);
-    mls_secret_tree_free(f.rx);
-    f.tx = f.ctx_tx.secret_tree = mls_secret_tree_new(f.s, f.enc, 4, NULL);
-    f.rx = f.ctx_rx.secret_tree = mls_secret_tree_new(f.s, f.enc, 4, NULL);
+    fx_fresh_trees(&f);
+    veil_writer_t out;
     veil_writer_init_growable(&out, 0);
-    cr_assert_eq(mls_private_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &out), 0);
+    cr_assert_eq(seal_private(&f, &c, &out), 0);
     if (i >= out.len) {
       veil_writer_free(&out);
       break;
     }
     out.buf[i] ^= 0x01;
-    cr_assert_neq(private_open(&f, out.buf, out.len, &ac, &plain), 0, "byte %zu", i);
+    cr_assert_neq(private_open(&f, out.buf, out.len, &ac), 0, "byte %zu", i);
     veil_writer_free(&out);
+    flipped++;
   }
-  veil_writer_free(&plain);
+  cr_assert_gt(flipped, 0, "no byte was flipped");
   fx_free(&f);
 }
 
@@ -130,7 +154,7 @@ Test(mls_framing, private_content_is_padded_to_the_block) {
     mls_framed_content_t c = app(&f, text);
     veil_writer_t out;
     veil_writer_init_growable(&out, 0);
-    cr_assert_eq(mls_private_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &out), 0);
+    cr_assert_eq(seal_private(&f, &c, &out), 0);
     mls_message_t m;
     cr_assert_eq(mls_message_parse(out.buf, out.len, &m), 0);
     cr_assert_eq((m.u.private_message.ciphertext.len - MLS_AEAD_TAG_LEN) % 32, 0, "n=%zu", n);
@@ -143,16 +167,14 @@ Test(mls_framing, reuse_guard_makes_same_generation_ciphertexts_differ) {
   fx_t f;
   fx_init(&f, 1);
   mls_framed_content_t c = app(&f, "same");
-  veil_writer_t a, b;
-  veil_writer_init_growable(&a, 0);
+  veil_writer_t b;
   veil_writer_init_growable(&b, 0);
-  cr_assert_eq(mls_private_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &a), 0);
+  cr_assert_eq(seal_private(&f, &c, &f.out), 0);
   /* A second sender state at the same generation (e.g. restored from a backup). */
   f.ctx_tx.secret_tree = f.rx;
-  cr_assert_eq(mls_private_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &b), 0);
-  cr_assert_eq(a.len, b.len);
-  cr_assert_neq(memcmp(a.buf, b.buf, a.len), 0);
-  veil_writer_free(&a);
+  cr_assert_eq(seal_private(&f, &c, &b), 0);
+  cr_assert_eq(f.out.len, b.len);
+  cr_assert_neq(memcmp(f.out.buf, b.buf, b.len), 0);
   veil_writer_free(&b);
   fx_free(&f);
 }
@@ -161,30 +183,23 @@ Test(mls_framing, public_message_membership_tag_and_signature_checked) {
   fx_t f;
   fx_init(&f, 3);
   mls_framed_content_t c = remove_proposal(&f);
-  veil_writer_t out;
-  veil_writer_init_growable(&out, 0);
-  cr_assert_eq(mls_public_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &out), 0);
-  mls_message_t m;
+  cr_assert_eq(seal_public(&f, &c, (veil_view_t){0}), 0);
   mls_authenticated_content_t ac;
-  cr_assert_eq(mls_message_parse(out.buf, out.len, &m), 0);
-  cr_assert_eq(mls_public_unprotect(&f.ctx_rx, &m.u.public_message, &ac), 0);
+  cr_assert_eq(public_open(&f, &ac), 0);
   cr_assert_eq(mls_framing_verify(&f.ctx_rx, &ac, f.sig_pub, 32), 0);
   /* Another key's signature check fails. */
   uint8_t other_priv[32], other_pub[32];
   cr_assert_eq(vc_sig_generate(VC_ED25519, other_priv, other_pub), 0);
   cr_assert_eq(mls_framing_verify(&f.ctx_rx, &ac, other_pub, 32), VEIL_EVERIFY);
   /* The last byte is in the membership tag. */
-  out.buf[out.len - 1] ^= 1;
-  cr_assert_eq(mls_message_parse(out.buf, out.len, &m), 0);
-  cr_assert_eq(mls_public_unprotect(&f.ctx_rx, &m.u.public_message, &ac), VEIL_EMLS_MEMBERSHIP_TAG);
+  f.out.buf[f.out.len - 1] ^= 1;
+  cr_assert_eq(public_open(&f, &ac), VEIL_EMLS_MEMBERSHIP_TAG);
   /* A non-member of the epoch (another membership key) cannot make a valid tag. */
-  out.buf[out.len - 1] ^= 1;
+  f.out.buf[f.out.len - 1] ^= 1;
   uint8_t mk2[32];
   memset(mk2, 9, 32);
   f.ctx_rx.membership_key = mk2;
-  cr_assert_eq(mls_message_parse(out.buf, out.len, &m), 0);
-  cr_assert_eq(mls_public_unprotect(&f.ctx_rx, &m.u.public_message, &ac), VEIL_EMLS_MEMBERSHIP_TAG);
-  veil_writer_free(&out);
+  cr_assert_eq(public_open(&f, &ac), VEIL_EMLS_MEMBERSHIP_TAG);
   fx_free(&f);
 }
 
@@ -192,12 +207,8 @@ Test(mls_framing, refuses_application_data_as_public_message) {
   fx_t f;
   fx_init(&f, 3);
   mls_framed_content_t c = app(&f, "secret");
-  veil_writer_t out;
-  veil_writer_init_growable(&out, 0);
-  cr_assert_eq(mls_public_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &out),
-               VEIL_EMLS_PUBLIC_APPLICATION);
-  cr_assert_eq(out.len, 0);
-  veil_writer_free(&out);
+  cr_assert_eq(seal_public(&f, &c, (veil_view_t){0}), VEIL_EMLS_PUBLIC_APPLICATION);
+  cr_assert_eq(f.out.len, 0);
   fx_free(&f);
 }
 
@@ -206,20 +217,14 @@ Test(mls_framing, refuses_other_group_or_epoch) {
   fx_init(&f, 3);
   fx_init(&g, 4);
   mls_framed_content_t c = app(&f, "x");
-  veil_writer_t out, plain;
-  veil_writer_init_growable(&out, 0);
-  veil_writer_init_growable(&plain, 0);
-  cr_assert_eq(mls_private_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &out), 0);
+  cr_assert_eq(seal_private(&f, &c, &f.out), 0);
   mls_message_t m;
   mls_authenticated_content_t ac;
-  cr_assert_eq(mls_message_parse(out.buf, out.len, &m), 0);
-  cr_assert_eq(mls_private_unprotect(&g.ctx_rx, &m.u.private_message, &plain, &ac),
+  cr_assert_eq(mls_message_parse(f.out.buf, f.out.len, &m), 0);
+  cr_assert_eq(mls_private_unprotect(&g.ctx_rx, &m.u.private_message, &g.plain, &ac),
                VEIL_EMLS_WRONG_EPOCH);
   c.group_id = (veil_view_t){(const uint8_t *)"other-id", 8};
-  cr_assert_eq(mls_private_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &out),
-               VEIL_EMLS_WRONG_GROUP);
-  veil_writer_free(&out);
-  veil_writer_free(&plain);
+  cr_assert_eq(seal_private(&f, &c, &f.out), VEIL_EMLS_WRONG_GROUP);
   fx_free(&f);
   fx_free(&g);
 }
@@ -229,15 +234,11 @@ Test(mls_framing, commit_needs_confirmation_tag_and_others_refuse_one) {
   fx_init(&f, 3);
   mls_framed_content_t c = remove_proposal(&f);
   uint8_t tag[32] = {0};
-  veil_writer_t out;
-  veil_writer_init_growable(&out, 0);
-  cr_assert_eq(mls_public_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){tag, 32}, &out),
-               VEIL_EINVAL);
+  cr_assert_eq(seal_public(&f, &c, (veil_view_t){tag, 32}), VEIL_EINVAL);
   c.content_type = MLS_CT_COMMIT;
   memset(&c.commit, 0, sizeof c.commit);
-  cr_assert_eq(mls_public_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &out), VEIL_EINVAL);
-  cr_assert_eq(mls_public_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){tag, 32}, &out), 0);
-  veil_writer_free(&out);
+  cr_assert_eq(seal_public(&f, &c, (veil_view_t){0}), VEIL_EINVAL);
+  cr_assert_eq(seal_public(&f, &c, (veil_view_t){tag, 32}), 0);
   fx_free(&f);
 }
 
@@ -245,12 +246,9 @@ Test(mls_framing, private_message_refuses_non_member_sender) {
   fx_t f;
   fx_init(&f, 3);
   mls_framed_content_t c = remove_proposal(&f);
+  cr_assert_eq(seal_private(&f, &c, &f.out), 0, "a member's proposal is sealed");
   c.sender = (mls_sender_t){MLS_SENDER_EXTERNAL, 0};
-  veil_writer_t out;
-  veil_writer_init_growable(&out, 0);
-  cr_assert_eq(mls_private_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &out),
-               VEIL_EMLS_SENDER);
-  veil_writer_free(&out);
+  cr_assert_eq(seal_private(&f, &c, &f.out), VEIL_EMLS_SENDER);
   fx_free(&f);
 }
 
@@ -258,21 +256,17 @@ Test(mls_framing, altered_copy_does_not_burn_the_genuine_messages_key) {
   fx_t f;
   fx_init(&f, 7);
   mls_framed_content_t c = app(&f, "a message long enough to reach past the 32-byte sample");
-  veil_writer_t out, bad, plain;
-  veil_writer_init_growable(&out, 0);
+  veil_writer_t bad;
   veil_writer_init_growable(&bad, 0);
-  veil_writer_init_growable(&plain, 0);
-  cr_assert_eq(mls_private_protect(&f.ctx_tx, &c, f.sig_priv, (veil_view_t){0}, &out), 0);
-  veil_write_bytes(&bad, out.buf, out.len);
+  cr_assert_eq(seal_private(&f, &c, &f.out), 0);
+  veil_write_bytes(&bad, f.out.buf, f.out.len);
   /* The last byte is in the content's AEAD tag, well past the sender-data sample. */
   bad.buf[bad.len - 1] ^= 1;
   mls_authenticated_content_t ac;
-  cr_assert_eq(private_open(&f, bad.buf, bad.len, &ac, &plain), VEIL_EAUTH);
-  cr_assert_eq(private_open(&f, out.buf, out.len, &ac, &plain), 0);
+  cr_assert_eq(private_open(&f, bad.buf, bad.len, &ac), VEIL_EAUTH);
+  cr_assert_eq(private_open(&f, f.out.buf, f.out.len, &ac), 0);
   cr_assert_eq(mls_framing_verify(&f.ctx_rx, &ac, f.sig_pub, 32), 0);
-  cr_assert_eq(private_open(&f, out.buf, out.len, &ac, &plain), VEIL_EMLS_GENERATION_USED);
-  veil_writer_free(&out);
+  cr_assert_eq(private_open(&f, f.out.buf, f.out.len, &ac), VEIL_EMLS_GENERATION_USED);
   veil_writer_free(&bad);
-  veil_writer_free(&plain);
   fx_free(&f);
 }
