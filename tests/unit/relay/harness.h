@@ -39,6 +39,25 @@ static inline void teardown_room(void) {
   room = NULL;
 }
 
+static inline relay_config_t default_config(void) {
+  relay_config_t c;
+  relay_config_default(&c);
+  return c;
+}
+
+/* Replaces the suite's room by a new one on `c` (the clock keeps running). */
+static inline void room_restart(const relay_config_t *c) {
+  teardown_room();
+  cfg = *c;
+  room_up();
+}
+
+static inline relay_metrics_t metrics(void) {
+  relay_metrics_t m;
+  relay_room_metrics(room, &m);
+  return m;
+}
+
 static inline int feed(relay_event_type_t type, relay_member_id_t id, uint64_t resume,
                 const synth_buf_t *b) {
   relay_event_t ev = {.type = type, .member = id, .resume_epoch = resume};
@@ -157,15 +176,33 @@ static inline uint64_t batch_leave(relay_member_id_t leader, size_t i) {
   return v;
 }
 
+/* Time moves on to the end of the batch window opened now. */
+static inline void batch_window_passes(void) {
+  cr_assert_eq(tick_at(now_ms + cfg.batch_delay_ms), 0);
+}
+
+/* `id` joins and sends its KeyPackage, and the batch window passes: returns the id of the
+ * batch that `leader` now holds. */
+static inline uint32_t joiner_batch(relay_member_id_t id, relay_member_id_t leader) {
+  cr_assert_eq(join(id), 0);
+  cr_assert_eq(send_kp(id), 0);
+  batch_window_passes();
+  return batch_of(leader, NULL, NULL);
+}
+
+/* The leader `from` commits an update (no batch, no Welcome) for each epoch in [first, end). */
+static inline void commit_updates(relay_member_id_t from, uint64_t first, uint64_t end) {
+  for (uint64_t e = first; e < end; e++)
+    cr_assert_eq(send_commit(from, 0, e, NULL, 0), 0, "update for epoch %llu",
+                 (unsigned long long)e);
+}
+
 /* Builds a group of members 1..n at epoch n-1 (one commit per joiner, in order), with
  * member 1 as creator and leader. */
 static inline void grow_group(relay_member_id_t n) {
   cr_assert_eq(join(1), 0);
   for (relay_member_id_t id = 2; id <= n; id++) {
-    cr_assert_eq(join(id), 0);
-    cr_assert_eq(send_kp(id), 0);
-    cr_assert_eq(tick_at(now_ms + cfg.batch_delay_ms), 0);
-    uint32_t b = batch_of(1, NULL, NULL);
+    uint32_t b = joiner_batch(id, 1);
     uint8_t ref = (uint8_t)id;
     cr_assert_eq(send_commit(1, b, relay_room_epoch(room), &ref, 1), 0);
   }

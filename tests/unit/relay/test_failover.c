@@ -14,10 +14,7 @@ static int batch_has_leave(relay_member_id_t leader, relay_member_id_t who) {
 
 Test(relay_failover, leader_leaving_mid_commit_hands_batch_to_next_leader) {
   grow_group(3); /* 1 leads; 2 joined before 3 */
-  join(4);
-  send_kp(4);
-  tick_at(now_ms + cfg.batch_delay_ms);
-  uint32_t b1 = batch_of(1, NULL, NULL);
+  uint32_t b1 = joiner_batch(4, 1);
   cr_assert_eq(leave(1), 0);
   /* Everyone learns the new leader, the longest-present member: 2. */
   const relay_action_t *l = find_act(RELAY_ACT_LEADER, 0);
@@ -37,18 +34,14 @@ Test(relay_failover, leader_leaving_mid_commit_hands_batch_to_next_leader) {
   cr_assert_eq(send_commit(2, b2, 2, &ref, 1), 0);
   cr_assert_not_null(find_act(RELAY_ACT_SEND, 4));
   cr_assert_eq(relay_room_group_size(room), 3);
-  relay_metrics_t mt;
-  relay_room_metrics(room, &mt);
+  relay_metrics_t mt = metrics();
   cr_assert_eq(mt.leader_changes, 1);
 }
 
 Test(relay_failover, leader_never_answering_fails_over_at_deadline) {
   grow_group(3);
-  join(4);
-  send_kp(4);
-  uint64_t t0 = now_ms + cfg.batch_delay_ms;
-  tick_at(t0);
-  batch_of(1, NULL, NULL);
+  joiner_batch(4, 1);
+  uint64_t t0 = now_ms;
   cr_assert_eq(acts.next_deadline, t0 + cfg.commit_timeout_ms);
   cr_assert_eq(tick_at(t0 + cfg.commit_timeout_ms - 1), 0);
   cr_assert_null(find_act(RELAY_ACT_LEADER, 0), "failover before the deadline");
@@ -65,35 +58,32 @@ Test(relay_failover, leader_never_answering_fails_over_at_deadline) {
   cr_assert_eq(send_commit(1, 0, 2, &ref, 1), VEIL_ERELAY_NOT_LEADER);
 }
 
-Test(relay_failover, two_leaders_racing_only_current_leader_commits) {
+/* Member 1 leads a group of 3 and holds 4's batch until its commit times out: 2 now leads
+ * and holds the batch again. *old_b and *new_b: the batch ids 1 and 2 were handed. */
+static void racing_leaders(uint32_t *old_b, uint32_t *new_b) {
   grow_group(3);
-  join(4);
-  send_kp(4);
-  uint64_t t0 = now_ms + cfg.batch_delay_ms;
-  tick_at(t0);
-  uint32_t old_b = batch_of(1, NULL, NULL);
-  tick_at(t0 + cfg.commit_timeout_ms);
-  uint32_t new_b = batch_of(2, NULL, NULL);
+  *old_b = joiner_batch(4, 1);
+  cr_assert_eq(tick_at(now_ms + cfg.commit_timeout_ms), 0);
+  cr_assert_eq(relay_room_leader(room), 2);
+  *new_b = batch_of(2, NULL, NULL);
+}
+
+Test(relay_failover, two_leaders_racing_only_current_leader_commits) {
+  uint32_t old_b, new_b;
+  racing_leaders(&old_b, &new_b);
   uint8_t ref = 4;
   /* Both believe they lead epoch 2; the new leader's commit arrives first. */
   cr_assert_eq(send_commit(2, new_b, 2, &ref, 1), 0);
   cr_assert_eq(send_commit(1, old_b, 2, &ref, 1), VEIL_ERELAY_NOT_LEADER);
   cr_assert_eq(relay_room_epoch(room), 3);
-  relay_metrics_t mt;
-  relay_room_metrics(room, &mt);
+  relay_metrics_t mt = metrics();
   cr_assert_eq(mt.commits_accepted, 3);
   cr_assert_eq(mt.commits_rejected, 1);
 }
 
 Test(relay_failover, two_leaders_racing_old_leader_first_still_loses) {
-  grow_group(3);
-  join(4);
-  send_kp(4);
-  uint64_t t0 = now_ms + cfg.batch_delay_ms;
-  tick_at(t0);
-  uint32_t old_b = batch_of(1, NULL, NULL);
-  tick_at(t0 + cfg.commit_timeout_ms);
-  uint32_t new_b = batch_of(2, NULL, NULL);
+  uint32_t old_b, new_b;
+  racing_leaders(&old_b, &new_b);
   uint8_t ref = 4;
   cr_assert_eq(send_commit(1, old_b, 2, &ref, 1), VEIL_ERELAY_NOT_LEADER);
   cr_assert_eq(relay_room_epoch(room), 2);
@@ -121,7 +111,7 @@ Test(relay_failover, joins_and_leaves_arriving_together_form_one_batch) {
   now_ms += 5;
   cr_assert_eq(send_kp(5), 0);
   cr_assert_null(find_act(RELAY_ACT_BATCH, 0));
-  cr_assert_eq(tick_at(now_ms + cfg.batch_delay_ms), 0);
+  batch_window_passes();
   cr_assert_eq(count_act(RELAY_ACT_BATCH), 1);
   size_t joins, leaves;
   uint32_t b = batch_of(1, &joins, &leaves);
@@ -141,10 +131,10 @@ Test(relay_failover, items_arriving_during_a_commit_wait_for_the_next_batch) {
   join(3);
   join(4);
   send_kp(3);
-  tick_at(now_ms + cfg.batch_delay_ms);
+  batch_window_passes();
   uint32_t b = batch_of(1, NULL, NULL);
   send_kp(4); /* arrives while batch b is with the leader */
-  tick_at(now_ms + cfg.batch_delay_ms);
+  batch_window_passes();
   cr_assert_null(find_act(RELAY_ACT_BATCH, 0), "only one batch outstanding at a time");
   uint8_t ref = 3;
   cr_assert_eq(send_commit(1, b, 1, &ref, 1), 0);
@@ -177,8 +167,7 @@ Test(relay_failover, member_reconnect_replays_missed_commits) {
   }
   cr_assert_null(find_act(RELAY_ACT_REJOIN, 3));
   cr_assert_eq(relay_room_group_size(room), 3);
-  relay_metrics_t mt;
-  relay_room_metrics(room, &mt);
+  relay_metrics_t mt = metrics();
   cr_assert_eq(mt.replayed_commits, 2);
   /* Back in the fan-out. */
   cr_assert_eq(send_app(2, 4), 0);
@@ -196,14 +185,12 @@ Test(relay_failover, member_current_on_reconnect_gets_nothing_replayed) {
 }
 
 Test(relay_failover, member_too_far_behind_is_told_to_rejoin) {
-  teardown_room();
-  relay_config_default(&cfg);
-  cfg.log_len = 2;
-  room_up();
+  relay_config_t c = default_config();
+  c.log_len = 2;
+  room_restart(&c);
   grow_group(3); /* epoch 2 */
   disconnect(3);
-  for (uint64_t e = 2; e < 5; e++)
-    cr_assert_eq(send_commit(1, 0, e, NULL, 0), 0);
+  commit_updates(1, 2, 5);
   /* The log holds epochs 3 and 4 only: epoch 2 is gone. */
   cr_assert_eq(reconnect(3, 2), 0);
   const relay_action_t *rj = find_act(RELAY_ACT_REJOIN, 3);
@@ -212,7 +199,7 @@ Test(relay_failover, member_too_far_behind_is_told_to_rejoin) {
   cr_assert_eq(count_act(RELAY_ACT_SEND), 0);
   cr_assert_eq(relay_room_group_size(room), 2);
   /* Its old leaf goes to the leader for removal; it may join again with a KeyPackage. */
-  tick_at(now_ms + cfg.batch_delay_ms);
+  batch_window_passes();
   cr_assert(batch_has_leave(1, 3));
 }
 
@@ -234,7 +221,7 @@ Test(relay_failover, disconnected_member_past_grace_is_batched_for_removal) {
   cr_assert_null(find_act(RELAY_ACT_BATCH, 0));
   cr_assert_eq(tick_at(t + cfg.reconnect_grace_ms), 0);
   cr_assert_eq(relay_room_group_size(room), 2);
-  tick_at(now_ms + cfg.batch_delay_ms);
+  batch_window_passes();
   cr_assert(batch_has_leave(1, 3));
   /* Coming back later with state: unknown here, so it rejoins. */
   cr_assert_eq(reconnect(3, 2), 0);
@@ -243,10 +230,7 @@ Test(relay_failover, disconnected_member_past_grace_is_batched_for_removal) {
 
 Test(relay_failover, last_member_leaving_lets_waiting_joiner_create_new_group) {
   join(1);
-  join(2);
-  send_kp(2);
-  tick_at(now_ms + cfg.batch_delay_ms);
-  batch_of(1, NULL, NULL);
+  joiner_batch(2, 1);
   cr_assert_eq(leave(1), 0);
   const relay_action_t *l = find_act(RELAY_ACT_LEADER, 2);
   cr_assert_not_null(l);
@@ -254,10 +238,7 @@ Test(relay_failover, last_member_leaving_lets_waiting_joiner_create_new_group) {
   cr_assert_eq(relay_room_epoch(room), 0);
   cr_assert_eq(relay_room_group_size(room), 1);
   /* A different group id is fine for the new group. */
-  join(3);
-  send_kp(3);
-  tick_at(now_ms + cfg.batch_delay_ms);
-  uint32_t b = batch_of(2, NULL, NULL);
+  uint32_t b = joiner_batch(3, 2);
   synth_buf_t c = synth_private("group-H", 0, 3, 0, 16);
   uint8_t ref = 3;
   synth_buf_t w = synth_welcome(SUITE, &ref, 1);
@@ -269,10 +250,7 @@ Test(relay_failover, last_member_leaving_lets_waiting_joiner_create_new_group) {
 
 Test(relay_failover, joiner_leaving_while_being_added_is_removed_again) {
   grow_group(2);
-  join(3);
-  send_kp(3);
-  tick_at(now_ms + cfg.batch_delay_ms);
-  uint32_t b = batch_of(1, NULL, NULL);
+  uint32_t b = joiner_batch(3, 1);
   cr_assert_eq(leave(3), 0);
   uint8_t ref = 3;
   cr_assert_eq(send_commit(1, b, 1, &ref, 1), 0, "the Welcome still names a batch joiner");
@@ -295,15 +273,13 @@ Test(relay_failover, room_empties_when_everyone_leaves) {
 }
 
 Test(relay_failover, commit_log_is_bounded_in_bytes_not_only_entries) {
-  teardown_room();
-  relay_config_default(&cfg);
-  cfg.max_message = 512;
-  cfg.log_max_bytes = 512; /* four logged commits of 108 bytes fit, five do not */
-  room_up();
+  relay_config_t c = default_config();
+  c.max_message = 512;
+  c.log_max_bytes = 512; /* four logged commits of 108 bytes fit, five do not */
+  room_restart(&c);
   grow_group(3); /* epoch 2 */
   disconnect(3);
-  for (uint64_t e = 2; e < 7; e++)
-    cr_assert_eq(send_commit(1, 0, e, NULL, 0), 0);
+  commit_updates(1, 2, 7);
   /* log_len (64) would keep everything; the byte bound evicted epoch 2. */
   cr_assert_eq(reconnect(3, 2), 0);
   cr_assert_not_null(find_act(RELAY_ACT_REJOIN, 3));
@@ -336,7 +312,7 @@ Test(relay_failover, group_waits_for_a_member_to_return_when_all_are_away) {
   cr_assert_eq(relay_room_leader(room), RELAY_NO_MEMBER);
   join(4);
   send_kp(4);
-  tick_at(now_ms + cfg.batch_delay_ms);
+  batch_window_passes();
   cr_assert_null(find_act(RELAY_ACT_BATCH, 0), "a batch with no leader to take it");
   cr_assert_null(find_act(RELAY_ACT_LEADER, 4), "a joiner must not found a second group");
   /* 3 returns first: leadership goes to the longest-present *connected* member, and it
@@ -360,7 +336,7 @@ Test(relay_failover, member_rejoining_without_state_has_old_leaf_removed) {
   cr_assert_eq(join(3), 0);
   cr_assert_not_null(find_act(RELAY_ACT_REJOIN, 3));
   cr_assert_eq(send_kp(3), 0);
-  tick_at(now_ms + cfg.batch_delay_ms);
+  batch_window_passes();
   size_t joins, leaves;
   uint32_t b = batch_of(1, &joins, &leaves);
   cr_assert_eq(joins, 1);
@@ -372,10 +348,7 @@ Test(relay_failover, member_rejoining_without_state_has_old_leaf_removed) {
 
 Test(relay_failover, joiner_back_before_its_batch_commits_still_gets_welcome) {
   grow_group(2);
-  join(3);
-  send_kp(3);
-  tick_at(now_ms + cfg.batch_delay_ms);
-  uint32_t b = batch_of(1, NULL, NULL);
+  uint32_t b = joiner_batch(3, 1);
   disconnect(3);
   cr_assert_eq(reconnect(3, RELAY_NO_STATE), 0);
   uint8_t ref = 3;

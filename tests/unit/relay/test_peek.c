@@ -8,6 +8,13 @@
 
 static relay_peek_t pk;
 
+/* Peeks at `m`, expecting `rc`, and frees it: only pk's scalar fields stay readable. */
+static void expect_peek(synth_buf_t m, int rc) {
+  int got = relay_peek(m.p, m.len, &pk);
+  cr_assert_eq(got, rc, "peek gave %d, want %d", got, rc);
+  free(m.p);
+}
+
 Test(relay_peek, reads_public_commit_framing_prefix) {
   synth_buf_t m = synth_public("room-1", 7, RELAY_SENDER_MEMBER, 3, 5, RELAY_CT_COMMIT, 50);
   cr_assert_eq(relay_peek(m.p, m.len, &pk), 0);
@@ -24,36 +31,28 @@ Test(relay_peek, reads_public_commit_framing_prefix) {
 Test(relay_peek, skips_authenticated_data_before_content_type) {
   /* content_type follows authenticated_data inside FramedContent (RFC 9420 §6): a long
    * aad (2-byte varint length) must be skipped, not mistaken for the content type. */
-  synth_buf_t m = synth_public("g", 1, RELAY_SENDER_MEMBER, 0, 300, RELAY_CT_PROPOSAL, 10);
-  cr_assert_eq(relay_peek(m.p, m.len, &pk), 0);
+  expect_peek(synth_public("g", 1, RELAY_SENDER_MEMBER, 0, 300, RELAY_CT_PROPOSAL, 10), 0);
   cr_assert_eq(pk.content_type, RELAY_CT_PROPOSAL);
-  free(m.p);
 }
 
 Test(relay_peek, does_not_parse_public_content_past_content_type) {
   /* Nothing after content_type is examined: the commit body is opaque to the relay. */
-  synth_buf_t m = synth_public("g", 1, RELAY_SENDER_MEMBER, 0, 0, RELAY_CT_COMMIT, 0);
-  cr_assert_eq(relay_peek(m.p, m.len, &pk), 0);
+  expect_peek(synth_public("g", 1, RELAY_SENDER_MEMBER, 0, 0, RELAY_CT_COMMIT, 0), 0);
   cr_assert_eq(pk.content_type, RELAY_CT_COMMIT);
-  free(m.p);
 }
 
 Test(relay_peek, reads_new_member_commit_sender_without_index) {
-  synth_buf_t m = synth_public("g", 2, RELAY_SENDER_NEW_MEMBER_COMMIT, 0, 0, RELAY_CT_COMMIT, 4);
-  cr_assert_eq(relay_peek(m.p, m.len, &pk), 0);
+  expect_peek(synth_public("g", 2, RELAY_SENDER_NEW_MEMBER_COMMIT, 0, 0, RELAY_CT_COMMIT, 4), 0);
   cr_assert_eq(pk.sender_type, RELAY_SENDER_NEW_MEMBER_COMMIT);
   cr_assert_eq(pk.content_type, RELAY_CT_COMMIT);
-  free(m.p);
 }
 
 Test(relay_peek, reads_private_message_framing) {
-  synth_buf_t m = synth_private("grp", UINT64_C(0x0102030405060708), RELAY_CT_APPLICATION, 3, 90);
-  cr_assert_eq(relay_peek(m.p, m.len, &pk), 0);
+  expect_peek(synth_private("grp", UINT64_C(0x0102030405060708), RELAY_CT_APPLICATION, 3, 90), 0);
   cr_assert_eq(pk.wire_format, RELAY_WF_PRIVATE_MESSAGE);
   cr_assert_eq(pk.epoch, UINT64_C(0x0102030405060708));
   cr_assert_eq(pk.content_type, RELAY_CT_APPLICATION);
   cr_assert_eq(pk.sender_type, RELAY_SENDER_NONE);
-  free(m.p);
 }
 
 Test(relay_peek, reads_welcome_new_member_refs) {
@@ -72,70 +71,60 @@ Test(relay_peek, reads_welcome_new_member_refs) {
 }
 
 Test(relay_peek, reads_key_package_and_group_info_prefix) {
-  synth_buf_t kp = synth_key_package(3, 100);
-  cr_assert_eq(relay_peek(kp.p, kp.len, &pk), 0);
+  expect_peek(synth_key_package(3, 100), 0);
   cr_assert_eq(pk.wire_format, RELAY_WF_KEY_PACKAGE);
   cr_assert_eq(pk.cipher_suite, 3);
-  synth_buf_t gi = synth_group_info(1, "abc", 9);
-  cr_assert_eq(relay_peek(gi.p, gi.len, &pk), 0);
+  expect_peek(synth_group_info(1, "abc", 9), 0);
   cr_assert_eq(pk.wire_format, RELAY_WF_GROUP_INFO);
   cr_assert_eq(pk.epoch, 9);
   cr_assert_eq(pk.group_id.len, 3);
-  free(kp.p);
-  free(gi.p);
 }
 
-/* Every strict prefix of a fully framed message must fail, never read past the end. */
-static void assert_every_truncation_fails(const synth_buf_t *m, size_t min_ok) {
-  for (size_t n = 0; n < m->len; n++) {
+/* Every strict prefix of a fully framed message (which itself peeks) must fail, never read
+ * past the end (each prefix is its own allocation, so ASan sees an overread); frees `m`. */
+static void assert_every_truncation_fails(synth_buf_t m) {
+  cr_assert_eq(relay_peek(m.p, m.len, &pk), 0, "the whole message peeks");
+  for (size_t n = 0; n < m.len; n++) {
     uint8_t *cut = malloc(n ? n : 1);
-    memcpy(cut, m->p, n);
-    int rc = relay_peek(cut, n, &pk);
-    if (n < min_ok)
-      cr_assert_neq(rc, 0, "prefix of %zu/%zu bytes accepted", n, m->len);
+    memcpy(cut, m.p, n);
+    cr_assert_neq(relay_peek(cut, n, &pk), 0, "prefix of %zu/%zu bytes accepted", n, m.len);
     free(cut);
   }
+  free(m.p);
+}
+
+/* `m` followed by `extra` zero bytes is refused as trailing data; frees `m`. */
+static void assert_trailing_refused(synth_buf_t m, size_t extra) {
+  uint8_t *longer = calloc(1, m.len + extra);
+  cr_assert_not_null(longer);
+  memcpy(longer, m.p, m.len);
+  cr_assert_eq(relay_peek(longer, m.len + extra, &pk), VEIL_ETRAILING);
+  free(longer);
+  free(m.p);
 }
 
 Test(relay_peek, rejects_truncated_private_message) {
-  synth_buf_t m = synth_private("grp", 5, RELAY_CT_COMMIT, 2, 20);
-  assert_every_truncation_fails(&m, m.len);
-  free(m.p);
+  assert_every_truncation_fails(synth_private("grp", 5, RELAY_CT_COMMIT, 2, 20));
 }
 
 Test(relay_peek, rejects_truncated_welcome) {
   const uint8_t refs[] = {1, 2};
-  synth_buf_t m = synth_welcome(1, refs, 2);
-  assert_every_truncation_fails(&m, m.len);
-  free(m.p);
+  assert_every_truncation_fails(synth_welcome(1, refs, 2));
 }
 
 Test(relay_peek, rejects_truncated_public_prefix) {
   /* Up to and including content_type the public framing is required. */
-  synth_buf_t m = synth_public("grp", 5, RELAY_SENDER_MEMBER, 1, 4, RELAY_CT_COMMIT, 0);
-  assert_every_truncation_fails(&m, m.len);
-  free(m.p);
+  assert_every_truncation_fails(
+      synth_public("grp", 5, RELAY_SENDER_MEMBER, 1, 4, RELAY_CT_COMMIT, 0));
 }
 
 Test(relay_peek, rejects_trailing_bytes_after_private_message) {
-  synth_buf_t m = synth_private("grp", 5, RELAY_CT_PROPOSAL, 0, 8);
-  uint8_t *longer = malloc(m.len + 1);
-  memcpy(longer, m.p, m.len);
-  longer[m.len] = 0;
-  cr_assert_eq(relay_peek(longer, m.len + 1, &pk), VEIL_ETRAILING);
-  free(longer);
-  free(m.p);
+  assert_trailing_refused(synth_private("grp", 5, RELAY_CT_PROPOSAL, 0, 8), 1);
 }
 
 Test(relay_peek, rejects_trailing_bytes_after_welcome) {
   const uint8_t refs[] = {9};
-  synth_buf_t m = synth_welcome(1, refs, 1);
-  uint8_t *longer = malloc(m.len + 2);
-  memcpy(longer, m.p, m.len);
-  longer[m.len] = longer[m.len + 1] = 0;
-  cr_assert_eq(relay_peek(longer, m.len + 2, &pk), VEIL_ETRAILING);
-  free(longer);
-  free(m.p);
+  assert_trailing_refused(synth_welcome(1, refs, 1), 2);
 }
 
 Test(relay_peek, rejects_non_minimal_group_id_length) {
@@ -168,56 +157,38 @@ Test(relay_peek, rejects_unknown_wire_formats) {
 Test(relay_peek, rejects_other_protocol_versions) {
   synth_buf_t m = synth_private("g", 1, RELAY_CT_APPLICATION, 0, 4);
   m.p[1] = 2;
-  cr_assert_eq(relay_peek(m.p, m.len, &pk), VEIL_ERELAY_VERSION);
+  expect_peek(m, VEIL_ERELAY_VERSION);
   synth_buf_t kp = synth_key_package(1, 4);
   kp.p[5] = 0; /* KeyPackage.version = 0 */
-  cr_assert_eq(relay_peek(kp.p, kp.len, &pk), VEIL_ERELAY_VERSION);
-  free(m.p);
-  free(kp.p);
+  expect_peek(kp, VEIL_ERELAY_VERSION);
 }
 
 Test(relay_peek, rejects_reserved_and_unknown_content_types) {
-  synth_buf_t a = synth_private("g", 1, 0, 0, 4);
-  cr_assert_eq(relay_peek(a.p, a.len, &pk), VEIL_ERELAY_CONTENT_TYPE);
-  synth_buf_t b = synth_public("g", 1, RELAY_SENDER_MEMBER, 0, 0, 4, 4);
-  cr_assert_eq(relay_peek(b.p, b.len, &pk), VEIL_ERELAY_CONTENT_TYPE);
-  free(a.p);
-  free(b.p);
+  expect_peek(synth_private("g", 1, 0, 0, 4), VEIL_ERELAY_CONTENT_TYPE);
+  expect_peek(synth_public("g", 1, RELAY_SENDER_MEMBER, 0, 0, 4, 4), VEIL_ERELAY_CONTENT_TYPE);
 }
 
 Test(relay_peek, rejects_reserved_and_unknown_sender_types) {
-  synth_buf_t a = synth_public("g", 1, 0, 0, 0, RELAY_CT_COMMIT, 4);
-  cr_assert_eq(relay_peek(a.p, a.len, &pk), VEIL_ERELAY_SENDER_TYPE);
-  synth_buf_t b = synth_public("g", 1, 5, 0, 0, RELAY_CT_COMMIT, 4);
-  cr_assert_eq(relay_peek(b.p, b.len, &pk), VEIL_ERELAY_SENDER_TYPE);
-  free(a.p);
-  free(b.p);
+  expect_peek(synth_public("g", 1, 0, 0, 0, RELAY_CT_COMMIT, 4), VEIL_ERELAY_SENDER_TYPE);
+  expect_peek(synth_public("g", 1, 5, 0, 0, RELAY_CT_COMMIT, 4), VEIL_ERELAY_SENDER_TYPE);
 }
 
 Test(relay_peek, rejects_oversized_group_id) {
   char big[RELAY_GROUP_ID_MAX + 2];
   memset(big, 'x', sizeof big - 1);
   big[sizeof big - 1] = 0;
-  synth_buf_t m = synth_private(big, 1, RELAY_CT_APPLICATION, 0, 4);
-  cr_assert_eq(relay_peek(m.p, m.len, &pk), VEIL_ELIMIT);
+  expect_peek(synth_private(big, 1, RELAY_CT_APPLICATION, 0, 4), VEIL_ELIMIT);
   big[RELAY_GROUP_ID_MAX] = 0; /* exactly the limit is fine */
-  synth_buf_t ok = synth_private(big, 1, RELAY_CT_APPLICATION, 0, 4);
-  cr_assert_eq(relay_peek(ok.p, ok.len, &pk), 0);
-  free(m.p);
-  free(ok.p);
+  expect_peek(synth_private(big, 1, RELAY_CT_APPLICATION, 0, 4), 0);
 }
 
 Test(relay_peek, rejects_welcome_with_too_many_joiners) {
   uint8_t refs[RELAY_PEEK_MAX_NEW_MEMBERS + 1];
   for (size_t i = 0; i < sizeof refs; i++)
     refs[i] = (uint8_t)i;
-  synth_buf_t m = synth_welcome(1, refs, sizeof refs);
-  cr_assert_eq(relay_peek(m.p, m.len, &pk), VEIL_ELIMIT);
-  synth_buf_t ok = synth_welcome(1, refs, RELAY_PEEK_MAX_NEW_MEMBERS);
-  cr_assert_eq(relay_peek(ok.p, ok.len, &pk), 0);
+  expect_peek(synth_welcome(1, refs, sizeof refs), VEIL_ELIMIT);
+  expect_peek(synth_welcome(1, refs, RELAY_PEEK_MAX_NEW_MEMBERS), 0);
   cr_assert_eq(pk.n_new_members, RELAY_PEEK_MAX_NEW_MEMBERS);
-  free(m.p);
-  free(ok.p);
 }
 
 Test(relay_peek, rejects_welcome_with_empty_or_oversized_ref) {

@@ -24,8 +24,7 @@ Test(relay_room, first_participant_creates_group_and_leads) {
   cr_assert(!a->create);
   cr_assert_eq(a->n_to, 1);
   cr_assert_eq(count_act(RELAY_ACT_LEADER), 1);
-  relay_metrics_t mt;
-  relay_room_metrics(room, &mt);
+  relay_metrics_t mt = metrics();
   cr_assert_eq(mt.leader_changes, 0, "greeting a joiner is not a leader change");
 }
 
@@ -35,7 +34,7 @@ Test(relay_room, joiner_key_package_goes_to_leader_after_batch_window) {
   cr_assert_eq(send_kp(2), 0);
   cr_assert_null(find_act(RELAY_ACT_BATCH, 1), "batch handed before its window closed");
   cr_assert_eq(acts.next_deadline, now_ms + cfg.batch_delay_ms);
-  cr_assert_eq(tick_at(now_ms + cfg.batch_delay_ms), 0);
+  batch_window_passes();
   size_t joins, leaves;
   uint32_t b = batch_of(1, &joins, &leaves);
   cr_assert_neq(b, 0);
@@ -78,8 +77,7 @@ Test(relay_room, commit_is_broadcast_and_welcome_delivered_to_joiner) {
   cr_assert_eq(decode_act(w).kind, RELAY_ENV_WELCOME);
   cr_assert_eq(relay_room_epoch(room), 1);
   cr_assert_eq(relay_room_group_size(room), 2);
-  relay_metrics_t mt;
-  relay_room_metrics(room, &mt);
+  relay_metrics_t mt = metrics();
   cr_assert_eq(mt.commits_accepted, 1);
   cr_assert_eq(mt.joins_completed, 1);
   cr_assert_eq(mt.join_latency_last_ms, 350);
@@ -126,8 +124,7 @@ Test(relay_room, rejects_commit_from_non_leader) {
   cr_assert_eq(send_commit(2, 0, 2, NULL, 0), VEIL_ERELAY_NOT_LEADER);
   assert_error(2, VEIL_ERELAY_NOT_LEADER, 2);
   cr_assert_eq(relay_room_epoch(room), 2);
-  relay_metrics_t mt;
-  relay_room_metrics(room, &mt);
+  relay_metrics_t mt = metrics();
   cr_assert_eq(mt.commits_rejected, 1);
 }
 
@@ -197,10 +194,7 @@ Test(relay_room, refuses_application_from_a_non_member) {
 
 Test(relay_room, refuses_welcome_naming_someone_not_in_the_batch) {
   join(1);
-  join(2);
-  send_kp(2);
-  tick_at(now_ms + cfg.batch_delay_ms);
-  uint32_t b = batch_of(1, NULL, NULL);
+  uint32_t b = joiner_batch(2, 1);
   const uint8_t refs[] = {2, 7};
   cr_assert_eq(send_commit(1, b, 0, refs, 2), VEIL_ERELAY_WELCOME);
   cr_assert_eq(relay_room_epoch(room), 0, "a refused commit must not move the epoch");
@@ -222,7 +216,7 @@ Test(relay_room, tells_joiner_left_out_of_the_welcome_its_key_package_was_refuse
   join(3);
   send_kp(2);
   send_kp(3);
-  tick_at(now_ms + cfg.batch_delay_ms);
+  batch_window_passes();
   size_t joins;
   uint32_t b = batch_of(1, &joins, NULL);
   cr_assert_eq(joins, 2);
@@ -260,16 +254,14 @@ Test(relay_room, refuses_oversized_and_malformed_envelopes) {
   synth_buf_t junk = {malloc(3), 3};
   memcpy(junk.p, "\x01\x09\x00", 3);
   cr_assert_eq(send_env(2, junk), VEIL_ERELAY_ENVELOPE);
-  relay_metrics_t mt;
-  relay_room_metrics(room, &mt);
+  relay_metrics_t mt = metrics();
   cr_assert_eq(mt.messages_rejected, 2);
 }
 
 Test(relay_room, refuses_participants_beyond_room_size) {
-  teardown_room();
-  relay_config_default(&cfg);
-  cfg.max_members = 2;
-  room_up();
+  relay_config_t c = default_config();
+  c.max_members = 2;
+  room_restart(&c);
   cr_assert_eq(join(1), 0);
   cr_assert_eq(join(2), 0);
   cr_assert_eq(join(3), VEIL_ERELAY_FULL);
@@ -278,10 +270,9 @@ Test(relay_room, refuses_participants_beyond_room_size) {
 }
 
 Test(relay_room, caps_pending_key_packages) {
-  teardown_room();
-  relay_config_default(&cfg);
-  cfg.max_pending = 2;
-  room_up();
+  relay_config_t c = default_config();
+  c.max_pending = 2;
+  room_restart(&c);
   join(1);
   for (relay_member_id_t id = 2; id <= 4; id++)
     join(id);
@@ -292,10 +283,7 @@ Test(relay_room, caps_pending_key_packages) {
 
 Test(relay_room, leader_update_commit_reissues_outstanding_batch_at_new_epoch) {
   grow_group(2);
-  join(3);
-  send_kp(3);
-  tick_at(now_ms + cfg.batch_delay_ms);
-  uint32_t b1 = batch_of(1, NULL, NULL);
+  uint32_t b1 = joiner_batch(3, 1);
   /* The leader commits something else first (an update, batch 0): the batch it was
    * handed is for epoch 1 and is handed again for epoch 2. */
   cr_assert_eq(send_commit(1, 0, 1, NULL, 0), 0);
@@ -310,9 +298,7 @@ Test(relay_room, leader_update_commit_reissues_outstanding_batch_at_new_epoch) {
 
 Test(relay_room, refuses_welcome_on_a_commit_answering_no_batch) {
   grow_group(2);
-  join(3);
-  send_kp(3);
-  tick_at(now_ms + cfg.batch_delay_ms);
+  joiner_batch(3, 1);
   uint8_t ref = 3;
   /* The ref is a real pending joiner, but batch 0 adds nobody. */
   cr_assert_eq(send_commit(1, 0, 1, &ref, 1), VEIL_ERELAY_WELCOME);
@@ -357,10 +343,7 @@ Test(relay_room, refuses_key_package_from_a_group_member) {
 
 Test(relay_room, leave_arriving_during_a_commit_waits_for_the_next_batch) {
   grow_group(3);
-  join(4);
-  send_kp(4);
-  tick_at(now_ms + cfg.batch_delay_ms);
-  uint32_t b = batch_of(1, NULL, NULL);
+  uint32_t b = joiner_batch(4, 1);
   cr_assert_eq(leave(3), 0); /* not in batch b */
   uint8_t ref = 4;
   cr_assert_eq(send_commit(1, b, 2, &ref, 1), 0);
