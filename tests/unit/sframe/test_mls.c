@@ -28,35 +28,35 @@ static void add(sframe_mls_t *m, uint64_t epoch, uint32_t n_leaves, uint32_t own
   cr_assert_eq(sframe_mls_add_epoch(m, epoch, s, n, n_leaves, own), 0);
 }
 
+/* The KID of (epoch, sender leaf, context) is `want`. */
+static void expect_kid(sframe_mls_t *m, uint64_t epoch, uint32_t leaf, uint64_t context,
+                       uint64_t want) {
+  uint64_t kid;
+  cr_assert_eq(sframe_mls_kid(m, epoch, leaf, context, &kid), 0);
+  cr_assert_eq(kid, want, "epoch %llu leaf %u context %llu: KID %#llx, want %#llx",
+               (unsigned long long)epoch, leaf, (unsigned long long)context,
+               (unsigned long long)kid, (unsigned long long)want);
+}
+
 Test(sframe_mls, kid_layout_matches_rfc9605_figure_9) {
   sframe_mls_t *m = mk(4, 3, 4);
   uint64_t kid;
   add(m, 14, 64, 0); /* 64 leaves: S = 6 */
-  cr_assert_eq(sframe_mls_kid(m, 14, 3, 0, &kid), 0);
-  cr_assert_eq(kid, 0x3e);
-  cr_assert_eq(sframe_mls_kid(m, 14, 7, 0, &kid), 0);
-  cr_assert_eq(kid, 0x7e);
-  cr_assert_eq(sframe_mls_kid(m, 14, 20, 0, &kid), 0);
-  cr_assert_eq(kid, 0x14e);
+  expect_kid(m, 14, 3, 0, 0x3e);
+  expect_kid(m, 14, 7, 0, 0x7e);
+  expect_kid(m, 14, 20, 0, 0x14e);
   add(m, 15, 64, 0);
-  cr_assert_eq(sframe_mls_kid(m, 15, 3, 0, &kid), 0);
-  cr_assert_eq(kid, 0x3f);
-  cr_assert_eq(sframe_mls_kid(m, 15, 5, 0, &kid), 0);
-  cr_assert_eq(kid, 0x5f);
+  expect_kid(m, 15, 3, 0, 0x3f);
+  expect_kid(m, 15, 5, 0, 0x5f);
   add(m, 16, 64, 0);
-  cr_assert_eq(sframe_mls_kid(m, 16, 2, 2, &kid), 0);
-  cr_assert_eq(kid, 0x820);
-  cr_assert_eq(sframe_mls_kid(m, 16, 2, 3, &kid), 0);
-  cr_assert_eq(kid, 0xc20);
+  expect_kid(m, 16, 2, 2, 0x820);
+  expect_kid(m, 16, 2, 3, 0xc20);
   add(m, 17, 64, 0);
-  cr_assert_eq(sframe_mls_kid(m, 17, 33, 0, &kid), 0);
-  cr_assert_eq(kid, 0x211);
-  cr_assert_eq(sframe_mls_kid(m, 17, 51, 0, &kid), 0);
-  cr_assert_eq(kid, 0x331);
+  expect_kid(m, 17, 33, 0, 0x211);
+  expect_kid(m, 17, 51, 0, 0x331);
   /* S follows the tree size: 33 leaves still need 6 bits, 32 need 5. */
   add(m, 18, 32, 0);
-  cr_assert_eq(sframe_mls_kid(m, 18, 1, 1, &kid), 0);
-  cr_assert_eq(kid, (UINT64_C(1) << 9) | (1 << 4) | 2);
+  expect_kid(m, 18, 1, 1, (UINT64_C(1) << 9) | (1 << 4) | 2);
   cr_assert_eq(sframe_mls_kid(m, 18, 32, 0, &kid), VEIL_ESFRAME_SENDER);
   cr_assert_eq(sframe_mls_kid(m, 18, 0, 4, &kid), VEIL_ESFRAME_SENDER);
   sframe_mls_free(m);

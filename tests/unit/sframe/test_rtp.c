@@ -25,13 +25,19 @@ typedef struct stream {
   size_t n;
 } stream_t;
 
+/* A context holding `key` as KID 1 for `usage`. */
+static sframe_ctx_t *ctx_with_key(sframe_key_usage_t usage) {
+  sframe_ctx_config_t cfg = {.suite = SFRAME_AES_128_GCM_SHA256_128};
+  sframe_ctx_t *c;
+  cr_assert_eq(sframe_ctx_new(&c, &cfg), 0);
+  cr_assert_eq(sframe_ctx_add_key(c, 1, usage, key, 16), 0);
+  return c;
+}
+
 static void stream_init(stream_t *s, uint16_t first_seq, uint32_t reorder_delay) {
   memset(s, 0, sizeof(*s));
-  sframe_ctx_config_t cfg = {.suite = SFRAME_AES_128_GCM_SHA256_128};
-  cr_assert_eq(sframe_ctx_new(&s->tx, &cfg), 0);
-  cr_assert_eq(sframe_ctx_new(&s->rx, &cfg), 0);
-  cr_assert_eq(sframe_ctx_add_key(s->tx, 1, SFRAME_KEY_SEND, key, 16), 0);
-  cr_assert_eq(sframe_ctx_add_key(s->rx, 1, SFRAME_KEY_RECV, key, 16), 0);
+  s->tx = ctx_with_key(SFRAME_KEY_SEND);
+  s->rx = ctx_with_key(SFRAME_KEY_RECV);
   sframe_reasm_config_t rc = {.max_packets = 64, .max_payload = 1500,
                               .reorder_delay = reorder_delay};
   cr_assert_eq(sframe_reasm_new(&s->ra, &rc), 0);
@@ -98,6 +104,45 @@ static size_t drain(stream_t *s, uint32_t *tags, size_t max) {
   return got;
 }
 
+static void push_range(stream_t *s, size_t from, size_t end) {
+  for (size_t i = from; i < end; i++)
+    push(s, i);
+}
+
+/* The tags of every frame delivered so far, in order. */
+typedef struct got {
+  uint32_t tags[64];
+  size_t n;
+} got_t;
+
+static void take(stream_t *s, got_t *g) { g->n += drain(s, g->tags + g->n, 64 - g->n); }
+
+/* Pushes packets from..s->n except the `n_lost` listed, taking what is ready after each. */
+static void push_all_but(stream_t *s, size_t from, const size_t *lost, size_t n_lost, got_t *g) {
+  for (size_t i = from; i < s->n; i++) {
+    int is_lost = 0;
+    for (size_t k = 0; k < n_lost; k++)
+      is_lost |= lost[k] == i;
+    if (!is_lost) {
+      push(s, i);
+      take(s, g);
+    }
+  }
+}
+
+/* Exactly the frames `want` (n of them) were delivered, in that order. */
+static void expect_tags(const got_t *g, size_t n, const uint32_t *want) {
+  cr_assert_eq(g->n, n, "%zu frames delivered, want %zu", g->n, n);
+  for (size_t i = 0; i < n; i++)
+    cr_assert_eq(g->tags[i], want[i], "frame %zu is %u, want %u", i, g->tags[i], want[i]);
+}
+
+/* Takes what is ready; then exactly the frames `want` have been delivered so far. */
+static void take_expecting(stream_t *s, got_t *g, size_t n, const uint32_t *want) {
+  take(s, g);
+  expect_tags(g, n, want);
+}
+
 Test(sframe_rtp, per_frame_round_trip_with_balanced_payloads) {
   stream_t s;
   stream_init(&s, 100, 0);
@@ -107,11 +152,9 @@ Test(sframe_rtp, per_frame_round_trip_with_balanced_payloads) {
     cr_assert(s.pkts[i].len == 1003 || s.pkts[i].len == 1004);
     cr_assert_eq(s.pkts[i].marker, i + 1 == s.n);
   }
-  for (size_t i = first; i < s.n; i++)
-    push(&s, i);
-  uint32_t tags[8];
-  cr_assert_eq(drain(&s, tags, 8), 1);
-  cr_assert_eq(tags[0], 1);
+  push_range(&s, first, s.n);
+  got_t g = {0};
+  take_expecting(&s, &g, 1, (uint32_t[]){1});
   stream_free(&s);
 }
 
@@ -139,10 +182,7 @@ Test(sframe_rtp, per_packet_payloads_decrypt_on_their_own) {
     cr_assert_eq(h.ctr, k);
   }
   /* Reassembled plaintext equals the frame (decrypt again with a fresh receiver). */
-  sframe_ctx_t *rx2;
-  sframe_ctx_config_t cfg = {.suite = SFRAME_AES_128_GCM_SHA256_128};
-  cr_assert_eq(sframe_ctx_new(&rx2, &cfg), 0);
-  cr_assert_eq(sframe_ctx_add_key(rx2, 1, SFRAME_KEY_RECV, key, 16), 0);
+  sframe_ctx_t *rx2 = ctx_with_key(SFRAME_KEY_RECV);
   for (size_t k = 0; k < n; k++) {
     cr_assert_eq(sframe_ctx_decrypt(rx2, NULL, 0, pl[k].ptr, pl[k].len, joined + off,
                                     sizeof joined - off, &len, NULL), 0);
@@ -161,22 +201,18 @@ Test(sframe_rtp, reorders_fragments_and_frames) {
   stream_t s;
   stream_init(&s, 65530, 0); /* crosses the 16-bit sequence wrap */
   size_t a = send_frame(&s, 1, 3000, 1000), b = send_frame(&s, 2, 2500, 1000);
-  size_t c = send_frame(&s, 3, 100, 1000);
-  (void)c;
-  /* Arrival order: b's fragments reversed, then a's, then c's. */
-  for (size_t i = a; i < b; i++)
-    push(&s, i);
-  uint32_t tags[8];
-  cr_assert_eq(drain(&s, tags, 8), 1);
+  send_frame(&s, 3, 100, 1000);
+  /* Arrival order: a's fragments, then c's and b's reversed. */
+  got_t g = {0};
+  push_range(&s, a, b);
+  take_expecting(&s, &g, 1, (uint32_t[]){1});
   for (size_t i = s.n; i-- > b;)
     push(&s, i);
-  cr_assert_eq(drain(&s, tags, 8), 2);
-  cr_assert_eq(tags[0], 2);
-  cr_assert_eq(tags[1], 3);
+  take_expecting(&s, &g, 3, (uint32_t[]){1, 2, 3});
   /* Duplicates and replays of delivered payloads are ignored. */
   push(&s, a);
   push(&s, s.n - 1);
-  cr_assert_eq(drain(&s, tags, 8), 0);
+  take_expecting(&s, &g, 3, (uint32_t[]){1, 2, 3});
   stream_free(&s);
 }
 
@@ -185,25 +221,15 @@ Test(sframe_rtp, lost_fragment_loses_only_its_frame) {
   stream_init(&s, 1000, 3);
   size_t f1 = send_frame(&s, 1, 3000, 1000);
   size_t f2 = send_frame(&s, 2, 3000, 1000);
-  size_t f3 = send_frame(&s, 3, 3000, 1000);
-  size_t f4 = send_frame(&s, 4, 3000, 1000);
-  uint32_t tags[8];
-  size_t got = 0;
-  for (size_t i = f1; i < s.n; i++) {
-    if (i == f2 + 1)
-      continue; /* a middle fragment of frame 2 is lost */
-    push(&s, i);
-    got += drain(&s, tags + got, 8 - got);
-  }
-  (void)f3, (void)f4;
-  cr_assert_eq(got, 3);
-  cr_assert_eq(tags[0], 1);
-  cr_assert_eq(tags[1], 3);
-  cr_assert_eq(tags[2], 4);
+  send_frame(&s, 3, 3000, 1000);
+  send_frame(&s, 4, 3000, 1000);
+  got_t g = {0};
+  push_all_but(&s, f1, (size_t[]){f2 + 1}, 1, &g); /* a middle fragment of frame 2 is lost */
+  expect_tags(&g, 3, (uint32_t[]){1, 3, 4});
   cr_assert_geq(sframe_reasm_dropped(s.ra), 1);
   /* The lost fragment arriving late is ignored: frame 2 is gone for good. */
   push(&s, f2 + 1);
-  cr_assert_eq(drain(&s, tags, 8), 0);
+  take_expecting(&s, &g, 3, (uint32_t[]){1, 3, 4});
   stream_free(&s);
 }
 
@@ -211,21 +237,14 @@ Test(sframe_rtp, late_fragment_within_reorder_delay_keeps_older_frame) {
   stream_t s;
   stream_init(&s, 7, 8);
   size_t f1 = send_frame(&s, 1, 3000, 1000);
-  size_t f2 = send_frame(&s, 2, 3000, 1000);
-  uint32_t tags[8];
-  size_t got = 0;
+  send_frame(&s, 2, 3000, 1000);
+  got_t g = {0};
   push(&s, f1); /* frame 1 fragment 0 */
-  for (size_t i = f1 + 2; i < s.n; i++) {
-    push(&s, i); /* frame 1 fragment 1 is late; frame 2 complete meanwhile */
-    got += drain(&s, tags + got, 8 - got);
-  }
-  cr_assert_eq(got, 0); /* frame 2 waits for frame 1 */
+  /* frame 1 fragment 1 is late; frame 2 complete meanwhile */
+  push_all_but(&s, f1 + 2, NULL, 0, &g);
+  expect_tags(&g, 0, NULL); /* frame 2 waits for frame 1 */
   push(&s, f1 + 1);
-  got += drain(&s, tags + got, 8 - got);
-  cr_assert_eq(got, 2);
-  cr_assert_eq(tags[0], 1);
-  cr_assert_eq(tags[1], 2);
-  (void)f2;
+  take_expecting(&s, &g, 2, (uint32_t[]){1, 2});
   stream_free(&s);
 }
 
@@ -235,26 +254,15 @@ Test(sframe_rtp, lost_marker_or_first_fragment_still_recovers_next_frame) {
   size_t f1 = send_frame(&s, 1, 2500, 1000);
   size_t f2 = send_frame(&s, 2, 2500, 1000);
   size_t f3 = send_frame(&s, 3, 2500, 1000);
-  size_t f4 = send_frame(&s, 4, 2500, 1000);
-  size_t end = s.n;
+  send_frame(&s, 4, 2500, 1000);
   for (int i = 0; i < 4; i++)
     send_frame(&s, 10 + i, 100, 1000);
-  uint32_t tags[16];
-  size_t got = 0;
-  for (size_t i = f1; i < s.n; i++) {
-    if (i == f2 - 1 || i == f3)
-      continue; /* frame 1's marker and frame 3's first fragment are lost */
-    push(&s, i);
-    got += drain(&s, tags + got, 16 - got);
-  }
-  (void)f4, (void)end;
+  got_t g = {0};
+  /* frame 1's marker and frame 3's first fragment are lost */
+  push_all_but(&s, f1, (size_t[]){f2 - 1, f3}, 2, &g);
   /* Frame 2 starts after a lost packet: offered with an unknown start and authenticated by
    * decryption. Frame 3 (start lost) never authenticates. */
-  cr_assert_eq(got, 6);
-  cr_assert_eq(tags[0], 2);
-  cr_assert_eq(tags[1], 4);
-  for (int i = 0; i < 4; i++)
-    cr_assert_eq(tags[2 + i], (uint32_t)(10 + i));
+  expect_tags(&g, 6, (uint32_t[]){2, 4, 10, 11, 12, 13});
   stream_free(&s);
 }
 
@@ -263,19 +271,18 @@ Test(sframe_rtp, single_packet_frames_survive_loss) {
   stream_init(&s, 65000, 0);
   for (uint32_t t = 0; t < 50; t++)
     send_frame(&s, t, 160, 1200);
-  uint32_t tags[64];
-  size_t got = 0;
+  cr_assert_eq(s.n, 50, "one packet a frame");
+  size_t lost[8], n_lost = 0, n_want = 0;
+  uint32_t want[50];
   for (size_t i = 0; i < s.n; i++) {
     if (i % 7 == 3)
-      continue;
-    push(&s, i);
-    got += drain(&s, tags + got, 64 - got);
+      lost[n_lost++] = i;
+    else
+      want[n_want++] = (uint32_t)i;
   }
-  size_t want = 0;
-  for (size_t i = 0; i < s.n; i++)
-    if (i % 7 != 3)
-      cr_assert_eq(tags[want++], (uint32_t)i);
-  cr_assert_eq(got, want);
+  got_t g = {0};
+  push_all_but(&s, 0, lost, n_lost, &g);
+  expect_tags(&g, n_want, want);
   stream_free(&s);
 }
 
@@ -298,11 +305,9 @@ Test(sframe_rtp, frame_larger_than_limit_is_dropped) {
   cr_assert_eq(sframe_reasm_new(&s.ra, &rc), 0);
   size_t f1 = send_frame(&s, 1, 2500, 1000);
   send_frame(&s, 2, 500, 1000);
-  for (size_t i = f1; i < s.n; i++)
-    push(&s, i);
-  uint32_t tags[4];
-  cr_assert_eq(drain(&s, tags, 4), 1);
-  cr_assert_eq(tags[0], 2);
+  push_range(&s, f1, s.n);
+  got_t g = {0};
+  take_expecting(&s, &g, 1, (uint32_t[]){2});
   stream_free(&s);
 }
 
@@ -389,19 +394,12 @@ Test(sframe_rtp, stream_joined_mid_frame_delivers_next_frame_at_once) {
   size_t f1 = send_frame(&s, 1, 3000, 1000);
   size_t f2 = send_frame(&s, 2, 500, 1000);
   send_frame(&s, 3, 500, 1000);
-  uint32_t tags[4];
-  size_t got = 0;
-  for (size_t i = f1 + 1; i < f2; i++) /* frame 1 without its first fragment */
-    push(&s, i);
-  got += drain(&s, tags + got, 4 - got);
-  cr_assert_eq(got, 0);
+  got_t g = {0};
+  push_range(&s, f1 + 1, f2); /* frame 1 without its first fragment */
+  take_expecting(&s, &g, 0, NULL);
   push(&s, f2);
-  got += drain(&s, tags + got, 4 - got);
-  cr_assert_eq(got, 1);
-  cr_assert_eq(tags[0], 2);
+  take_expecting(&s, &g, 1, (uint32_t[]){2});
   push(&s, f2 + 1);
-  got += drain(&s, tags + got, 4 - got);
-  cr_assert_eq(got, 2);
-  cr_assert_eq(tags[1], 3);
+  take_expecting(&s, &g, 2, (uint32_t[]){2, 3});
   stream_free(&s);
 }
