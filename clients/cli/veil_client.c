@@ -313,7 +313,8 @@ static void usage(void) {
   fprintf(stderr,
           "usage: veil-client --url ws[s]://HOST:PORT/ --room ROOM --identity ID\n"
           "         (--token JWT | --token-file FILE | --server-token VEIL_SERVER --state-dir DIR)\n"
-          "         [--name NAME] [--cert PEM --key PEM] [--pin SHA256 | --ca PEM]\n"
+          "         [--name NAME] [--cert PEM --key PEM | --key-type p256|ed25519]\n"
+          "         [--pin SHA256 | --ca PEM]\n"
           "         [--trust-org PEM] [--trust-operator PEM] [--no-audio] [--no-video]\n"
           "         [--duration S] [--chat TEXT] [--leave-after S] [--stats-every S]\n"
           "         [--interactive] [--json] [--tamper] [--tap-to PORT] [--tap-listen PORT]\n"
@@ -325,7 +326,7 @@ int main(int argc, char **argv) {
   app_t *a = &app;
   const char *url = NULL, *room = NULL, *idn = NULL, *token = NULL, *token_file = NULL, *srv_bin = NULL,
              *state_dir = NULL, *name = NULL, *cert = NULL, *key = NULL, *pin = NULL, *ca = NULL, *trust_org = NULL,
-             *trust_op = NULL;
+             *trust_op = NULL, *key_type = "p256";
   int no_audio = 0, no_video = 0, tamper = 0, tap_to = 0, tap_listen = 0, ignore_batches = 0;
   a->duration = 0;
   for (int i = 1; i < argc; i++) {
@@ -340,7 +341,7 @@ int main(int argc, char **argv) {
     ARG("--url", url) ARG("--room", room) ARG("--identity", idn) ARG("--token", token) ARG("--token-file", token_file)
     ARG("--server-token", srv_bin) ARG("--state-dir", state_dir) ARG("--name", name) ARG("--cert", cert)
     ARG("--key", key) ARG("--pin", pin) ARG("--ca", ca) ARG("--trust-org", trust_org) ARG("--trust-operator", trust_op)
-    ARG("--chat", a->chat)
+    ARG("--chat", a->chat) ARG("--key-type", key_type)
 #undef ARG
     if (!strcmp(o, "--duration") && v) {
       a->duration = atof(argv[++i]);
@@ -375,7 +376,14 @@ int main(int argc, char **argv) {
   }
   veil_log_set_stream(stderr);
   veil_log_set_level(VEIL_LOG_WARN);
-  int rc = cert ? vs_identity_load(cert, key, &a->id) : vs_identity_generate(idn, &a->id);
+  /* A generated identity's key type picks the group's cipher suite: P-256 (suite 2) by
+   * default, the suite of the room devices' ECDSA certificates. */
+  vc_sig_t ktype = !strcmp(key_type, "p256") ? VC_ECDSA_P256_SHA256 : !strcmp(key_type, "ed25519") ? VC_ED25519 : 0;
+  if (!ktype) {
+    fprintf(stderr, "veil-client: --key-type: '%s' is neither p256 nor ed25519\n", key_type);
+    return 2;
+  }
+  int rc = cert ? vs_identity_load(cert, key, &a->id) : vs_identity_generate(idn, ktype, &a->id);
   if (rc) {
     fprintf(stderr, "veil-client: identity: %s\n", veil_strerror(rc));
     return 1;

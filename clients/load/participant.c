@@ -148,7 +148,7 @@ int lp_start(load_worker_t *w, const load_slot_t *slot) {
   int64_t ttl = (int64_t)(r->plan.end_ms / 1000u) + 600;
   int rc = load_tokens_get(r->tokens, slot->idx, ttl, &p->token, sub);
   if (rc) goto fail;
-  if ((rc = vs_identity_generate(sub, &p->id))) goto fail;
+  if ((rc = vs_identity_generate(sub, VC_ECDSA_P256_SHA256, &p->id))) goto fail;
   p->have_id = 1;
   if ((rc = load_rxmap_init(&p->rx, 2 * load_scenario_peak(sc)))) goto fail;
   uint64_t t0 = vs_now_us();

@@ -86,13 +86,16 @@ static int finish(vs_identity_t *id, X509 *cert, EVP_PKEY *pk, STACK_OF(X509) *r
   return 0;
 }
 
-int vs_identity_generate(const char *identity, vs_identity_t *out) {
+int vs_identity_generate(const char *identity, vc_sig_t type, vs_identity_t *out) {
   memset(out, 0, sizeof *out);
   if (!identity || !*identity || strlen(identity) >= sizeof out->name)
     return VEIL_EINVAL;
+  if (type != VC_ECDSA_P256_SHA256 && type != VC_ED25519)
+    return VEIL_EUNSUPPORTED;
   snprintf(out->name, sizeof out->name, "%s", identity);
   int rc = VEIL_ENOMEM;
-  EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+  EVP_PKEY *pk = type == VC_ECDSA_P256_SHA256 ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")
+                                              : EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
   X509 *x = X509_new();
   if (!pk || !x)
     goto done;
@@ -122,7 +125,8 @@ int vs_identity_generate(const char *identity, vs_identity_t *out) {
     }
   }
   rc = VEIL_EINVAL;
-  if (X509_sign(x, pk, NULL) <= 0)
+  /* ECDSA signs with SHA-256; Ed25519 takes no separate digest. */
+  if (X509_sign(x, pk, type == VC_ECDSA_P256_SHA256 ? EVP_sha256() : NULL) <= 0)
     goto done;
   rc = finish(out, x, pk, NULL);
 done:

@@ -1,8 +1,8 @@
 /*
  * veil client session — the participant's own MLS identity: an x509 credential
  * (RFC 9420 §5.3.1) from a certificate + private key PEM, or a freshly generated
- * self-signed Ed25519 certificate ("unverified" to everyone, DESIGN.md) naming the
- * participant in CN and, when it looks like an email address, in an rfc822Name SAN.
+ * self-signed certificate ("unverified" to everyone, DESIGN.md) naming the participant
+ * in CN and, when it looks like an email address, in an rfc822Name SAN.
  *
  * The key type picks the MLS cipher suite: Ed25519 → suite 1
  * (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519), P-256 → suite 2.
@@ -29,8 +29,10 @@ typedef struct vs_identity {
   char name[256];               /* the identity the certificate names */
 } vs_identity_t;
 
-/* Self-signed, valid from one hour ago for 30 days. */
-int vs_identity_generate(const char *identity, vs_identity_t *out);
+/* Self-signed, valid from one hour ago for 30 days, with a fresh key of `type`: VC_ECDSA_P256_SHA256
+ * for meetings (suite 2, the one organisations' ECDSA device certificates imply, so such
+ * an identity can share a group with room devices), VC_ED25519 for suite-1 groups. */
+int vs_identity_generate(const char *identity, vc_sig_t type, vs_identity_t *out);
 /* Leaf certificate (first PEM certificate of cert_pem) + private key PEM. */
 int vs_identity_load(const char *cert_file, const char *key_file, vs_identity_t *out);
 /* From a raw private key (provider.h encoding, e.g. a room device's unsealed key: copied,

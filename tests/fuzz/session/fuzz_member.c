@@ -60,7 +60,8 @@ static void feed_leader(vs_member_t *a, vs_member_t *b) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!ready) {
-    if (vs_identity_generate("one@example.org", &ids[0]) || vs_identity_generate("two@example.org", &ids[1]))
+    if (vs_identity_generate("one@example.org", VC_ED25519, &ids[0]) ||
+        vs_identity_generate("two@example.org", VC_ED25519, &ids[1]))
       __builtin_trap();
     ready = 1;
   }

@@ -221,3 +221,34 @@ Test(session_verify, roster_entry_carries_certificate_details) {
   vs_identity_free(&id);
   x509_trust_free(t);
 }
+
+/* A generated identity: P-256 for suite-2 meetings (the room devices' suite), Ed25519 for
+ * suite 1; its certificate names the participant and carries the key it signs with. */
+static void generated_identity_is_usable(vc_sig_t type, uint16_t want_suite) {
+  vs_identity_t id;
+  cr_assert_eq(vs_identity_generate("carol@example.org", type, &id), 0);
+  cr_assert_eq(id.suite, want_suite);
+  cr_assert_str_eq(id.name, "carol@example.org");
+  cr_assert_eq(id.mls.credential.type, MLS_CRED_X509);
+  cr_assert_eq(id.mls.credential.certificates.count, 1, "self-signed: the leaf alone");
+  leaf_fixture_t lf;
+  memset(&lf, 0, sizeof lf);
+  cr_assert_eq(vc_sig_public(type, id.sig_priv, lf.pub), 0);
+  lf.leaf.credential = id.mls.credential;
+  lf.leaf.signature_key = (veil_view_t){lf.pub, vc_sig_pub_len(type)};
+  verify_status_t st;
+  cr_assert_eq(vs_verify_leaf(NULL, id.suite, &lf.leaf, NULL, (int64_t)time(NULL), &st), 0);
+  cr_assert_eq(st.level, X509_UNVERIFIED, "self-signed is never verified");
+  cr_assert_neq(st.reason, VEIL_EID_KEY_MISMATCH, "the certificate holds the signing key");
+  cr_assert_str_eq(st.identity, "carol@example.org");
+  verify_status_clear(&st);
+  vs_identity_free(&id);
+}
+
+Test(session_identity, generated_p256_and_ed25519_identities) {
+  generated_identity_is_usable(VC_ECDSA_P256_SHA256, MLS_SUITE_P256_AES128GCM_SHA256_P256);
+  generated_identity_is_usable(VC_ED25519, MLS_SUITE_X25519_AES128GCM_SHA256_ED25519);
+  vs_identity_t id;
+  cr_assert_eq(vs_identity_generate("x@example.org", (vc_sig_t)7, &id), VEIL_EUNSUPPORTED);
+  cr_assert_eq(vs_identity_generate("", VC_ED25519, &id), VEIL_EINVAL);
+}

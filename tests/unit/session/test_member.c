@@ -155,7 +155,7 @@ static void setup(void) {
     char name[64];
     snprintf(name, sizeof name, "member%d@example.org", i);
     snprintf(P[i].sig_name, sizeof P[i].sig_name, "%s", name);
-    cr_assert_eq(vs_identity_generate(name, &P[i].ident), 0);
+    cr_assert_eq(vs_identity_generate(name, VC_ED25519, &P[i].ident), 0);
     vs_member_config_t mc = {
         .self = P[i].id,
         .identity = &P[i].ident.mls,
@@ -322,7 +322,7 @@ Test(member, keypackage_naming_someone_else_is_not_added) {
   three_members();
   /* member 3's credential says member4@..., but signaling admitted it as member3@... */
   vs_identity_free(&P[3].ident);
-  cr_assert_eq(vs_identity_generate("member4@example.org", &P[3].ident), 0);
+  cr_assert_eq(vs_identity_generate("member4@example.org", VC_ED25519, &P[3].ident), 0);
   vs_member_free(P[3].m);
   vs_member_config_t mc = {
       .self = P[3].id, .identity = &P[3].ident.mls, .cipher_suite = P[3].ident.suite,
