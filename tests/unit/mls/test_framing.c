@@ -9,12 +9,12 @@
 
 /* One epoch of a group seen by a sender (ctx_tx) and a receiver (ctx_rx), each with its own
  * secret tree over the same encryption secret, and a sender's signature key pair. `out`
- * and `plain` are scratch writers for one test. */
+ * (a message), `copy` (a second one) and `plain` are scratch writers for one test. */
 typedef struct fx {
   const mls_suite_t *s;
   uint8_t gid[8], th[32], cth[32], mk[32], sds[32], enc[32];
   uint8_t sig_priv[32], sig_pub[32];
-  veil_writer_t gc, out, plain;
+  veil_writer_t gc, out, copy, plain;
   mls_secret_tree_t *tx, *rx;
   mls_framing_ctx_t ctx_tx, ctx_rx;
 } fx_t;
@@ -47,7 +47,14 @@ static void fx_init(fx_t *f, uint64_t epoch) {
   cr_assert_eq(mls_framing_ctx_init(&f->ctx_tx, f->s, f->gc.buf, f->gc.len, f->mk, f->sds, f->tx), 0);
   cr_assert_eq(mls_framing_ctx_init(&f->ctx_rx, f->s, f->gc.buf, f->gc.len, f->mk, f->sds, f->rx), 0);
   veil_writer_init_growable(&f->out, 0);
+  veil_writer_init_growable(&f->copy, 0);
   veil_writer_init_growable(&f->plain, 0);
+}
+
+/* Empties f->out for the next message. */
+static void fx_reset_out(fx_t *f) {
+  veil_writer_free(&f->out);
+  veil_writer_init_growable(&f->out, 0);
 }
 
 static void fx_free(fx_t *f) {
@@ -55,6 +62,7 @@ static void fx_free(fx_t *f) {
   mls_secret_tree_free(f->rx);
   veil_writer_free(&f->gc);
   veil_writer_free(&f->out);
+  veil_writer_free(&f->copy);
   veil_writer_free(&f->plain);
 }
 static mls_framed_content_t app(const fx_t *f, const char *text) {
@@ -128,16 +136,12 @@ Test(mls_framing, private_message_tampering_refused) {
   size_t flipped = 0;
   for (size_t i = 4;; i++) {
     fx_fresh_trees(&f);
-    veil_writer_t out;
-    veil_writer_init_growable(&out, 0);
-    cr_assert_eq(seal_private(&f, &c, &out), 0);
-    if (i >= out.len) {
-      veil_writer_free(&out);
+    fx_reset_out(&f);
+    cr_assert_eq(seal_private(&f, &c, &f.out), 0);
+    if (i >= f.out.len)
       break;
-    }
-    out.buf[i] ^= 0x01;
-    cr_assert_neq(private_open(&f, out.buf, out.len, &ac), 0, "byte %zu", i);
-    veil_writer_free(&out);
+    f.out.buf[i] ^= 0x01;
+    cr_assert_neq(private_open(&f, f.out.buf, f.out.len, &ac), 0, "byte %zu", i);
     flipped++;
   }
   cr_assert_gt(flipped, 0, "no byte was flipped");
@@ -152,13 +156,11 @@ Test(mls_framing, private_content_is_padded_to_the_block) {
     memset(text, 'a', n);
     text[n] = 0;
     mls_framed_content_t c = app(&f, text);
-    veil_writer_t out;
-    veil_writer_init_growable(&out, 0);
-    cr_assert_eq(seal_private(&f, &c, &out), 0);
+    fx_reset_out(&f);
+    cr_assert_eq(seal_private(&f, &c, &f.out), 0);
     mls_message_t m;
-    cr_assert_eq(mls_message_parse(out.buf, out.len, &m), 0);
+    cr_assert_eq(mls_message_parse(f.out.buf, f.out.len, &m), 0);
     cr_assert_eq((m.u.private_message.ciphertext.len - MLS_AEAD_TAG_LEN) % 32, 0, "n=%zu", n);
-    veil_writer_free(&out);
   }
   fx_free(&f);
 }
@@ -167,15 +169,12 @@ Test(mls_framing, reuse_guard_makes_same_generation_ciphertexts_differ) {
   fx_t f;
   fx_init(&f, 1);
   mls_framed_content_t c = app(&f, "same");
-  veil_writer_t b;
-  veil_writer_init_growable(&b, 0);
   cr_assert_eq(seal_private(&f, &c, &f.out), 0);
   /* A second sender state at the same generation (e.g. restored from a backup). */
   f.ctx_tx.secret_tree = f.rx;
-  cr_assert_eq(seal_private(&f, &c, &b), 0);
-  cr_assert_eq(f.out.len, b.len);
-  cr_assert_neq(memcmp(f.out.buf, b.buf, b.len), 0);
-  veil_writer_free(&b);
+  cr_assert_eq(seal_private(&f, &c, &f.copy), 0);
+  cr_assert_eq(f.out.len, f.copy.len);
+  cr_assert_neq(memcmp(f.out.buf, f.copy.buf, f.copy.len), 0);
   fx_free(&f);
 }
 
@@ -256,17 +255,14 @@ Test(mls_framing, altered_copy_does_not_burn_the_genuine_messages_key) {
   fx_t f;
   fx_init(&f, 7);
   mls_framed_content_t c = app(&f, "a message long enough to reach past the 32-byte sample");
-  veil_writer_t bad;
-  veil_writer_init_growable(&bad, 0);
   cr_assert_eq(seal_private(&f, &c, &f.out), 0);
-  veil_write_bytes(&bad, f.out.buf, f.out.len);
+  veil_write_bytes(&f.copy, f.out.buf, f.out.len);
   /* The last byte is in the content's AEAD tag, well past the sender-data sample. */
-  bad.buf[bad.len - 1] ^= 1;
+  f.copy.buf[f.copy.len - 1] ^= 1;
   mls_authenticated_content_t ac;
-  cr_assert_eq(private_open(&f, bad.buf, bad.len, &ac), VEIL_EAUTH);
+  cr_assert_eq(private_open(&f, f.copy.buf, f.copy.len, &ac), VEIL_EAUTH);
   cr_assert_eq(private_open(&f, f.out.buf, f.out.len, &ac), 0);
   cr_assert_eq(mls_framing_verify(&f.ctx_rx, &ac, f.sig_pub, 32), 0);
   cr_assert_eq(private_open(&f, f.out.buf, f.out.len, &ac), VEIL_EMLS_GENERATION_USED);
-  veil_writer_free(&bad);
   fx_free(&f);
 }
