@@ -9,15 +9,30 @@
 
 static relay_env_t env;
 
+/* `v` holds exactly the `n` bytes at `p`. */
+static void expect_bytes(veil_view_t v, const void *p, size_t n) {
+  cr_assert_eq(v.len, n, "%zu bytes, want %zu", v.len, n);
+  cr_assert_eq(memcmp(v.ptr, p, n), 0);
+}
+
+/* Decodes the control message in `w` into env, then empties `w` for the next one. */
+static void decode_control(veil_writer_t *w, uint8_t ctl_type) {
+  cr_assert_eq(w->err, 0);
+  cr_assert_eq(relay_env_decode(w->buf, w->len, 100, &env), 0);
+  cr_assert_eq(env.kind, RELAY_ENV_CONTROL);
+  cr_assert_eq(env.ctl_type, ctl_type);
+  w->len = 0;
+}
+
 Test(relay_envelope, round_trips_key_package) {
   synth_buf_t kp = synth_key_package(1, 20);
   synth_buf_t e = synth_env_kp(0x42, &kp);
   cr_assert_eq(relay_env_decode(e.p, e.len, 1 << 20, &env), 0);
   cr_assert_eq(env.kind, RELAY_ENV_KEY_PACKAGE);
-  cr_assert_eq(env.ref.len, 32);
-  cr_assert_eq(env.ref.ptr[0], 0x42);
-  cr_assert_eq(env.mls.len, kp.len);
-  cr_assert_eq(memcmp(env.mls.ptr, kp.p, kp.len), 0);
+  uint8_t ref[32];
+  memset(ref, 0x42, sizeof ref);
+  expect_bytes(env.ref, ref, sizeof ref);
+  expect_bytes(env.mls, kp.p, kp.len);
   free(kp.p);
   free(e.p);
 }
@@ -28,12 +43,16 @@ Test(relay_envelope, round_trips_commit_with_and_without_welcome) {
   synth_buf_t w = synth_welcome(1, refs, 1);
   synth_buf_t e = synth_env_commit(0x01020304, &c, &w);
   cr_assert_eq(relay_env_decode(e.p, e.len, 1 << 20, &env), 0);
+  cr_assert_eq(env.kind, RELAY_ENV_COMMIT);
   cr_assert_eq(env.batch_id, 0x01020304);
-  cr_assert_eq(env.mls.len, c.len);
-  cr_assert_eq(env.welcome.len, w.len);
+  expect_bytes(env.mls, c.p, c.len);
+  expect_bytes(env.welcome, w.p, w.len);
   free(e.p);
   e = synth_env_commit(0, &c, NULL);
   cr_assert_eq(relay_env_decode(e.p, e.len, 1 << 20, &env), 0);
+  cr_assert_eq(env.kind, RELAY_ENV_COMMIT);
+  cr_assert_eq(env.batch_id, 0);
+  expect_bytes(env.mls, c.p, c.len);
   cr_assert_eq(env.welcome.len, 0);
   free(e.p);
   free(c.p);
@@ -43,21 +62,18 @@ Test(relay_envelope, round_trips_commit_with_and_without_welcome) {
 Test(relay_envelope, round_trips_control_messages) {
   veil_writer_t w;
   veil_writer_init_growable(&w, 0);
-  relay_env_put_error(&w, VEIL_ERELAY_STALE_EPOCH, 12, RELAY_ENV_COMMIT);
-  cr_assert_eq(relay_env_decode(w.buf, w.len, 100, &env), 0);
-  cr_assert_eq(env.ctl_type, RELAY_CTL_ERROR);
+  cr_assert_eq(relay_env_put_error(&w, VEIL_ERELAY_STALE_EPOCH, 12, RELAY_ENV_COMMIT), 0);
+  decode_control(&w, RELAY_CTL_ERROR);
   cr_assert_eq(env.code, 10706);
   cr_assert_eq(env.epoch, 12);
   cr_assert_eq(env.rejected_kind, RELAY_ENV_COMMIT);
-  w.len = 0;
-  relay_env_put_leader(&w, 99, 3, RELAY_LEADER_FLAG_CREATE);
-  cr_assert_eq(relay_env_decode(w.buf, w.len, 100, &env), 0);
+  cr_assert_eq(relay_env_put_leader(&w, 99, 3, RELAY_LEADER_FLAG_CREATE), 0);
+  decode_control(&w, RELAY_CTL_LEADER);
   cr_assert_eq(env.member, 99);
+  cr_assert_eq(env.epoch, 3);
   cr_assert_eq(env.flags, RELAY_LEADER_FLAG_CREATE);
-  w.len = 0;
-  relay_env_put_rejoin(&w, 8);
-  cr_assert_eq(relay_env_decode(w.buf, w.len, 100, &env), 0);
-  cr_assert_eq(env.ctl_type, RELAY_CTL_REJOIN);
+  cr_assert_eq(relay_env_put_rejoin(&w, 8), 0);
+  decode_control(&w, RELAY_CTL_REJOIN);
   cr_assert_eq(env.epoch, 8);
   veil_writer_free(&w);
 }
@@ -73,18 +89,21 @@ Test(relay_envelope, round_trips_batch) {
   relay_env_batch_add_leave(&w, 3);
   cr_assert_eq(relay_env_batch_end(&w, &b), 0);
   cr_assert_eq(relay_env_decode(w.buf, w.len, 100, &env), 0);
+  cr_assert_eq(env.kind, RELAY_ENV_CONTROL);
+  cr_assert_eq(env.ctl_type, RELAY_CTL_BATCH);
   cr_assert_eq(env.batch_id, 7);
   cr_assert_eq(env.epoch, 2);
-  cr_assert_eq(env.leaves.len, 8);
+  expect_bytes(env.leaves, (const uint8_t[]){0, 0, 0, 0, 0, 0, 0, 3}, 8); /* member 3 */
   veil_reader_t r;
   uint64_t m;
   veil_view_t kp;
   veil_reader_init(&r, env.joins.ptr, env.joins.len);
   cr_assert_eq(relay_env_next_join(&r, &m, &kp), 1);
   cr_assert_eq(m, 10);
-  cr_assert_eq(kp.len, 6);
+  expect_bytes(kp, "kp-ten", 6);
   cr_assert_eq(relay_env_next_join(&r, &m, &kp), 1);
   cr_assert_eq(m, 11);
+  expect_bytes(kp, "kp-eleven", 9);
   cr_assert_eq(relay_env_next_join(&r, &m, &kp), 0);
   veil_writer_free(&w);
 }
