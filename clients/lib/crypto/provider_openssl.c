@@ -1,7 +1,15 @@
 /*
- * veil — crypto provider on OpenSSL 3 (provider.h). The only file of the client library
- * that includes OpenSSL headers when -Dcrypto_backend=openssl (and the one always used by
- * Criterion unit tests and libwebsockets binaries, DESIGN.md "Why two crypto libraries").
+ * veil — crypto provider on OpenSSL 3 (provider.h). With provider_evp.c, the only code of
+ * the client library that includes OpenSSL headers when -Dcrypto_backend=openssl (and the
+ * backend always used by Criterion unit tests and libwebsockets binaries, DESIGN.md "Why
+ * two crypto libraries").
+ *
+ * This file holds what OpenSSL 3 does its own way: the process-wide fetched algorithms,
+ * HMAC (EVP_MAC) and HKDF (EVP_KDF), the AEAD and AES-CTR cipher contexts, X25519 and
+ * Ed25519 through raw EVP_PKEYs, and signing through EVP_PKEY_fromdata / EVP_DigestSign.
+ * The calls OpenSSL shares with BoringSSL (digests, P-256 arithmetic, ECDSA verification,
+ * scrypt, the curve dispatch) live once in provider_evp.c, which reaches this file
+ * through the vcb_* hooks of provider_evp.h.
  *
  * Algorithm objects (digests, ciphers, HMAC, HKDF, the P-256 group) are fetched once per
  * process (pthread_once) instead of implicitly on every call: implicit fetches take a
@@ -17,14 +25,12 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
-#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
-#include <openssl/rand.h>
 
-#include "clients/lib/crypto/provider.h"
+#include "clients/lib/crypto/provider_evp.h"
 
 /* ---- process-wide fetched algorithms ---------------------------------------------- */
 
@@ -66,11 +72,6 @@ static int ready(void) {
   return g.ok;
 }
 
-static const EVP_MD *md_of(vc_hash_t h) {
-  if (!ready() || h < VC_SHA1 || h > VC_SHA512) return NULL;
-  return g.md[h];
-}
-
 static const char *md_name(vc_hash_t h) {
   switch (h) {
   case VC_SHA1: return "SHA1";
@@ -83,45 +84,34 @@ static const char *md_name(vc_hash_t h) {
 
 const char *vc_backend_name(void) { return "openssl"; }
 
-/* ---- randomness, comparison, wiping ---------------------------------------------- */
+/* ---- hooks for provider_evp.c (provider_evp.h) ------------------------------------- */
 
-int vc_random(uint8_t *out, size_t len) {
-  while (len > 0) {
-    int n = len > INT_MAX ? INT_MAX : (int)len;
-    if (RAND_bytes(out, n) != 1) return VEIL_ECRYPTO;
-    out += n;
-    len -= (size_t)n;
+int vcb_init(void) { return ready() ? 0 : VEIL_ECRYPTO; }
+
+int vcb_md(vc_hash_t h, const EVP_MD **md) {
+  if (!ready()) return VEIL_ECRYPTO;
+  if (h < VC_SHA1 || h > VC_SHA512) return VEIL_EINVAL;
+  *md = g.md[h];
+  return 0;
+}
+
+const EC_GROUP *vcb_p256(void) { return g.p256; }
+
+/* Private scalars live in the secure heap and take the constant-time BIGNUM paths. */
+int vcb_bn_secret(const uint8_t *be, size_t len, BIGNUM **out) {
+  if (len > INT_MAX) return VEIL_EINVAL;
+  BIGNUM *d = BN_secure_new();
+  if (!d) return VEIL_ENOMEM;
+  BN_set_flags(d, BN_FLG_CONSTTIME);
+  if (!BN_bin2bn(be, (int)len, d)) {
+    BN_clear_free(d);
+    return VEIL_ECRYPTO;
   }
+  *out = d;
   return 0;
 }
 
-int vc_ct_equal(const void *a, const void *b, size_t len) {
-  return CRYPTO_memcmp(a, b, len) == 0;
-}
-
-void vc_wipe(void *p, size_t len) {
-  if (p && len) OPENSSL_cleanse(p, len);
-}
-
-/* ---- hashes, HMAC, HKDF ------------------------------------------------------------ */
-
-size_t vc_hash_len(vc_hash_t h) {
-  switch (h) {
-  case VC_SHA1: return 20;
-  case VC_SHA256: return 32;
-  case VC_SHA384: return 48;
-  case VC_SHA512: return 64;
-  }
-  return 0;
-}
-
-int vc_hash(vc_hash_t h, const uint8_t *in, size_t len, uint8_t *out) {
-  const EVP_MD *md = md_of(h);
-  if (!md) return ready() ? VEIL_EINVAL : VEIL_ECRYPTO;
-  static const uint8_t empty = 0;
-  if (EVP_Digest(len ? in : &empty, len, out, NULL, md, NULL) != 1) return VEIL_ECRYPTO;
-  return 0;
-}
+/* ---- HMAC, HKDF --------------------------------------------------------------------- */
 
 int vc_hmac(vc_hash_t h, const uint8_t *key, size_t key_len, const uint8_t *in, size_t len,
             uint8_t *out) {
@@ -173,79 +163,19 @@ static int hkdf_run(vc_hash_t h, int mode, const uint8_t *key, size_t key_len,
   return rc;
 }
 
-int vc_hkdf_extract(vc_hash_t h, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
-                    size_t ikm_len, uint8_t *prk_out) {
-  size_t hl = vc_hash_len(h);
-  if (!hl) return VEIL_EINVAL;
-  /* RFC 5869 §2.2: an absent salt is HashLen zeros (passed explicitly, not left unset). */
-  uint8_t zeros[VC_HASH_MAX] = {0};
-  if (salt_len == 0) {
-    salt = zeros;
-    salt_len = hl;
-  }
-  return hkdf_run(h, EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm, ikm_len, salt, salt_len, NULL, 0,
-                  prk_out, hl);
+int vcb_hkdf_extract(vc_hash_t h, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+                     size_t ikm_len, uint8_t *prk, size_t prk_len) {
+  return hkdf_run(h, EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm, ikm_len, salt, salt_len, NULL, 0, prk,
+                  prk_len);
 }
 
-int vc_hkdf_expand(vc_hash_t h, const uint8_t *prk, size_t prk_len, const uint8_t *info,
-                   size_t info_len, uint8_t *out, size_t out_len) {
-  size_t hl = vc_hash_len(h);
-  if (!hl || out_len == 0 || out_len > 255 * hl || prk_len == 0) return VEIL_EINVAL;
+int vcb_hkdf_expand(vc_hash_t h, const uint8_t *prk, size_t prk_len, const uint8_t *info,
+                    size_t info_len, uint8_t *out, size_t out_len) {
   return hkdf_run(h, EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk, prk_len, NULL, 0, info, info_len, out,
                   out_len);
 }
 
-struct vc_hash_ctx {
-  EVP_MD_CTX *md_ctx; /* owned */
-  const EVP_MD *md;   /* borrowed from g */
-};
-
-vc_hash_ctx_t *vc_hash_new(vc_hash_t h) {
-  const EVP_MD *md = md_of(h);
-  if (!md) return NULL;
-  vc_hash_ctx_t *c = calloc(1, sizeof(*c));
-  if (!c) return NULL;
-  c->md = md;
-  c->md_ctx = EVP_MD_CTX_new();
-  if (!c->md_ctx || EVP_DigestInit_ex(c->md_ctx, md, NULL) != 1) {
-    vc_hash_free(c);
-    return NULL;
-  }
-  return c;
-}
-
-int vc_hash_update(vc_hash_ctx_t *c, const uint8_t *in, size_t len) {
-  if (!c) return VEIL_EINVAL;
-  if (len == 0) return 0;
-  return EVP_DigestUpdate(c->md_ctx, in, len) == 1 ? 0 : VEIL_ECRYPTO;
-}
-
-int vc_hash_final(vc_hash_ctx_t *c, uint8_t *out) {
-  if (!c) return VEIL_EINVAL;
-  return EVP_DigestFinal_ex(c->md_ctx, out, NULL) == 1 ? 0 : VEIL_ECRYPTO;
-}
-
-int vc_hash_reset(vc_hash_ctx_t *c) {
-  if (!c) return VEIL_EINVAL;
-  return EVP_DigestInit_ex(c->md_ctx, c->md, NULL) == 1 ? 0 : VEIL_ECRYPTO;
-}
-
-void vc_hash_free(vc_hash_ctx_t *c) {
-  if (!c) return;
-  EVP_MD_CTX_free(c->md_ctx);
-  free(c);
-}
-
-/* ---- AEAD ---------------------------------------------------------------------------- */
-
-size_t vc_aead_key_len(vc_aead_t a) {
-  switch (a) {
-  case VC_AES_128_GCM: return 16;
-  case VC_AES_256_GCM: return 32;
-  case VC_CHACHA20_POLY1305: return 32;
-  }
-  return 0;
-}
+/* ---- AEAD contexts (the one-shots are in provider_evp.c) ---------------------------- */
 
 /* One cipher context per direction, each keyed once on first use: OpenSSL keeps the AES key
  * schedule / GHASH table when a later EVP_CipherInit_ex passes only the IV, so the per-call
@@ -332,28 +262,6 @@ int vc_aead_ctx_open(vc_aead_ctx_t *c, const uint8_t nonce[VC_AEAD_NONCE_LEN],
   return 0;
 }
 
-int vc_aead_seal(vc_aead_t a, const uint8_t *key, const uint8_t nonce[VC_AEAD_NONCE_LEN],
-                 const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len,
-                 uint8_t *out) {
-  if (!vc_aead_key_len(a)) return VEIL_EINVAL;
-  vc_aead_ctx_t *c = vc_aead_new(a, key);
-  if (!c) return VEIL_ECRYPTO;
-  int rc = vc_aead_ctx_seal(c, nonce, aad, aad_len, pt, pt_len, out);
-  vc_aead_free(c);
-  return rc;
-}
-
-int vc_aead_open(vc_aead_t a, const uint8_t *key, const uint8_t nonce[VC_AEAD_NONCE_LEN],
-                 const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
-                 uint8_t *out) {
-  if (!vc_aead_key_len(a)) return VEIL_EINVAL;
-  vc_aead_ctx_t *c = vc_aead_new(a, key);
-  if (!c) return VEIL_ECRYPTO;
-  int rc = vc_aead_ctx_open(c, nonce, aad, aad_len, ct, ct_len, out);
-  vc_aead_free(c);
-  return rc;
-}
-
 /* ---- AES-CTR ------------------------------------------------------------------------ */
 
 int vc_aes_ctr(const uint8_t *key, size_t key_len, const uint8_t iv[16], const uint8_t *in,
@@ -408,56 +316,7 @@ void vc_aes_ctr_free(vc_aes_ctr_ctx_t *c) {
   free(c);
 }
 
-/* ---- P-256 helpers ------------------------------------------------------------------ */
-
-/* Scalar from 32 big-endian bytes; VEIL_EBADKEY unless 0 < d < n (SEC1 §3.2.1). */
-static int p256_scalar(const uint8_t *priv, BIGNUM **out) {
-  BIGNUM *d = BN_secure_new();
-  if (!d) return VEIL_ENOMEM;
-  BN_set_flags(d, BN_FLG_CONSTTIME);
-  if (!BN_bin2bn(priv, 32, d)) {
-    BN_clear_free(d);
-    return VEIL_ECRYPTO;
-  }
-  if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(g.p256)) >= 0) {
-    BN_clear_free(d);
-    return VEIL_EBADKEY;
-  }
-  *out = d;
-  return 0;
-}
-
-/* A peer point from its uncompressed SEC1 encoding. EC_POINT_oct2point checks the point
- * is on the curve; the 0x04 prefix and length exclude the identity's 1-byte encoding. */
-static int p256_point(const uint8_t *pub, size_t len, EC_POINT **out) {
-  if (len != 65 || pub[0] != 0x04) return VEIL_EBADKEY;
-  EC_POINT *p = EC_POINT_new(g.p256);
-  if (!p) return VEIL_ENOMEM;
-  if (EC_POINT_oct2point(g.p256, p, pub, len, NULL) != 1 ||
-      EC_POINT_is_at_infinity(g.p256, p) || EC_POINT_is_on_curve(g.p256, p, NULL) != 1) {
-    EC_POINT_free(p);
-    return VEIL_EBADKEY;
-  }
-  *out = p;
-  return 0;
-}
-
-static int p256_public(const uint8_t *priv, uint8_t pub[65]) {
-  BIGNUM *d = NULL;
-  int rc = p256_scalar(priv, &d);
-  if (rc) return rc;
-  rc = VEIL_ECRYPTO;
-  EC_POINT *q = EC_POINT_new(g.p256);
-  if (!q) goto fail;
-  if (EC_POINT_mul(g.p256, q, d, NULL, NULL, NULL) != 1) goto fail;
-  if (EC_POINT_point2oct(g.p256, q, POINT_CONVERSION_UNCOMPRESSED, pub, 65, NULL) != 65)
-    goto fail;
-  rc = 0;
-fail:
-  EC_POINT_free(q);
-  BN_clear_free(d);
-  return rc;
-}
+/* ---- P-256 signing key -------------------------------------------------------------- */
 
 /* An EVP_PKEY for P-256 from a scalar (with its public point) or from a public point. */
 static int p256_pkey(const uint8_t *priv, const uint8_t *pub, size_t pub_len, EVP_PKEY **out) {
@@ -468,13 +327,13 @@ static int p256_pkey(const uint8_t *priv, const uint8_t *pub, size_t pub_len, EV
   EVP_PKEY_CTX *pc = NULL;
   int rc;
   if (priv) {
-    if ((rc = p256_public(priv, pubbuf))) return rc;
-    if ((rc = p256_scalar(priv, &d))) return rc;
+    if ((rc = vc_evp_p256_public(g.p256, priv, pubbuf))) return rc;
+    if ((rc = vc_evp_p256_scalar(g.p256, priv, &d))) return rc;
     pub = pubbuf;
     pub_len = 65;
   } else {
     EC_POINT *p = NULL;
-    if ((rc = p256_point(pub, pub_len, &p))) return rc;
+    if ((rc = vc_evp_p256_point(g.p256, pub, pub_len, &p))) return rc;
     EC_POINT_free(p);
   }
   rc = VEIL_ECRYPTO;
@@ -500,18 +359,10 @@ fail:
   return rc;
 }
 
-/* ---- key agreement ---------------------------------------------------------------- */
+/* ---- X25519, Ed25519 (raw EVP_PKEYs) ------------------------------------------------ */
 
-size_t vc_kex_priv_len(vc_group_t gr) { return gr == VC_X25519 || gr == VC_P256 ? 32 : 0; }
-size_t vc_kex_pub_len(vc_group_t gr) {
-  return gr == VC_X25519 ? 32 : gr == VC_P256 ? 65 : 0;
-}
-size_t vc_kex_shared_len(vc_group_t gr) { return vc_kex_priv_len(gr); }
-
-static int raw_public(int type, const uint8_t *priv, uint8_t *pub) {
-  EVP_PKEY *k = EVP_PKEY_new_raw_private_key_ex(NULL, type == EVP_PKEY_X25519 ? "X25519"
-                                                                              : "ED25519",
-                                                NULL, priv, 32);
+static int raw_public(const char *type, const uint8_t *priv, uint8_t *pub) {
+  EVP_PKEY *k = EVP_PKEY_new_raw_private_key_ex(NULL, type, NULL, priv, 32);
   if (!k) return VEIL_EBADKEY;
   size_t len = 32;
   int rc = EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == 32 ? 0 : VEIL_ECRYPTO;
@@ -519,35 +370,15 @@ static int raw_public(int type, const uint8_t *priv, uint8_t *pub) {
   return rc;
 }
 
-int vc_kex_public(vc_group_t gr, const uint8_t *priv, uint8_t *pub) {
-  if (!ready()) return VEIL_ECRYPTO;
-  switch (gr) {
-  case VC_X25519: return raw_public(EVP_PKEY_X25519, priv, pub);
-  case VC_P256: return p256_public(priv, pub);
-  }
-  return VEIL_EINVAL;
+int vcb_x25519_public(const uint8_t priv[32], uint8_t pub[32]) {
+  return raw_public("X25519", priv, pub);
 }
 
-int vc_kex_generate(vc_group_t gr, uint8_t *priv, uint8_t *pub) {
-  if (!vc_kex_priv_len(gr)) return VEIL_EINVAL;
-  /* Rejection sampling keeps the P-256 scalar uniform in [1, n-1]; for X25519 any 32
-   * random bytes are a valid (clamped on use) private key. */
-  for (int i = 0; i < 64; i++) {
-    int rc = vc_random(priv, 32);
-    if (rc) return rc;
-    rc = vc_kex_public(gr, priv, pub);
-    if (rc != VEIL_EBADKEY) {
-      if (rc) vc_wipe(priv, 32);
-      return rc;
-    }
-  }
-  vc_wipe(priv, 32);
-  return VEIL_ECRYPTO;
+int vcb_ed25519_public(const uint8_t seed[32], uint8_t pub[32]) {
+  return raw_public("ED25519", seed, pub);
 }
 
-static int x25519_derive(const uint8_t *priv, const uint8_t *peer, size_t peer_len,
-                         uint8_t *shared) {
-  if (peer_len != 32) return VEIL_EBADKEY;
+int vcb_x25519(const uint8_t priv[32], const uint8_t peer[32], uint8_t shared[32]) {
   int rc = VEIL_ECRYPTO;
   EVP_PKEY *sk = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, 32);
   EVP_PKEY *pk = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, peer, 32);
@@ -579,71 +410,25 @@ fail:
   return rc;
 }
 
-/* ECDH on P-256 (SEC1 §3.3.1): x-coordinate of d·Q. The cofactor is 1, so the only invalid
- * peer points are off-curve points and the identity, both rejected by p256_point. */
-static int p256_derive(const uint8_t *priv, const uint8_t *peer, size_t peer_len,
-                       uint8_t *shared) {
-  BIGNUM *d = NULL, *x = NULL;
-  EC_POINT *q = NULL, *r = NULL;
-  int rc = p256_point(peer, peer_len, &q);
-  if (rc) return rc;
-  if ((rc = p256_scalar(priv, &d))) goto fail;
-  rc = VEIL_ECRYPTO;
-  r = EC_POINT_new(g.p256);
-  x = BN_new();
-  if (!r || !x) goto fail;
-  if (EC_POINT_mul(g.p256, r, NULL, q, d, NULL) != 1) goto fail;
-  if (EC_POINT_is_at_infinity(g.p256, r)) {
-    rc = VEIL_EBADKEY;
-    goto fail;
-  }
-  if (EC_POINT_get_affine_coordinates(g.p256, r, x, NULL, NULL) != 1) goto fail;
-  if (BN_bn2binpad(x, shared, 32) != 32) goto fail;
-  rc = 0;
+int vcb_ed25519_verify(const uint8_t pub[32], const uint8_t *msg, size_t msg_len,
+                       const uint8_t *sig, size_t sig_len) {
+  static const uint8_t empty = 0;
+  EVP_PKEY *k = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, pub, 32);
+  if (!k) return VEIL_EBADKEY;
+  int rc = VEIL_ECRYPTO;
+  EVP_MD_CTX *m = EVP_MD_CTX_new();
+  if (!m || EVP_DigestVerifyInit_ex(m, NULL, NULL, NULL, NULL, k, NULL) != 1) goto fail;
+  /* 1 is valid; 0 (mismatch) and <0 (e.g. a wrong length) are both "not valid". */
+  rc = EVP_DigestVerify(m, sig_len ? sig : &empty, sig_len, msg_len ? msg : &empty, msg_len) == 1
+           ? 0
+           : VEIL_EVERIFY;
 fail:
-  BN_clear_free(x);
-  BN_clear_free(d);
-  EC_POINT_clear_free(r);
-  EC_POINT_free(q);
+  EVP_MD_CTX_free(m);
+  EVP_PKEY_free(k);
   return rc;
 }
 
-int vc_kex_derive(vc_group_t gr, const uint8_t *priv, const uint8_t *peer_pub, size_t peer_len,
-                  uint8_t *shared) {
-  if (!ready()) return VEIL_ECRYPTO;
-  switch (gr) {
-  case VC_X25519: return x25519_derive(priv, peer_pub, peer_len, shared);
-  case VC_P256: return p256_derive(priv, peer_pub, peer_len, shared);
-  }
-  return VEIL_EINVAL;
-}
-
-/* ---- signatures ------------------------------------------------------------------- */
-
-size_t vc_sig_priv_len(vc_sig_t s) { return s == VC_ED25519 || s == VC_ECDSA_P256_SHA256 ? 32 : 0; }
-size_t vc_sig_pub_len(vc_sig_t s) {
-  return s == VC_ED25519 ? 32 : s == VC_ECDSA_P256_SHA256 ? 65 : 0;
-}
-
-int vc_sig_public(vc_sig_t s, const uint8_t *priv, uint8_t *pub) {
-  if (!ready()) return VEIL_ECRYPTO;
-  switch (s) {
-  case VC_ED25519: return raw_public(EVP_PKEY_ED25519, priv, pub);
-  case VC_ECDSA_P256_SHA256: return p256_public(priv, pub);
-  }
-  return VEIL_EINVAL;
-}
-
-int vc_sig_generate(vc_sig_t s, uint8_t *priv, uint8_t *pub) {
-  switch (s) {
-  case VC_ED25519: { /* any 32 random bytes are an RFC 8032 seed */
-    int rc = vc_random(priv, 32);
-    return rc ? rc : raw_public(EVP_PKEY_ED25519, priv, pub);
-  }
-  case VC_ECDSA_P256_SHA256: return vc_kex_generate(VC_P256, priv, pub);
-  }
-  return VEIL_EINVAL;
-}
+/* ---- signing (verification is in provider_evp.c) ------------------------------------ */
 
 int vc_sign(vc_sig_t s, const uint8_t *priv, const uint8_t *msg, size_t msg_len, uint8_t *sig,
             size_t *sig_len) {
@@ -677,92 +462,4 @@ fail:
   EVP_MD_CTX_free(m);
   EVP_PKEY_free(k);
   return rc;
-}
-
-/* ECDSA P-256 / SHA-256 verification on an EC_KEY built from the point and the shared
- * group. The EVP route (EVP_PKEY_fromdata + EVP_DigestVerify) builds a fresh EC_GROUP
- * from its name on every import: ~20 of its ~95 us per verification on this machine,
- * which a joiner pays for every leaf of the tree (RFC 9420 §12.4.3.1). The EC_KEY calls
- * are deprecated in OpenSSL 3 but kept through 3.x, and they are what the default
- * provider's ECDSA verify itself ends in (ossl ecdsa_verify -> ECDSA_verify), so the
- * accepted signatures are the same: strict DER (ECDSA_verify re-encodes and compares),
- * 0 < r, s < n, the point on the curve (p256_point). */
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-#endif
-static int p256_verify(const uint8_t *pub, size_t pub_len, const uint8_t *msg, size_t msg_len,
-                       const uint8_t *sig, size_t sig_len) {
-  static const uint8_t empty = 0;
-  uint8_t digest[32];
-  EC_POINT *q = NULL;
-  int rc = p256_point(pub, pub_len, &q);
-  if (rc) return rc;
-  rc = VEIL_ECRYPTO;
-  EC_KEY *k = EC_KEY_new();
-  if (!k || EC_KEY_set_group(k, g.p256) != 1 || EC_KEY_set_public_key(k, q) != 1) goto fail;
-  if ((rc = vc_hash(VC_SHA256, msg, msg_len, digest))) goto fail;
-  if (sig_len > INT_MAX) {
-    rc = VEIL_EVERIFY;
-    goto fail;
-  }
-  /* 1 is valid; 0 (mismatch) and -1 (e.g. malformed DER) are both "not valid". */
-  rc = ECDSA_verify(0, digest, 32, sig_len ? sig : &empty, (int)sig_len, k) == 1 ? 0
-                                                                                 : VEIL_EVERIFY;
-fail:
-  EC_KEY_free(k);
-  EC_POINT_free(q);
-  return rc;
-}
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-
-int vc_verify(vc_sig_t s, const uint8_t *pub, size_t pub_len, const uint8_t *msg,
-              size_t msg_len, const uint8_t *sig, size_t sig_len) {
-  if (!ready()) return VEIL_ECRYPTO;
-  static const uint8_t empty = 0;
-  EVP_PKEY *k = NULL;
-  int rc;
-  switch (s) {
-  case VC_ED25519:
-    if (pub_len != 32) return VEIL_EBADKEY;
-    k = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, pub, 32);
-    if (!k) return VEIL_EBADKEY;
-    break;
-  case VC_ECDSA_P256_SHA256: return p256_verify(pub, pub_len, msg, msg_len, sig, sig_len);
-  default: return VEIL_EINVAL;
-  }
-  rc = VEIL_ECRYPTO;
-  EVP_MD_CTX *m = EVP_MD_CTX_new();
-  if (!m || EVP_DigestVerifyInit_ex(m, NULL, NULL, NULL, NULL, k, NULL) != 1) goto fail;
-  /* 1 is valid; 0 (mismatch) and <0 (e.g. malformed DER) are both "not valid". */
-  rc = EVP_DigestVerify(m, sig_len ? sig : &empty, sig_len, msg_len ? msg : &empty, msg_len) == 1
-           ? 0
-           : VEIL_EVERIFY;
-fail:
-  EVP_MD_CTX_free(m);
-  EVP_PKEY_free(k);
-  return rc;
-}
-
-/* ---- scrypt ------------------------------------------------------------------------ */
-
-/* Cap on scrypt working memory: N=2^20, r=8 (1 GiB, RFC 7914 §12 test 4) plus slack. The
- * device JWE format needs 32 MiB; parameters come from stored blobs, so they are bounded. */
-#define VC_SCRYPT_MAXMEM (((uint64_t)1 << 30) + ((uint64_t)64 << 20))
-
-int vc_scrypt(const uint8_t *pw, size_t pw_len, const uint8_t *salt, size_t salt_len,
-              uint64_t N, uint32_t r, uint32_t p, uint8_t *out, size_t out_len) {
-  if (N < 2 || (N & (N - 1)) || r == 0 || p == 0 || out_len == 0) return VEIL_EINVAL;
-  /* OpenSSL's own accounting (crypto/evp/pbe_scrypt.c): 128·r·(N + 2) + 128·r·p bytes. */
-  if (N > (VC_SCRYPT_MAXMEM / 128) / r || p > (VC_SCRYPT_MAXMEM / 128) / r)
-    return VEIL_ELIMIT;
-  uint64_t need = 128 * (uint64_t)r * (N + 2) + 128 * (uint64_t)r * p;
-  if (need > VC_SCRYPT_MAXMEM) return VEIL_ELIMIT;
-  static const uint8_t empty = 0;
-  if (EVP_PBE_scrypt((const char *)(pw_len ? pw : &empty), pw_len, salt_len ? salt : &empty,
-                     salt_len, N, r, p, need + 4096, out, out_len) != 1)
-    return VEIL_ECRYPTO;
-  return 0;
 }
