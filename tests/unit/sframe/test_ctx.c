@@ -33,9 +33,11 @@ static void pair_free(pair_t *p) {
   sframe_ctx_free(p->rx);
 }
 
-static size_t seal(sframe_ctx_t *tx, uint64_t kid, const uint8_t *pt, size_t n, uint8_t *out) {
+/* `out` has room for `cap` bytes. */
+static size_t seal_into(sframe_ctx_t *tx, uint64_t kid, const uint8_t *pt, size_t n, uint8_t *out,
+                        size_t cap) {
   size_t len = 0;
-  cr_assert_eq(sframe_ctx_encrypt(tx, kid, meta, sizeof meta, pt, n, out, 4096, &len), 0);
+  cr_assert_eq(sframe_ctx_encrypt(tx, kid, meta, sizeof meta, pt, n, out, cap, &len), 0);
   return len;
 }
 
@@ -53,7 +55,7 @@ static void seal_frames(frames_t *f, sframe_ctx_t *tx, uint64_t kid, size_t coun
                         const char *pt) {
   cr_assert_leq(count, sizeof f->n / sizeof f->n[0]);
   for (size_t i = 0; i < count; i++)
-    f->n[i] = seal(tx, kid, (const uint8_t *)pt, strlen(pt), f->ct[i]);
+    f->n[i] = seal_into(tx, kid, (const uint8_t *)pt, strlen(pt), f->ct[i], sizeof f->ct[i]);
 }
 
 /* Opens frame i; the plaintext is dropped. */
@@ -71,7 +73,7 @@ Test(sframe_ctx, rejects_every_single_bit_flip_in_every_suite) {
     uint8_t pt[40], ct[4096], out[4096];
     for (size_t i = 0; i < sizeof pt; i++)
       pt[i] = (uint8_t)i;
-    size_t n = seal(p.tx, kid, pt, sizeof pt, ct), len;
+    size_t n = seal_into(p.tx, kid, pt, sizeof pt, ct, sizeof ct), len;
     cr_assert_eq(n, 1 + 2 + 2 + sizeof pt + sframe_suite_nt(all_suites[si]));
     for (size_t bit = 0; bit < n * 8; bit++) {
       ct[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -95,7 +97,7 @@ Test(sframe_ctx, rejects_every_single_bit_flip_in_every_suite) {
 Test(sframe_ctx, rejects_truncated_ciphertext) {
   pair_t p = pair(SFRAME_AES_128_CTR_HMAC_SHA256_32, 3, 0);
   uint8_t ct[4096], out[4096];
-  size_t n = seal(p.tx, 3, (const uint8_t *)"abc", 3, ct), len;
+  size_t n = seal_into(p.tx, 3, (const uint8_t *)"abc", 3, ct, sizeof ct), len;
   for (size_t cut = 0; cut < n; cut++)
     cr_assert_neq(open_(p.rx, ct, cut, out, &len), 0, "accepted %zu of %zu bytes", cut, n);
   cr_assert_eq(open_(p.rx, ct, 1 + 4 - 1, out, &len), VEIL_ETRUNC); /* shorter than the tag */
@@ -108,7 +110,7 @@ Test(sframe_ctx, rejects_unknown_kid_and_wrong_key) {
   size_t len;
   cr_assert_eq(sframe_ctx_encrypt(p.tx, 6, NULL, 0, (const uint8_t *)"x", 1, ct, sizeof ct, &len),
                VEIL_ESFRAME_KID);
-  size_t n = seal(p.tx, 5, (const uint8_t *)"hello", 5, ct);
+  size_t n = seal_into(p.tx, 5, (const uint8_t *)"hello", 5, ct, sizeof ct);
   sframe_ctx_t *other;
   sframe_ctx_config_t cfg = {.suite = SFRAME_AES_128_GCM_SHA256_128};
   cr_assert_eq(sframe_ctx_new(&other, &cfg), 0);
@@ -128,7 +130,7 @@ Test(sframe_ctx, rejects_unknown_kid_and_wrong_key) {
 Test(sframe_ctx, keeps_send_and_receive_keys_apart) {
   pair_t p = pair(SFRAME_AES_128_GCM_SHA256_128, 2, 0);
   uint8_t ct[4096], out[4096];
-  size_t n = seal(p.tx, 2, (const uint8_t *)"a", 1, ct), len;
+  size_t n = seal_into(p.tx, 2, (const uint8_t *)"a", 1, ct, sizeof ct), len;
   /* A frame under our own send KID is not decrypted (§4.4.1: never both). */
   cr_assert_eq(open_(p.tx, ct, n, out, &len), VEIL_ESFRAME_KEY_USAGE);
   cr_assert_eq(sframe_ctx_encrypt(p.rx, 2, NULL, 0, out, 0, ct, sizeof ct, &len),
@@ -168,9 +170,9 @@ Test(sframe_ctx, rejects_replay_and_accepts_reorder_inside_window) {
 Test(sframe_ctx, never_advances_window_on_authentication_failure) {
   pair_t p = pair(SFRAME_AES_128_CTR_HMAC_SHA256_80, 1, 64);
   uint8_t a[64], b[64], out[4096];
-  size_t na = seal(p.tx, 1, (const uint8_t *)"a", 1, a), len;
+  size_t na = seal_into(p.tx, 1, (const uint8_t *)"a", 1, a, sizeof a), len;
   cr_assert_eq(sframe_ctx_advance_ctr(p.tx, 1, 1000), 0);
-  size_t nb = seal(p.tx, 1, (const uint8_t *)"b", 1, b);
+  size_t nb = seal_into(p.tx, 1, (const uint8_t *)"b", 1, b, sizeof b);
   /* A forged frame with a far-ahead CTR must not push frame 0 out of the window. */
   b[nb - 1] ^= 1;
   cr_assert_eq(open_(p.rx, b, nb, out, &len), VEIL_EAUTH);
@@ -198,11 +200,11 @@ Test(sframe_ctx, exhausted_counter_is_an_error_not_a_wrap) {
   pair_t p = pair(SFRAME_AES_128_GCM_SHA256_128, 9, 0);
   cr_assert_eq(sframe_ctx_advance_ctr(p.tx, 9, UINT64_MAX - 1), 0);
   uint8_t ct[4096], out[4096];
-  size_t len, n1 = seal(p.tx, 9, (const uint8_t *)"x", 1, ct);
+  size_t len, n1 = seal_into(p.tx, 9, (const uint8_t *)"x", 1, ct, sizeof ct);
   sframe_header_t h;
   cr_assert_eq(sframe_ctx_decrypt(p.rx, meta, sizeof meta, ct, n1, out, 4096, &len, &h), 0);
   cr_assert_eq(h.ctr, UINT64_MAX - 1);
-  size_t n2 = seal(p.tx, 9, (const uint8_t *)"y", 1, ct);
+  size_t n2 = seal_into(p.tx, 9, (const uint8_t *)"y", 1, ct, sizeof ct);
   cr_assert_eq(sframe_ctx_decrypt(p.rx, meta, sizeof meta, ct, n2, out, 4096, &len, &h), 0);
   cr_assert_eq(h.ctr, UINT64_MAX);
   cr_assert_eq(sframe_ctx_encrypt(p.tx, 9, NULL, 0, out, 1, ct, sizeof ct, &len),
@@ -216,8 +218,8 @@ Test(sframe_ctx, exhausted_counter_is_an_error_not_a_wrap) {
 Test(sframe_ctx, counter_never_moves_backwards) {
   pair_t p = pair(SFRAME_AES_128_GCM_SHA256_128, 9, 0);
   uint8_t ct[4096];
-  seal(p.tx, 9, (const uint8_t *)"x", 1, ct);
-  seal(p.tx, 9, (const uint8_t *)"x", 1, ct);
+  seal_into(p.tx, 9, (const uint8_t *)"x", 1, ct, sizeof ct);
+  seal_into(p.tx, 9, (const uint8_t *)"x", 1, ct, sizeof ct);
   cr_assert_eq(sframe_ctx_advance_ctr(p.tx, 9, 1), VEIL_ERANGE);
   uint64_t next;
   cr_assert_eq(sframe_ctx_next_ctr(p.tx, 9, &next), 0);
@@ -297,7 +299,7 @@ Test(sframe_ctx, rejects_oversized_metadata) {
 Test(sframe_ctx, rejects_non_minimal_header_of_a_genuine_frame) {
   pair_t p = pair(SFRAME_AES_128_GCM_SHA256_128, 3, 0);
   uint8_t ct[4096], alt[4096], out[4096];
-  size_t n = seal(p.tx, 3, (const uint8_t *)"abc", 3, ct), len;
+  size_t n = seal_into(p.tx, 3, (const uint8_t *)"abc", 3, ct, sizeof ct), len;
   cr_assert_eq(ct[0], 0x30); /* KID 3, CTR 0 in the config byte */
   /* The same (KID, CTR) with the KID spelled as an extended byte: never accepted, so the
    * SFU cannot re-encode a header without the receiver noticing. */
@@ -314,7 +316,7 @@ Test(sframe_ctx, wipes_output_of_forged_ctr_hmac_frame) {
   uint8_t ct[4096], out[4096];
   uint8_t pt[64];
   memset(pt, 0xab, sizeof pt);
-  size_t n = seal(p.tx, 1, pt, sizeof pt, ct), len;
+  size_t n = seal_into(p.tx, 1, pt, sizeof pt, ct, sizeof ct), len;
   ct[n - 1] ^= 1;
   memset(out, 0xcc, sizeof out);
   cr_assert_eq(open_(p.rx, ct, n, out, &len), VEIL_EAUTH);
