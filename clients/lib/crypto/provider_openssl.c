@@ -318,36 +318,29 @@ void vc_aes_ctr_free(vc_aes_ctr_ctx_t *c) {
 
 /* ---- P-256 signing key -------------------------------------------------------------- */
 
-/* An EVP_PKEY for P-256 from a scalar (with its public point) or from a public point. */
-static int p256_pkey(const uint8_t *priv, const uint8_t *pub, size_t pub_len, EVP_PKEY **out) {
-  uint8_t pubbuf[65];
+/* An EVP_PKEY key pair for P-256 from a scalar (signing; verification goes through
+ * provider_evp.c's EC_KEY route, which needs no EVP_PKEY). */
+static int p256_pkey(const uint8_t *priv, EVP_PKEY **out) {
+  uint8_t pub[65];
   BIGNUM *d = NULL;
   OSSL_PARAM_BLD *bld = NULL;
   OSSL_PARAM *params = NULL;
   EVP_PKEY_CTX *pc = NULL;
   int rc;
-  if (priv) {
-    if ((rc = vc_evp_p256_public(g.p256, priv, pubbuf))) return rc;
-    if ((rc = vc_evp_p256_scalar(g.p256, priv, &d))) return rc;
-    pub = pubbuf;
-    pub_len = 65;
-  } else {
-    EC_POINT *p = NULL;
-    if ((rc = vc_evp_p256_point(g.p256, pub, pub_len, &p))) return rc;
-    EC_POINT_free(p);
-  }
+  if ((rc = vc_evp_p256_public(g.p256, priv, pub))) return rc;
+  if ((rc = vc_evp_p256_scalar(g.p256, priv, &d))) return rc;
   rc = VEIL_ECRYPTO;
   bld = OSSL_PARAM_BLD_new();
   if (!bld) goto fail;
   if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
-      !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, pub_len))
+      !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof pub) ||
+      !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d))
     goto fail;
-  if (d && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d)) goto fail;
   params = OSSL_PARAM_BLD_to_param(bld);
   pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
   if (!params || !pc || EVP_PKEY_fromdata_init(pc) != 1) goto fail;
   *out = NULL;
-  if (EVP_PKEY_fromdata(pc, out, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) != 1)
+  if (EVP_PKEY_fromdata(pc, out, EVP_PKEY_KEYPAIR, params) != 1)
     goto fail;
   rc = 0;
 fail:
@@ -355,7 +348,6 @@ fail:
   OSSL_PARAM_free(params); /* d was a secure BIGNUM: its copy sits in the secure heap */
   OSSL_PARAM_BLD_free(bld);
   BN_clear_free(d);
-  vc_wipe(pubbuf, sizeof(pubbuf));
   return rc;
 }
 
@@ -443,7 +435,7 @@ int vc_sign(vc_sig_t s, const uint8_t *priv, const uint8_t *msg, size_t msg_len,
     if (!k) return VEIL_EBADKEY;
     break;
   case VC_ECDSA_P256_SHA256:
-    if ((rc = p256_pkey(priv, NULL, 0, &k))) return rc;
+    if ((rc = p256_pkey(priv, &k))) return rc;
     md = g.md[VC_SHA256];
     break;
   default: return VEIL_EINVAL;
