@@ -49,6 +49,8 @@ static const key_t_ keys[] = {
     {"max_mls_message_bytes", K_INT, F(max_mls_message_bytes), 1024, 4194304, NULL, "262144"},
     {"messages_per_second", K_INT, F(messages_per_second), 1, 100000, NULL, "50"},
     {"join_timeout_ms", K_INT, F(join_timeout_ms), 0, 3600000, NULL, "30000"},
+    {"reconnect_grace_ms", K_INT, F(reconnect_grace_ms), 0, 600000, NULL, "15000"},
+    {"max_reconnecting", K_INT, F(max_reconnecting), 1, 1000000, NULL, "1000"},
     {"max_tracks_per_participant", K_INT, F(max_tracks_per_participant), 1, 16, NULL, "8"},
     {"max_subscriptions_per_participant", K_INT, F(max_subscriptions_per_participant), 1, 256, NULL, "200"},
     {"drain_timeout_ms", K_INT, F(drain_timeout_ms), 0, 3600000, NULL, "10000"},

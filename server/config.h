@@ -39,6 +39,8 @@ typedef struct srv_config {
   int max_mls_message_bytes;
   int messages_per_second;
   int join_timeout_ms;
+  int reconnect_grace_ms; /* a lost participant is held this long for a resume; 0: never */
+  int max_reconnecting;   /* participants held at once */
   int max_tracks_per_participant;
   int max_subscriptions_per_participant;
   int drain_timeout_ms;

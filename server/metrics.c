@@ -72,6 +72,10 @@ char *srv_metrics_render(const sig_stats_t *st, const sig_relay_totals_t *relay,
   gauge(&b, "veil_draining", "1 while the server drains after SIGTERM.", draining ? 1 : 0);
   counter(&b, "veil_signaling_messages_total", "Signaling text messages received.", st->messages_in);
   counter(&b, "veil_joins_total", "Participants admitted to a room.", st->joins_total);
+  gauge(&b, "veil_participants_reconnecting", "Participants held for a resume after their connection was lost.",
+        st->reconnecting);
+  counter(&b, "veil_resumes_total", "Participants resumed by a new connection.", st->resumes_total);
+  counter(&b, "veil_resume_expired_total", "Held participants whose reconnect grace ran out.", st->resume_expired);
   family(&b, "veil_signaling_errors_total", "counter", "Signaling errors sent to clients, by error code.");
   for (int i = 0; i < SIG_NCODES; i++) {
     if (!st->errors[i])

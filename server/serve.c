@@ -267,6 +267,8 @@ int srv_serve(srv_config_t *cfg) {
               .max_mls_message_bytes = (uint32_t)cfg->max_mls_message_bytes,
               .messages_per_second = (uint32_t)cfg->messages_per_second,
               .join_timeout_ms = (uint32_t)cfg->join_timeout_ms,
+              .reconnect_grace_ms = (uint32_t)cfg->reconnect_grace_ms,
+              .max_reconnecting = (uint32_t)cfg->max_reconnecting,
               .max_tracks_per_participant = (uint32_t)cfg->max_tracks_per_participant,
               .max_subscriptions_per_participant = (uint32_t)cfg->max_subscriptions_per_participant,
           },

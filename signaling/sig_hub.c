@@ -41,6 +41,7 @@ static const struct {
     {VEIL_ESIG_MEDIA, "media_error"},
     {VEIL_ESIG_UNAVAILABLE, "unavailable"},
     {VEIL_ESIG_JOIN_TIMEOUT, "join_timeout"},
+    {VEIL_ESIG_RESUME, "resume_refused"},
     {VEIL_ELIMIT, "limit"},
     {VEIL_EEXIST, "already_exists"},
     {VEIL_ENOMEM, "internal"},
@@ -65,6 +66,10 @@ void sig_hub_count_error(sig_hub_t *hub, int code) { sig_note_error(hub, code); 
 /* ---- output ---- */
 
 void sig_send_json(sig_hub_t *hub, sig_session_t *s, json_t *obj) {
+  if (!s->user) { /* held for a resume: nobody to tell (it gets the roster on resume) */
+    json_decref(obj);
+    return;
+  }
   if (!obj)
     return;
   char *text = json_dumps(obj, JSON_COMPACT);
@@ -94,8 +99,8 @@ static void send_reply(sig_hub_t *hub, sig_session_t *s, const char *type, long 
   sig_send_json(hub, s, o);
 }
 
-static void request_close(sig_hub_t *hub, sig_session_t *s, int code, const char *reason) {
-  if (s->state == SIG_CLOSING)
+void sig_request_close(sig_hub_t *hub, sig_session_t *s, int code, const char *reason) {
+  if (s->state == SIG_CLOSING || !s->user)
     return;
   s->state = SIG_CLOSING;
   hub->cfg.io.close(hub->cfg.io.user, s, code, reason);
@@ -157,7 +162,13 @@ sig_session_t *sig_session_open(sig_hub_t *hub, void *user, uint64_t now_ms) {
   return s;
 }
 
+void sig_session_lost(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms) {
+  if (!sig_resume_hold(hub, s, now_ms))
+    sig_session_close(hub, s);
+}
+
 void sig_session_close(sig_hub_t *hub, sig_session_t *s) {
+  sig_resume_forget(hub, s);
   sig_room_leave(hub, s, "disconnected");
   if (s->all_prev)
     s->all_prev->all_next = s->all_next;
@@ -167,6 +178,7 @@ void sig_session_close(sig_hub_t *hub, sig_session_t *s) {
     s->all_next->all_prev = s->all_prev;
   hub->stats.sessions--;
   json_decref(s->caps);
+  json_decref(s->transport);
   free(s);
 }
 
@@ -190,7 +202,7 @@ static bool rate_ok(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms) {
 
 /* ---- the legality table: which message types each state accepts (STYLE 8) ---- */
 
-static const unsigned char legal[4][SIG_MSG__COUNT] = {
+static const unsigned char legal[SIG_NSTATES][SIG_MSG__COUNT] = {
     [SIG_EXPECT_JOIN] = {[SIG_MSG_JOIN] = 1, [SIG_MSG_PING] = 1, [SIG_MSG_LEAVE] = 1},
     [SIG_IN_LOBBY] = {[SIG_MSG_PING] = 1, [SIG_MSG_LEAVE] = 1},
     [SIG_JOINED] =
@@ -206,6 +218,7 @@ static const unsigned char legal[4][SIG_MSG__COUNT] = {
             [SIG_MSG_REJECT] = 1,
         },
     [SIG_CLOSING] = {0},
+    [SIG_AWAY] = {0}, /* no connection: nothing can arrive */
 };
 
 static int on_join(sig_hub_t *hub, sig_session_t *s, sig_msg_t *m, uint64_t now_ms, int64_t wall_s) {
@@ -217,6 +230,16 @@ static int on_join(sig_hub_t *hub, sig_session_t *s, sig_msg_t *m, uint64_t now_
   int rc = sig_jwt_verify(hub->cfg.key, token, strlen(token), room, wall_s, hub->cfg.token_leeway_s, &c);
   if (rc) {
     veil_log(VEIL_LOG_INFO, "signaling", "join_refused", "room=%s reason=%s", room, sig_error_wire_name(rc));
+    return rc;
+  }
+  json_t *resume = json_object_get(m->root, "resume");
+  if (resume) {
+    /* The token proved who is asking; the resume token proves it is that participant. A
+     * refused resume leaves this connection free to join fresh. */
+    s->claims = c;
+    rc = sig_resume_take(hub, s, resume, m->id, now_ms);
+    if (rc)
+      memset(&s->claims, 0, sizeof s->claims);
     return rc;
   }
   const char *dn = sig_msg_str(m, "display_name");
@@ -291,7 +314,7 @@ int sig_handle_message(sig_hub_t *hub, sig_session_t *s, const char *data, size_
   case SIG_MSG_LEAVE:
     send_reply(hub, s, "ack", m.id, json_pack("{s:s}", "request", "leave"));
     sig_room_leave(hub, s, "left");
-    request_close(hub, s, SIG_CLOSE_NORMAL, "left");
+    sig_request_close(hub, s, SIG_CLOSE_NORMAL, "left");
     break;
   case SIG_MSG_TRANSPORT_CONNECT:
     rc = sig_on_connect(hub, s, &m);
@@ -320,11 +343,13 @@ done:
     sig_send_error(hub, s, rc, m.id, why[0] ? why : NULL);
     /* A refused token is an authentication failure: no second try on this connection. */
     if (rc <= VEIL_ESIG_TOKEN_MALFORMED && rc >= VEIL_ESIG_TOKEN_CLAIMS)
-      request_close(hub, s, SIG_CLOSE_POLICY, "join token refused");
+      sig_request_close(hub, s, SIG_CLOSE_POLICY, "join token refused");
     else if (rc == VEIL_ESIG_DRAINING)
-      request_close(hub, s, SIG_CLOSE_GOING_AWAY, "draining");
+      sig_request_close(hub, s, SIG_CLOSE_GOING_AWAY, "draining");
   }
   sig_msg_release(&m);
+  if (s->spent)
+    sig_session_close(hub, s); /* its connection went to the participant it resumed */
   return rc;
 }
 
@@ -342,7 +367,7 @@ void sig_hub_drain(sig_hub_t *hub, uint32_t deadline_ms) {
     if (s->state == SIG_IN_LOBBY || s->state == SIG_EXPECT_JOIN) {
       sig_send_error(hub, s, VEIL_ESIG_DRAINING, -1, NULL);
       sig_room_leave(hub, s, "draining");
-      request_close(hub, s, SIG_CLOSE_GOING_AWAY, "draining");
+      sig_request_close(hub, s, SIG_CLOSE_GOING_AWAY, "draining");
     }
   }
 }
@@ -352,7 +377,7 @@ void sig_hub_expire(sig_hub_t *hub, uint64_t now_ms) {
   for (sig_session_t *s = hub->sessions; s; s = s->all_next) {
     if (limit && s->state == SIG_EXPECT_JOIN && now_ms >= s->opened_ms && now_ms - s->opened_ms >= limit) {
       sig_send_error(hub, s, VEIL_ESIG_JOIN_TIMEOUT, -1, NULL);
-      request_close(hub, s, SIG_CLOSE_POLICY, "join timeout");
+      sig_request_close(hub, s, SIG_CLOSE_POLICY, "join timeout");
     }
   }
 }
@@ -360,5 +385,5 @@ void sig_hub_expire(sig_hub_t *hub, uint64_t now_ms) {
 /* Used by sig_room.c to end a session that was refused admission. */
 void sig_session_reject(sig_hub_t *hub, sig_session_t *s) {
   sig_send_error(hub, s, VEIL_ESIG_REJECTED, -1, NULL);
-  request_close(hub, s, SIG_CLOSE_REJECTED, "admission rejected");
+  sig_request_close(hub, s, SIG_CLOSE_REJECTED, "admission rejected");
 }

@@ -35,6 +35,7 @@ typedef struct sig_session sig_session_t;
 #define SIG_CLOSE_POLICY 1008
 #define SIG_CLOSE_TOO_BIG 1009
 #define SIG_CLOSE_REJECTED 4003
+#define SIG_CLOSE_TAKEN_OVER 4004 /* another connection resumed this participant */
 
 typedef struct sig_io {
   void *user;
@@ -45,6 +46,11 @@ typedef struct sig_io {
   /* Asks the shell to close the connection once queued frames are flushed. The session
    * stays valid until the shell calls sig_session_close. */
   void (*close)(void *user, sig_session_t *s, int ws_code, const char *reason);
+  /* Resumption (docs/protocol.md "Resuming"): from now on the connection `conn` (a value
+   * sig_session_user returned) is served by session `s`; the shell must pass `s` for its
+   * frames and to sig_session_close. Called inside sig_handle_message only. NULL: the hub
+   * never holds a participant for resumption. */
+  void (*rebind)(void *user, void *conn, sig_session_t *s);
 } sig_io_t;
 
 /*
@@ -74,6 +80,10 @@ typedef struct sig_limits {
   uint32_t join_timeout_ms;           /* a connection must join (or enter a lobby) within; 0: no limit */
   uint32_t max_tracks_per_participant;
   uint32_t max_subscriptions_per_participant;
+  /* A joined participant whose connection closes without `leave` keeps its place (room,
+   * media, relay member) this long for a resume; 0: it leaves at once. */
+  uint32_t reconnect_grace_ms;
+  uint32_t max_reconnecting; /* participants held without a connection, whole hub */
 } sig_limits_t;
 
 typedef struct sig_hub_config {
@@ -104,6 +114,9 @@ typedef struct sig_relay_totals {
 typedef struct sig_stats {
   uint64_t rooms, participants, lobby_waiting, tracks, subscriptions, sessions;
   uint64_t messages_in, binary_in, joins_total, relay_refused;
+  uint64_t reconnecting;     /* participants held for a resume now (a gauge) */
+  uint64_t resumes_total;    /* successful resumes (takeovers included) */
+  uint64_t resume_expired;   /* held participants whose grace ran out */
   uint64_t errors[SIG_NCODES]; /* by -(code) - 10600 */
   uint64_t lat_buckets[SIG_LAT_NBUCKETS + 1];
   uint64_t lat_count;
@@ -120,8 +133,14 @@ void sig_hub_relay_totals(const sig_hub_t *hub, sig_relay_totals_t *out);
 /* A new connection at `now_ms` (borrowed `user` is the shell's per-connection data). The
  * time starts the join timeout and the join latency. NULL on OOM. */
 sig_session_t *sig_session_open(sig_hub_t *hub, void *user, uint64_t now_ms);
-/* The connection is gone: leaves room or lobby (telling the others) and frees. */
+/* Leaves room or lobby (telling the others) and frees. */
 void sig_session_close(sig_hub_t *hub, sig_session_t *s);
+/* The connection closed at `now_ms`: like sig_session_close, except that a joined
+ * participant that did not `leave` is held for reconnect_grace_ms (when resumption is on
+ * and fewer than max_reconnecting are held): it stays in the room without a connection
+ * until a `join` with `resume` takes it over or sig_hub_tick expires it. Either way the
+ * shell must no longer use `s`. */
+void sig_session_lost(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms);
 void *sig_session_user(const sig_session_t *s);
 bool sig_session_joined(const sig_session_t *s);
 /* The frame size limit that applies to this session now: pre-join, joined text, or
@@ -137,8 +156,8 @@ int sig_handle_message(sig_hub_t *hub, sig_session_t *s, const char *data, size_
  * participant, fed to the room's relay; its actions go out as binary frames. A refused
  * envelope is answered by the relay with a binary error control and returns its code. */
 int sig_handle_binary(sig_hub_t *hub, sig_session_t *s, const uint8_t *data, size_t len, uint64_t now_ms);
-/* The earliest relay deadline of any room (UINT64_MAX: none); the shell arms a timer for
- * it and calls sig_hub_tick when it fires. */
+/* The earliest relay deadline of any room or end of a held participant's grace
+ * (UINT64_MAX: none); the shell arms a timer for it and calls sig_hub_tick when it fires. */
 uint64_t sig_hub_next_deadline(const sig_hub_t *hub);
 void sig_hub_tick(sig_hub_t *hub, uint64_t now_ms);
 

@@ -13,7 +13,13 @@ typedef enum sig_state {
   SIG_IN_LOBBY,        /* token verified; waiting for a host's admission */
   SIG_JOINED,          /* member of the room */
   SIG_CLOSING,         /* close requested; every further message is refused */
+  SIG_AWAY,            /* member of the room whose connection is gone: waits for a resume */
 } sig_state_t;
+#define SIG_NSTATES 5
+
+/* The resume token: 32 random bytes, unpadded base64url (43 characters). */
+#define SIG_RESUME_RAW 32
+#define SIG_RESUME_LEN 43
 
 typedef struct sig_room sig_room_t;
 
@@ -50,6 +56,11 @@ struct sig_session {
   double tokens;              /* rate limiter (token bucket) */
   uint64_t rate_last_ms;
   uint64_t opened_ms;         /* connection time: join timeout and join latency */
+  json_t *transport;          /* owned: the media transport of `joined`, repeated on resume */
+  char resume_token[SIG_RESUME_LEN + 1]; /* issued with `joined`; "" before */
+  uint64_t away_since;        /* SIG_AWAY: when the connection closed */
+  sig_session_t *away_next, *away_prev; /* SIG_AWAY: the hub's FIFO of held participants */
+  bool spent;                 /* its connection now serves another session: free it */
 };
 
 struct sig_room {
@@ -74,6 +85,9 @@ struct sig_hub {
   relay_actions_t relay_acts; /* owned, reused for every relay call */
   uint64_t relay_clock;       /* last `now` given to any relay (non-decreasing) */
   sig_relay_totals_t relay_closed; /* counters of relay rooms already freed */
+  /* Held participants, oldest first: the grace is the same for all, so the head expires
+   * first and the next deadline is O(1). Bounded by limits.max_reconnecting. */
+  sig_session_t *away_head, *away_tail;
 };
 
 /* Outgoing messages (sig_hub.c). `obj` is consumed. */
@@ -81,6 +95,8 @@ void sig_send_json(sig_hub_t *hub, sig_session_t *s, json_t *obj);
 json_t *sig_participant_json(const sig_session_t *s, bool with_tracks);
 void sig_room_broadcast(sig_hub_t *hub, sig_room_t *room, const sig_session_t *except, json_t *obj);
 void sig_note_error(sig_hub_t *hub, int code);
+/* Asks the shell to close s's connection (no-op when closing already or held). */
+void sig_request_close(sig_hub_t *hub, sig_session_t *s, int code, const char *reason);
 
 /* Media messages (sig_media.c): return 0 or the error to report. */
 int sig_on_connect(sig_hub_t *hub, sig_session_t *s, sig_msg_t *m);
@@ -91,9 +107,32 @@ int sig_on_unsubscribe(sig_hub_t *hub, sig_session_t *s, sig_msg_t *m);
 /* Drops every track and subscription of s, telling the room (used on leave). */
 void sig_media_release(sig_hub_t *hub, sig_session_t *s);
 
+/* Resumption (sig_resume.c). */
+bool sig_resume_enabled(const sig_hub_t *hub);
+/* Issues a fresh resume token to s (0 or VEIL_ECRYPTO). */
+int sig_resume_issue(sig_session_t *s);
+/* s's connection closed without `leave`: holds it (true) or declines (false). */
+bool sig_resume_hold(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms);
+/* A verified `join` carrying `resume` (s->claims set): rebinds s's connection to the
+ * held participant, or returns VEIL_ESIG_RESUME and changes nothing. */
+int sig_resume_take(sig_hub_t *hub, sig_session_t *s, json_t *resume, long long req_id, uint64_t now_ms);
+/* A fresh join of an identity whose old participant is held: that one leaves now. */
+void sig_resume_evict_identity(sig_hub_t *hub, sig_room_t *room, const char *sub);
+/* Takes s off the held list if it is there (before it is freed). */
+void sig_resume_forget(sig_hub_t *hub, sig_session_t *s);
+/* Ends held participants whose grace ran out by now_ms; the earliest end (UINT64_MAX). */
+void sig_resume_expire(sig_hub_t *hub, uint64_t now_ms);
+uint64_t sig_resume_next_deadline(const sig_hub_t *hub);
+/* The `joined` message for s (sig_room.c); `resumed` marks the answer to a resume. */
+json_t *sig_joined_json(const sig_hub_t *hub, const sig_session_t *s, long long req_id, bool resumed);
+
 /* MLS relay glue (sig_relay.c). */
 int sig_relay_joined(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms);
 void sig_relay_left(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms);
+/* The participant's connection is gone (DISCONNECTED) / back with its MLS epoch or
+ * RELAY_NO_STATE (CONNECTED): the relay keeps its place, replays or asks it to rejoin. */
+void sig_relay_away(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms);
+void sig_relay_back(sig_hub_t *hub, sig_session_t *s, uint64_t epoch, uint64_t now_ms);
 void sig_relay_free(sig_hub_t *hub, sig_room_t *room);
 
 #endif

@@ -28,12 +28,22 @@ static const sig_field_t caps_f[] = {
 };
 static const sig_schema_t caps_s = {caps_f, N(caps_f)};
 
+/* A resume (docs/protocol.md "Resuming"): the participant the client was, the token its
+ * last `joined` carried, and the epoch of its saved MLS state (absent: no state). */
+static const sig_field_t resume_f[] = {
+    {.name = "participant_id", .type = SIG_F_IDENT, .required = 1, .min = 1, .max = 32},
+    {.name = "token", .type = SIG_F_IDENT, .required = 1, .min = 1, .max = 64},
+    {.name = "epoch", .type = SIG_F_INT, .min = 0, .max = 9223372036854775807LL},
+};
+static const sig_schema_t resume_s = {resume_f, N(resume_f)};
+
 static const sig_field_t join_f[] = {
     COMMON_FIELDS,
     {.name = "token", .type = SIG_F_STR, .required = 1, .min = 1, .max = SIG_JWT_MAX_TOKEN},
     {.name = "room", .type = SIG_F_IDENT, .required = 1, .min = 1, .max = SIG_ROOM_MAX},
     {.name = "display_name", .type = SIG_F_STR, .min = 1, .max = SIG_NAME_MAX},
     {.name = "capabilities", .type = SIG_F_OBJ, .sub = &caps_s},
+    {.name = "resume", .type = SIG_F_OBJ, .sub = &resume_s},
 };
 static const sig_field_t bare_f[] = {COMMON_FIELDS};
 

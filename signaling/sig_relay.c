@@ -5,9 +5,10 @@
  * frames to the named participants (docs/relay.md).
  *
  * Member ids are the numeric part of the participant ids the hub assigns ("p1f" is member
- * 0x1f), so the ids in `leader` and `batch` controls match the roster. Signaling has no
- * session resumption: a closed connection is a participant that LEFT (the relay's
- * CONNECTED/DISCONNECTED grace is not used).
+ * 0x1f), so the ids in `leader` and `batch` controls match the roster. A participant held
+ * for a resume (sig_resume.c) is DISCONNECTED and, when a connection resumes it, CONNECTED
+ * with its MLS epoch; the relay's reconnect grace is the hub's, so both let go of it at
+ * the same time.
  *
  * Recipients are looked up by a scan of the room's members: O(members) per recipient, at
  * most a few thousand compares per broadcast at the room limits; a member index would be
@@ -75,6 +76,8 @@ int sig_relay_joined(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms) {
     if (rc.max_members < 1)
       rc.max_members = 1;
     rc.max_message = hub->cfg.limits.max_mls_message_bytes;
+    if (sig_resume_enabled(hub))
+      rc.reconnect_grace_ms = hub->cfg.limits.reconnect_grace_ms;
     int err = relay_room_new(&rc, &room->relay);
     if (err)
       return err;
@@ -90,6 +93,23 @@ void sig_relay_left(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms) {
     return;
   relay_event_t ev = {.type = RELAY_EV_LEFT, .member = s->member_id};
   (void)feed(hub, room, &ev, now_ms);
+}
+
+void sig_relay_away(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms) {
+  if (!s->room || !s->room->relay)
+    return;
+  relay_event_t ev = {.type = RELAY_EV_DISCONNECTED, .member = s->member_id};
+  (void)feed(hub, s->room, &ev, now_ms);
+}
+
+void sig_relay_back(sig_hub_t *hub, sig_session_t *s, uint64_t epoch, uint64_t now_ms) {
+  if (!s->room || !s->room->relay)
+    return;
+  relay_event_t ev = {.type = RELAY_EV_CONNECTED, .member = s->member_id, .resume_epoch = epoch};
+  int rc = feed(hub, s->room, &ev, now_ms);
+  if (rc)
+    veil_log(VEIL_LOG_WARN, "relay", "resume_failed", "room=%s participant=%s err=%s", s->room->name, s->id,
+             veil_strerror(rc));
 }
 
 static void add_metrics(sig_relay_totals_t *t, const relay_room_t *r) {
@@ -144,7 +164,7 @@ int sig_handle_binary(sig_hub_t *hub, sig_session_t *s, const uint8_t *data, siz
 }
 
 uint64_t sig_hub_next_deadline(const sig_hub_t *hub) {
-  uint64_t d = UINT64_MAX;
+  uint64_t d = sig_resume_next_deadline(hub);
   for (sig_room_t *r = hub->rooms; r; r = r->next)
     if (r->relay && r->relay_deadline < d)
       d = r->relay_deadline;
@@ -158,4 +178,6 @@ void sig_hub_tick(sig_hub_t *hub, uint64_t now_ms) {
       (void)feed(hub, r, &ev, now_ms);
     }
   }
+  /* After the relays: a room freed by an expiry is no longer in the list above. */
+  sig_resume_expire(hub, now_ms);
 }

@@ -11,7 +11,7 @@
 #include "common/err.h"
 #include "common/log.h"
 
-static sig_room_t *room_find(sig_hub_t *hub, const char *name) {
+sig_room_t *sig_room_find(sig_hub_t *hub, const char *name) {
   for (sig_room_t *r = hub->rooms; r; r = r->next)
     if (strcmp(r->name, name) == 0)
       return r;
@@ -118,6 +118,31 @@ static json_t *lobby_json(const sig_room_t *room) {
   return arr;
 }
 
+json_t *sig_joined_json(const sig_hub_t *hub, const sig_session_t *s, long long req_id, bool resumed) {
+  const sig_room_t *room = s->room;
+  json_t *roster = json_array();
+  for (sig_session_t *p = room->members; p && roster; p = p->room_next)
+    if (p != s)
+      json_array_append_new(roster, sig_participant_json(p, true));
+  json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o*,s:O?,s:b,s:b}", "type", "joined", "participant_id", s->id, "room",
+                        room->name, "identity", s->claims.sub, "role", sig_role_name(s->claims.role), "roster", roster,
+                        "transport", s->transport, "can_publish", s->claims.can_publish, "can_subscribe",
+                        s->claims.can_subscribe);
+  if (!j)
+    return NULL;
+  if (req_id >= 0)
+    json_object_set_new(j, "id", json_integer(req_id));
+  if (s->claims.role == SIG_ROLE_HOST)
+    json_object_set_new(j, "lobby", lobby_json(room));
+  /* Offered only when the hub would hold this participant (docs/protocol.md "Resuming"). */
+  if (s->resume_token[0])
+    json_object_set_new(j, "resume", json_pack("{s:s,s:i}", "token", s->resume_token, "grace_ms",
+                                               (json_int_t)hub->cfg.limits.reconnect_grace_ms));
+  if (resumed)
+    json_object_set_new(j, "resumed", json_true());
+  return j;
+}
+
 /* Moves a session with verified claims into the room's member list: media first (it may
  * refuse, and then nothing has changed), then our own state, then the messages. */
 static int admit(sig_hub_t *hub, sig_session_t *s, sig_room_t *room, const char *room_name, long long req_id,
@@ -141,26 +166,16 @@ static int admit(sig_hub_t *hub, sig_session_t *s, sig_room_t *room, const char 
     return VEIL_ENOMEM;
   }
   s->media = media;
+  s->transport = transport;
   s->room = room;
   s->state = SIG_JOINED;
   s->room_next = room->members;
   room->members = s;
   room->nmembers++;
   hub->stats.participants++;
-
-  json_t *roster = json_array();
-  for (sig_session_t *p = room->members; p && roster; p = p->room_next)
-    if (p != s)
-      json_array_append_new(roster, sig_participant_json(p, true));
-  json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o*,s:o*,s:b,s:b}", "type", "joined", "participant_id", s->id, "room",
-                        room->name, "identity", s->claims.sub, "role", sig_role_name(s->claims.role), "roster", roster,
-                        "transport", transport ? transport : json_null(), "can_publish", s->claims.can_publish,
-                        "can_subscribe", s->claims.can_subscribe);
-  if (j && req_id >= 0)
-    json_object_set_new(j, "id", json_integer(req_id));
-  if (j && s->claims.role == SIG_ROLE_HOST)
-    json_object_set_new(j, "lobby", lobby_json(room));
-  sig_send_json(hub, s, j);
+  if (sig_resume_enabled(hub) && sig_resume_issue(s))
+    s->resume_token[0] = '\0'; /* no randomness: this participant cannot resume */
+  sig_send_json(hub, s, sig_joined_json(hub, s, req_id, false));
   sig_room_joined_latency(hub, s, now_ms);
   veil_log(VEIL_LOG_INFO, "signaling", "participant_joined", "room=%s participant=%s role=%s", room->name, s->id,
            sig_role_name(s->claims.role));
@@ -175,7 +190,12 @@ static int admit(sig_hub_t *hub, sig_session_t *s, sig_room_t *room, const char 
 }
 
 int sig_room_join(sig_hub_t *hub, sig_session_t *s, long long req_id, uint64_t now_ms) {
-  sig_room_t *room = room_find(hub, s->claims.room);
+  /* A fresh join replaces the identity's participant held for a resume (its client lost
+   * its state or gave up); that may free the room, so look it up afterwards. */
+  sig_room_t *room = sig_room_find(hub, s->claims.room);
+  if (room)
+    sig_resume_evict_identity(hub, room, s->claims.sub);
+  room = sig_room_find(hub, s->claims.room);
   if (!room && room_count(hub) >= hub->cfg.limits.max_rooms)
     return VEIL_ESIG_TOO_MANY_ROOMS;
   if (room && identity_present(room, s->claims.sub))
@@ -268,6 +288,9 @@ void sig_room_leave(sig_hub_t *hub, sig_session_t *s, const char *reason) {
   if (s->media && hub->cfg.media)
     hub->cfg.media->leave(hub->cfg.media_ctx, s->media);
   s->media = NULL;
+  json_decref(s->transport);
+  s->transport = NULL;
+  s->resume_token[0] = '\0';
   s->room = NULL;
   if (s->state == SIG_JOINED)
     s->state = SIG_EXPECT_JOIN;
@@ -278,7 +301,7 @@ void sig_room_leave(sig_hub_t *hub, sig_session_t *s, const char *reason) {
 }
 
 int sig_hub_notify(sig_hub_t *hub, const char *room_name, const char *pid, json_t *obj) {
-  sig_room_t *room = room_find(hub, room_name);
+  sig_room_t *room = sig_room_find(hub, room_name);
   sig_session_t *s = room ? sig_room_member(room, pid) : NULL;
   if (!s) {
     json_decref(obj);

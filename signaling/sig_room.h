@@ -10,6 +10,8 @@ int sig_room_join(sig_hub_t *hub, sig_session_t *s, long long req_id, uint64_t n
 int sig_room_decide(sig_hub_t *hub, sig_session_t *host, const char *participant_id, bool admit, uint64_t now_ms);
 /* Leaves room or lobby (no-op otherwise), telling the others; frees an empty room. */
 void sig_room_leave(sig_hub_t *hub, sig_session_t *s, const char *reason);
+/* Finds an open room by name (NULL: none). */
+sig_room_t *sig_room_find(sig_hub_t *hub, const char *name);
 /* Finds a joined member of the room by participant id. */
 sig_session_t *sig_room_member(sig_room_t *room, const char *participant_id);
 

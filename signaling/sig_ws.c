@@ -93,6 +93,11 @@ static void io_close(void *user, sig_session_t *s, int code, const char *reason)
   lws_callback_on_writable(c->wsi);
 }
 
+static void io_rebind(void *user, void *conn, sig_session_t *s) {
+  (void)user;
+  ((conn_t *)conn)->session = s;
+}
+
 static void conn_free_buffers(conn_t *c) {
   while (c->head) {
     frame_t *f = c->head;
@@ -346,7 +351,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return on_writeable(c, wsi);
   case LWS_CALLBACK_CLOSED:
     if (c->session) {
-      sig_session_close(ws->hub, c->session);
+      sig_session_lost(ws->hub, c->session, veil_now_ms());
       c->session = NULL;
       ws->nconn--;
       if (ws->cfg.on_activity && !ws->destroying)
@@ -424,6 +429,7 @@ int sig_ws_new(const sig_ws_config_t *cfg, const sig_hub_config_t *hubcfg, sig_w
   hc.io.send_text = io_send_text;
   hc.io.send_binary = io_send_binary;
   hc.io.close = io_close;
+  hc.io.rebind = io_rebind;
   int rc = sig_hub_new(&hc, &ws->hub);
   if (rc)
     goto fail;

@@ -47,6 +47,14 @@ static void rec_close(void *u, sig_session_t *s, int code, const char *r) {
   c->close_code = code;
 }
 
+static void rec_rebind(void *u, void *conn, sig_session_t *s) {
+  (void)u;
+  ((conn_t *)conn)->s = s;
+}
+
+/* The sig_resume suite turns resumption on; sig_hub runs with it off (grace 0). */
+static uint32_t grace_ms, max_held;
+
 static void make_hub(bool lobby, uint32_t max_rooms, uint32_t max_per_room) {
   sig_hub_config_t cfg = {
       .limits = {.max_rooms = max_rooms,
@@ -58,11 +66,13 @@ static void make_hub(bool lobby, uint32_t max_rooms, uint32_t max_per_room) {
                  .messages_per_second = 5,
                  .join_timeout_ms = 3000,
                  .max_tracks_per_participant = 4,
-                 .max_subscriptions_per_participant = 4},
+                 .max_subscriptions_per_participant = 4,
+                 .reconnect_grace_ms = grace_ms,
+                 .max_reconnecting = max_held},
       .key = key,
       .token_leeway_s = 0,
       .lobby = lobby,
-      .io = {.user = NULL, .send_text = rec_text, .send_binary = rec_bin, .close = rec_close},
+      .io = {.user = NULL, .send_text = rec_text, .send_binary = rec_bin, .close = rec_close, .rebind = rec_rebind},
   };
   cr_assert_eq(sig_hub_new(&cfg, &hub), 0);
 }
@@ -85,6 +95,14 @@ static void teardown(void) {
   sig_jwt_key_free(key);
 }
 TestSuite(sig_hub, .init = setup, .fini = teardown);
+
+static void setup_resume(void) {
+  grace_ms = 5000;
+  max_held = 1;
+  setup();
+  grace_ms = max_held = 0;
+}
+TestSuite(sig_resume, .init = setup_resume, .fini = teardown);
 
 static char *token(const char *room, const char *sub, sig_role_t role) {
   sig_claims_t c;
@@ -360,4 +378,191 @@ Test(sig_hub, join_latency_is_measured_from_connection_open) {
   cr_assert_float_eq(st->lat_sum_ms, 1000.0, 1e-9);
   cr_assert_eq(st->lat_buckets[9], 1, "1000 ms falls in the le=1 s bucket");
   cr_assert_eq(st->joins_total, 1);
+}
+
+/* ---- resumption (docs/protocol.md "Resuming"); the sig_resume suite holds one
+ * participant for 5 s ---- */
+
+/* The first message connection i received of `type` (NULL: none). */
+static json_t *first_of(int i, const char *type) {
+  size_t k;
+  json_t *j;
+  json_array_foreach(conns[i].msgs, k, j) if (strcmp(json_string_value(json_object_get(j, "type")), type) == 0) return j;
+  return NULL;
+}
+
+static int count_of(int i, const char *type) {
+  size_t k;
+  json_t *j;
+  int n = 0;
+  json_array_foreach(conns[i].msgs, k, j) n += strcmp(json_string_value(json_object_get(j, "type")), type) == 0;
+  return n;
+}
+
+/* Copies participant id and resume token of the `joined` connection i received last. */
+static void resume_creds(int i, char pid[33], char tok[65]) {
+  json_t *j = NULL;
+  size_t k;
+  json_t *m;
+  json_array_foreach(conns[i].msgs, k, m) if (strcmp(json_string_value(json_object_get(m, "type")), "joined") == 0) j = m;
+  cr_assert(j, "connection %d never joined", i);
+  snprintf(pid, 33, "%s", json_string_value(json_object_get(j, "participant_id")));
+  const char *t = json_string_value(json_object_get(json_object_get(j, "resume"), "token"));
+  cr_assert(t, "joined offers no resume token");
+  cr_assert_eq(strlen(t), 43, "256 random bits, base64url");
+  snprintf(tok, 65, "%s", t);
+}
+
+static int resume(int i, const char *sub, const char *pid, const char *tok) {
+  char *t = token("r", sub, SIG_ROLE_MEMBER);
+  char buf[2048];
+  snprintf(buf, sizeof buf,
+           "{\"type\":\"join\",\"id\":7,\"token\":\"%s\",\"room\":\"r\",\"resume\":{\"participant_id\":\"%s\",\"token\":"
+           "\"%s\",\"epoch\":0}}",
+           t, pid, tok);
+  free(t);
+  return send(i, buf);
+}
+
+/* a on connection 0 and b on connection 1; a's connection is lost at now_ms. */
+static void join_two_and_lose_a(char pid[33], char tok[65]) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(join(1, "r", "b", SIG_ROLE_MEMBER), 0);
+  resume_creds(0, pid, tok);
+  sig_session_lost(hub, conns[0].s, now_ms);
+  conns[0].s = NULL;
+}
+
+Test(sig_resume, lost_participant_is_held_and_resumes_its_place) {
+  char pid[33], tok[65];
+  join_two_and_lose_a(pid, tok);
+  const sig_stats_t *st = sig_hub_stats(hub);
+  cr_assert_eq(st->reconnecting, 1);
+  cr_assert_eq(st->participants, 2, "still in the room");
+  cr_assert_null(first_of(1, "participant_left"), "no leave while held");
+  cr_assert_eq(sig_hub_next_deadline(hub), now_ms + 5000, "the grace is the next deadline");
+
+  sig_session_t *spare = conns[2].s;
+  cr_assert_eq(resume(2, "a", pid, tok), 0);
+  json_t *j = last(2);
+  cr_assert_str_eq(last_type(2), "joined");
+  cr_assert(json_is_true(json_object_get(j, "resumed")));
+  cr_assert_str_eq(json_string_value(json_object_get(j, "participant_id")), pid);
+  cr_assert_eq(json_integer_value(json_object_get(j, "id")), 7);
+  cr_assert_eq(json_array_size(json_object_get(j, "roster")), 1);
+  const char *fresh = json_string_value(json_object_get(json_object_get(j, "resume"), "token"));
+  cr_assert(fresh && strlen(fresh) == 43 && strcmp(fresh, tok) != 0, "every joined carries a new token");
+  cr_assert_neq(conns[2].s, spare, "the connection now serves the held participant");
+  cr_assert(sig_session_joined(conns[2].s));
+  cr_assert_gt(conns[2].nbin, 0, "the relay greets the returning member");
+  cr_assert_eq(st->reconnecting, 0);
+  cr_assert_eq(st->resumes_total, 1);
+  cr_assert_eq(st->participants, 2);
+  cr_assert_eq(st->sessions, MAXC - 1, "one per open connection: the spare one was freed");
+  cr_assert_eq(count_of(1, "participant_joined"), 0, "no roster churn");
+  cr_assert_null(first_of(1, "participant_left"));
+  cr_assert_eq(sig_hub_next_deadline(hub), UINT64_MAX);
+  cr_assert_eq(send(2, "{\"type\":\"ping\"}"), 0);
+  cr_assert_str_eq(last_type(2), "pong");
+}
+
+Test(sig_resume, wrong_token_is_refused_and_a_fresh_join_replaces_the_held_one) {
+  char pid[33], tok[65];
+  join_two_and_lose_a(pid, tok);
+  char bad[65];
+  snprintf(bad, sizeof bad, "%s", tok);
+  bad[42] = bad[42] == 'A' ? 'B' : 'A';
+  cr_assert_eq(resume(2, "a", pid, bad), VEIL_ESIG_RESUME);
+  cr_assert_str_eq(last_code(2), "resume_refused");
+  cr_assert_eq(conns[2].close_code, 0, "the connection may join fresh");
+  cr_assert_eq(resume(2, "a", pid, "short"), VEIL_ESIG_RESUME);
+  cr_assert_eq(resume(2, "a", "p99", tok), VEIL_ESIG_RESUME, "unknown participant");
+  cr_assert_eq(sig_hub_stats(hub)->reconnecting, 1, "refusals change nothing");
+  cr_assert_null(first_of(1, "participant_left"));
+
+  cr_assert_eq(join(2, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_str_eq(last_type(2), "joined");
+  cr_assert_str_neq(json_string_value(json_object_get(last(2), "participant_id")), pid);
+  cr_assert_null(json_object_get(last(2), "resumed"));
+  json_t *left = first_of(1, "participant_left");
+  cr_assert(left, "the held participant left for the fresh one");
+  cr_assert_str_eq(json_string_value(json_object_get(left, "participant_id")), pid);
+  cr_assert_eq(sig_hub_stats(hub)->reconnecting, 0);
+  cr_assert_eq(sig_hub_stats(hub)->participants, 2);
+}
+
+Test(sig_resume, another_identity_cannot_take_the_place) {
+  char pid[33], tok[65];
+  join_two_and_lose_a(pid, tok);
+  cr_assert_eq(resume(2, "c", pid, tok), VEIL_ESIG_RESUME);
+  cr_assert_str_eq(last_code(2), "resume_refused");
+  cr_assert_eq(sig_hub_stats(hub)->reconnecting, 1);
+  cr_assert(!sig_session_joined(conns[2].s));
+}
+
+Test(sig_resume, grace_expiry_leaves_like_a_disconnect_and_resume_is_refused) {
+  char pid[33], tok[65];
+  join_two_and_lose_a(pid, tok);
+  uint64_t lost = now_ms;
+  sig_hub_tick(hub, lost + 4999);
+  cr_assert_null(first_of(1, "participant_left"));
+  sig_hub_tick(hub, lost + 5000);
+  json_t *left = first_of(1, "participant_left");
+  cr_assert(left);
+  cr_assert_str_eq(json_string_value(json_object_get(left, "participant_id")), pid);
+  cr_assert_str_eq(json_string_value(json_object_get(left, "reason")), "disconnected");
+  const sig_stats_t *st = sig_hub_stats(hub);
+  cr_assert_eq(st->reconnecting, 0);
+  cr_assert_eq(st->resume_expired, 1);
+  cr_assert_eq(st->participants, 1);
+  now_ms = lost + 5000;
+  cr_assert_eq(resume(2, "a", pid, tok), VEIL_ESIG_RESUME);
+  cr_assert_eq(join(2, "r", "a", SIG_ROLE_MEMBER), 0, "it joins fresh");
+}
+
+Test(sig_resume, a_second_connection_takes_over_and_the_first_is_closed) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(join(1, "r", "b", SIG_ROLE_MEMBER), 0);
+  char pid[33], tok[65];
+  resume_creds(0, pid, tok);
+  sig_session_t *held = conns[0].s;
+  cr_assert_eq(resume(2, "a", pid, tok), 0);
+  cr_assert(json_is_true(json_object_get(last(2), "resumed")));
+  cr_assert_eq(conns[2].s, held, "the new connection serves the participant");
+  cr_assert_eq(conns[0].close_code, SIG_CLOSE_TAKEN_OVER);
+  cr_assert_neq(conns[0].s, held, "the old connection got a spare session");
+  cr_assert_eq(send(0, "{\"type\":\"ping\"}"), VEIL_ESIG_STATE, "the old connection is closing");
+  /* When the old connection is finally gone, the participant stays. */
+  sig_session_lost(hub, conns[0].s, now_ms);
+  conns[0].s = NULL;
+  cr_assert_eq(sig_hub_stats(hub)->participants, 2);
+  cr_assert_eq(sig_hub_stats(hub)->reconnecting, 0);
+  cr_assert_null(first_of(1, "participant_left"));
+  cr_assert(sig_session_joined(conns[2].s));
+}
+
+Test(sig_resume, held_participants_are_bounded_and_leave_is_never_held) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(join(1, "r", "b", SIG_ROLE_MEMBER), 0);
+  cr_assert_eq(join(2, "r2", "c", SIG_ROLE_MEMBER), 0);
+  sig_session_lost(hub, conns[0].s, now_ms);
+  sig_session_lost(hub, conns[1].s, now_ms); /* over max_reconnecting = 1: leaves now */
+  cr_assert_eq(sig_hub_stats(hub)->reconnecting, 1);
+  cr_assert_eq(sig_hub_stats(hub)->participants, 2);
+  cr_assert_eq(send(2, "{\"type\":\"leave\"}"), 0);
+  sig_session_lost(hub, conns[2].s, now_ms);
+  cr_assert_eq(sig_hub_stats(hub)->reconnecting, 1, "a participant that left is not held");
+  cr_assert_eq(sig_hub_stats(hub)->participants, 1);
+  conns[0].s = conns[1].s = conns[2].s = NULL;
+}
+
+Test(sig_hub, resume_is_refused_when_the_server_holds_nobody) {
+  cr_assert_eq(join(0, "r", "a", SIG_ROLE_MEMBER), 0);
+  cr_assert_null(json_object_get(last(0), "resume"), "no token offered");
+  char pid[33];
+  snprintf(pid, sizeof pid, "%s", json_string_value(json_object_get(last(0), "participant_id")));
+  sig_session_lost(hub, conns[0].s, now_ms);
+  conns[0].s = NULL;
+  cr_assert_eq(sig_hub_stats(hub)->participants, 0, "left at once");
+  cr_assert_eq(resume(1, "a", pid, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), VEIL_ESIG_RESUME);
 }
