@@ -141,6 +141,8 @@ void sig_session_close(sig_hub_t *hub, sig_session_t *s);
  * until a `join` with `resume` takes it over or sig_hub_tick expires it. Either way the
  * shell must no longer use `s`. */
 void sig_session_lost(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms);
+/* Every held participant leaves now (shutdown: before the media plane goes away). */
+void sig_hub_release_held(sig_hub_t *hub);
 void *sig_session_user(const sig_session_t *s);
 bool sig_session_joined(const sig_session_t *s);
 /* The frame size limit that applies to this session now: pre-join, joined text, or

@@ -178,6 +178,11 @@ void sig_resume_expire(sig_hub_t *hub, uint64_t now_ms) {
   }
 }
 
+void sig_hub_release_held(sig_hub_t *hub) {
+  while (hub->away_head)
+    sig_session_close(hub, hub->away_head);
+}
+
 uint64_t sig_resume_next_deadline(const sig_hub_t *hub) {
   return hub->away_head ? hub->away_head->away_since + hub->cfg.limits.reconnect_grace_ms : UINT64_MAX;
 }

@@ -351,7 +351,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return on_writeable(c, wsi);
   case LWS_CALLBACK_CLOSED:
     if (c->session) {
-      sig_session_lost(ws->hub, c->session, veil_now_ms());
+      /* Shutting down: nobody will come back to a held place. */
+      if (ws->destroying)
+        sig_session_close(ws->hub, c->session);
+      else
+        sig_session_lost(ws->hub, c->session, veil_now_ms());
       c->session = NULL;
       ws->nconn--;
       if (ws->cfg.on_activity && !ws->destroying)
@@ -488,6 +492,7 @@ void sig_ws_shutdown(sig_ws_t *ws) {
     return;
   ws->destroying = 1;
   ws->vh = NULL;
+  sig_hub_release_held(ws->hub);
   lws_context_destroy(ws->ctx);
 }
 

@@ -88,7 +88,8 @@ static void print_human(app_t *a, json_t *ev) {
              json_real_value(json_object_get(r, "latency_avg_ms")));
     }
   } else if (!strcmp(e, "epoch") || !strcmp(e, "first_frame") || !strcmp(e, "rekey") || !strcmp(e, "removed") ||
-             !strcmp(e, "error") || !strcmp(e, "left") || !strcmp(e, "joined")) {
+             !strcmp(e, "error") || !strcmp(e, "left") || !strcmp(e, "joined") || !strcmp(e, "reconnecting") ||
+             !strcmp(e, "resumed") || !strcmp(e, "rejoined")) {
     char *txt = json_dumps(ev, JSON_COMPACT);
     printf("[%s] %s\n", a->id.name, txt ? txt : e);
     free(txt);

@@ -54,12 +54,20 @@ static uint64_t member_of_pid(const char *pid) {
   return pid && pid[0] == 'p' ? strtoull(pid + 1, NULL, 16) : 0;
 }
 
+static int receiving(const vs_session_t *s, const char *track_id) {
+  for (const vs_rx_t *x = s->rx; x; x = x->next)
+    if (!x->tap && strcmp(x->track_id, track_id) == 0)
+      return 1;
+  return 0;
+}
+
 static void subscribe_tracks(vs_session_t *s, json_t *tracks) {
   size_t i;
   json_t *t;
   json_array_foreach(tracks, i, t) {
     const char *tid = json_string_value(json_object_get(t, "track_id"));
-    if (tid)
+    /* After a resume the server kept our subscriptions: ask only for tracks we lack. */
+    if (tid && !receiving(s, tid))
       send_json(s, json_pack("{s:s,s:s}", "type", "subscribe", "track_id", tid));
   }
 }
@@ -326,6 +334,60 @@ static void on_joined(vs_session_t *s, json_t *m) {
   publish(s);
 }
 
+/* The answer to a resume: same participant, same transport, same MLS state; the relay
+ * replays the commits we missed (or tells us to rejoin) right after it. The roster may
+ * have changed while we were away: peers not in it have left. */
+static void on_resumed(vs_session_t *s, json_t *m) {
+  const char *pid = json_string_value(json_object_get(m, "participant_id"));
+  if (!pid || strcmp(pid, s->self_pid) != 0)
+    return emit_error(s, "resumed", VEIL_EDECODE);
+  for (vs_peer_t *p = s->peers; p; p = p->next)
+    p->present = 0;
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(m, "roster"), i, p) add_peer(s, p);
+  s->reconnecting = 0;
+  mls_group_t *g = s->member && !s->removed ? vs_member_group(s->member) : NULL;
+  vs_emit(s, json_pack("{s:s,s:s,s:i,s:f,s:o}", "event", "resumed", "participant_id", s->self_pid, "attempts",
+                       (int)s->attempts, "outage_ms", ms_since(s->lost_us), "epoch",
+                       g ? json_integer((json_int_t)mls_group_epoch(g)) : json_null()));
+}
+
+/* A refused resume (our place expired): drop the participant we were — MLS state,
+ * transport, senders, receivers, roster — and join as a new one, as on start. */
+static void reset_for_fresh_join(vs_session_t *s) {
+  vs_member_free(s->member);
+  s->member = NULL;
+  s->removed = 0;
+  s->leader_seen = 0;
+  sframe_mls_free(s->sm);
+  s->sm = NULL;
+  s->sm_epoch = 0;
+  if (s->tr) {
+    vs_transport_close(s->tr, NULL, NULL);
+    s->tr = NULL;
+  }
+  vs_sender_free(s->audio);
+  vs_sender_free(s->video);
+  s->audio = s->video = NULL;
+  vs_media_free_rx(s);
+  while (s->peers) {
+    vs_peer_t *p = s->peers;
+    s->peers = p->next;
+    free(p);
+  }
+  free(s->leaf_ids);
+  s->leaf_ids = NULL;
+  s->n_leaf_ids = 0;
+  s->members = 0;
+  json_decref(s->pending_transport);
+  s->pending_transport = NULL;
+  s->joined = 0;
+  s->self_pid[0] = '\0';
+}
+
+static void send_join(vs_session_t *s, int resume);
+
 static void on_transport_connected(vs_session_t *s, json_t *joined_transport) {
   json_t *ice = json_object_get(joined_transport, "ice");
   json_t *c0 = json_array_get(json_object_get(ice, "candidates"), 0);
@@ -342,6 +404,11 @@ static void on_transport_connected(vs_session_t *s, json_t *joined_transport) {
     emit_error(s, "transport_start", rc);
 }
 
+static int is_code(json_t *m, const char *code) {
+  const char *c = json_string_value(json_object_get(m, "code"));
+  return c && strcmp(c, code) == 0;
+}
+
 static void on_text(void *arg, const char *text, size_t len) {
   vs_session_t *s = arg;
   json_error_t jerr;
@@ -352,10 +419,18 @@ static void on_text(void *arg, const char *text, size_t len) {
     return;
   }
   if (!strcmp(type, "joined")) {
-    /* Keep the server's transport parameters until it acknowledged ours. */
-    json_decref(s->pending_transport);
-    s->pending_transport = json_incref(json_object_get(m, "transport"));
-    on_joined(s, m);
+    json_t *r = json_object_get(m, "resume");
+    const char *tok = json_string_value(json_object_get(r, "token"));
+    snprintf(s->resume_token, sizeof s->resume_token, "%s", tok && strlen(tok) < VS_ID_MAX ? tok : "");
+    s->resume_grace_ms = (uint32_t)json_integer_value(json_object_get(r, "grace_ms"));
+    if (json_is_true(json_object_get(m, "resumed"))) {
+      on_resumed(s, m);
+    } else {
+      /* Keep the server's transport parameters until it acknowledged ours. */
+      json_decref(s->pending_transport);
+      s->pending_transport = json_incref(json_object_get(m, "transport"));
+      on_joined(s, m);
+    }
   } else if (!strcmp(type, "transport_connected")) {
     if (s->pending_transport) {
       on_transport_connected(s, s->pending_transport);
@@ -383,6 +458,12 @@ static void on_text(void *arg, const char *text, size_t len) {
     json_int_t ssrc = json_integer_value(json_object_get(m, "ssrc"));
     if (tid && pid && kind && ssrc > 0)
       vs_media_add_rx(s, tid, pid, strcmp(kind, "audio") == 0 ? VS_AUDIO : VS_VIDEO, (uint32_t)ssrc);
+  } else if (!strcmp(type, "error") && s->reconnecting && is_code(m, "resume_refused")) {
+    reset_for_fresh_join(s);
+    s->reconnecting = 0;
+    vs_emit(s, json_pack("{s:s,s:s,s:i,s:f}", "event", "rejoined", "reason", "resume_refused", "attempts",
+                         (int)s->attempts, "outage_ms", ms_since(s->lost_us)));
+    send_join(s, 0);
   } else if (!strcmp(type, "error")) {
     vs_emit(s, json_pack("{s:s,s:s,s:O?}", "event", "error", "what", "signaling", "message", m));
   }
@@ -394,8 +475,10 @@ static void on_binary(void *arg, const uint8_t *data, size_t len) {
   if (!s->member)
     return;
   relay_env_t e;
-  if (s->cfg.test_ignore_batches && relay_env_decode(data, len, len, &e) == 0 && e.kind == RELAY_ENV_CONTROL &&
-      e.ctl_type == RELAY_CTL_BATCH) {
+  int ctl = relay_env_decode(data, len, len, &e) == 0 && e.kind == RELAY_ENV_CONTROL;
+  if (ctl && e.ctl_type == RELAY_CTL_REJOIN && !s->removed)
+    vs_emit(s, json_pack("{s:s,s:s,s:I}", "event", "rejoined", "reason", "relay", "epoch", (json_int_t)e.epoch));
+  if (s->cfg.test_ignore_batches && ctl && e.ctl_type == RELAY_CTL_BATCH) {
     vs_emit(s, json_pack("{s:s,s:I}", "event", "test_batch_ignored", "epoch", (json_int_t)e.epoch));
     return;
   }
@@ -415,21 +498,88 @@ static void on_binary(void *arg, const uint8_t *data, size_t len) {
   }
 }
 
-static void on_open(void *arg) {
-  vs_session_t *s = arg;
+/* `join`, with `resume` (the participant we were, its token, the epoch of our MLS state)
+ * when reconnecting. */
+static void send_join(vs_session_t *s, int resume) {
   json_t *j = json_pack("{s:s,s:s,s:s,s:{s:b}}", "type", "join", "token", s->cfg.token, "room", s->cfg.room,
                         "capabilities", "mls", 1);
   if (j && s->cfg.display_name)
     json_object_set_new(j, "display_name", json_string(s->cfg.display_name));
-  s->join_sent_us = vs_now_us();
+  if (j && resume) {
+    json_t *r = json_pack("{s:s,s:s}", "participant_id", s->self_pid, "token", s->resume_token);
+    mls_group_t *g = s->member && !s->removed ? vs_member_group(s->member) : NULL;
+    if (r && g)
+      json_object_set_new(r, "epoch", json_integer((json_int_t)mls_group_epoch(g)));
+    json_object_set_new(j, "resume", r);
+  } else {
+    s->join_sent_us = vs_now_us();
+  }
   send_json(s, j);
+}
+
+static void on_open(void *arg) {
+  vs_session_t *s = arg;
+  send_join(s, s->reconnecting);
+}
+
+/* Backoff 200 ms doubling, at most 2 s apart, for the server's grace and 30 s beyond it
+ * (past the grace the resume is refused and we join as a new participant). */
+#define RETRY_FIRST_MS 200
+#define RETRY_MAX_MS 2000
+#define RETRY_AFTER_GRACE_MS 30000
+
+static void on_retry(uv_timer_t *t);
+
+static void schedule_retry(vs_session_t *s, int code, const char *why) {
+  uint64_t delay = (uint64_t)RETRY_FIRST_MS << (s->attempts < 4 ? s->attempts : 4);
+  if (delay > RETRY_MAX_MS)
+    delay = RETRY_MAX_MS;
+  if (ms_since(s->lost_us) + (double)delay > (double)s->resume_grace_ms + RETRY_AFTER_GRACE_MS) {
+    s->reconnecting = 0;
+    vs_emit(s, json_pack("{s:s,s:i,s:s,s:b}", "event", "signaling_closed", "code", code, "reason", why ? why : "",
+                         "gave_up", 1));
+    return;
+  }
+  if (!s->retry_open) {
+    uv_timer_init(s->cfg.loop, &s->retry_timer);
+    s->retry_timer.data = s;
+    s->retry_open = 1;
+  }
+  uv_timer_start(&s->retry_timer, on_retry, delay, 0);
+}
+
+static void on_retry(uv_timer_t *t) {
+  vs_session_t *s = t->data;
+  if (s->closing || s->left || !s->reconnecting)
+    return;
+  s->attempts++;
+  vs_emit(s, json_pack("{s:s,s:i}", "event", "reconnecting", "attempt", (int)s->attempts));
+  int rc = vs_ws_reconnect(s->ws);
+  if (rc)
+    schedule_retry(s, 0, veil_strerror(rc));
 }
 
 static void on_ws_closed(void *arg, int code, const char *why) {
   vs_session_t *s = arg;
   if (s->closing)
     return;
-  vs_emit(s, json_pack("{s:s,s:i,s:s}", "event", "signaling_closed", "code", code, "reason", why ? why : ""));
+  /* Reconnect after an unexpected close once we have a place to resume; not after our
+   * leave, a refused token (1008), a rejection (4003) or a takeover by another of our
+   * connections (4004). */
+  int resumable = s->resume_token[0] && s->self_pid[0] && !s->left && code != 1000 && code != 1008 &&
+                  code != 4003 && code != 4004;
+  if (!resumable && !s->reconnecting) {
+    vs_emit(s, json_pack("{s:s,s:i,s:s}", "event", "signaling_closed", "code", code, "reason", why ? why : ""));
+    return;
+  }
+  if (!s->reconnecting) {
+    s->reconnecting = 1;
+    s->attempts = 0;
+    s->lost_us = vs_now_us();
+    vs_emit(s, json_pack("{s:s,s:i,s:s,s:i}", "event", "reconnecting", "code", code, "reason", why ? why : "",
+                         "grace_ms", (int)s->resume_grace_ms));
+  }
+  schedule_retry(s, code, why);
 }
 
 int vs_session_new(const vs_session_config_t *cfg, vs_session_t **out) {
@@ -466,6 +616,9 @@ void vs_session_leave(vs_session_t *s) {
   if (s->left)
     return;
   s->left = 1;
+  s->reconnecting = 0;
+  if (s->retry_open)
+    uv_timer_stop(&s->retry_timer);
   vs_media_stop(s);
   if (s->ws && vs_ws_is_open(s->ws))
     send_json(s, json_pack("{s:s}", "type", "leave"));
@@ -516,6 +669,10 @@ void vs_session_close(vs_session_t *s) {
     s->timers_open = 0;
     uv_close((uv_handle_t *)&s->audio_timer, timer_closed);
     uv_close((uv_handle_t *)&s->video_timer, timer_closed);
+  }
+  if (s->retry_open) {
+    s->retry_open = 0;
+    uv_close((uv_handle_t *)&s->retry_timer, timer_closed);
   }
   if (s->tr) {
     vs_transport_close(s->tr, NULL, NULL);

@@ -62,6 +62,15 @@ struct vs_session {
   uint64_t t0_us, join_sent_us, leave_seen_us;
   int first_frame_done;
   uint64_t frames_sent_failed;
+  /* Resumption (docs/protocol.md "Resuming"): the token of the last `joined`, the
+   * server's grace, and the reconnect attempts after an unexpected close. */
+  char resume_token[VS_ID_MAX];
+  uint32_t resume_grace_ms;
+  int reconnecting;            /* the connection dropped: attempts run until resumed */
+  uint32_t attempts;
+  uint64_t lost_us;
+  uv_timer_t retry_timer;
+  int retry_open;
 };
 
 void vs_emit(vs_session_t *s, json_t *ev); /* steals ev */

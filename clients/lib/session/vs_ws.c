@@ -257,6 +257,8 @@ static SSL_CTX *client_ssl_ctx(const char *ca_file, int pinned) {
   return c;
 }
 
+static int connect_wsi(vs_ws_t *ws);
+
 int vs_ws_new(const vs_ws_config_t *cfg, vs_ws_t **out) {
   vs_ws_t *ws = calloc(1, sizeof *ws);
   if (!ws)
@@ -297,7 +299,21 @@ int vs_ws_new(const vs_ws_config_t *cfg, vs_ws_t **out) {
   ws->ctx = lws_create_context(&info);
   if (!ws->ctx)
     goto fail;
+  if (connect_wsi(ws))
+    goto fail;
+  *out = ws;
+  return 0;
+fail:
+  if (ws->ctx)
+    lws_context_destroy(ws->ctx);
+  SSL_CTX_free(ws->ssl_ctx);
+  free(ws);
+  return rc;
+}
 
+/* One client connection on the context (VEIL_EIO when lws refuses to start it; a failure
+ * reported through on_closed during the call counts as started). */
+static int connect_wsi(vs_ws_t *ws) {
   struct lws_client_connect_info ci;
   memset(&ci, 0, sizeof ci);
   ci.context = ws->ctx;
@@ -315,14 +331,25 @@ int vs_ws_new(const vs_ws_config_t *cfg, vs_ws_t **out) {
   }
   ci.pwsi = &ws->wsi;
   if (!lws_client_connect_via_info(&ci) && !ws->closed_reported)
-    goto fail;
-  *out = ws;
+    return VEIL_EIO;
   return 0;
-fail:
-  if (ws->ctx)
-    lws_context_destroy(ws->ctx);
-  SSL_CTX_free(ws->ssl_ctx);
-  free(ws);
+}
+
+int vs_ws_reconnect(vs_ws_t *ws) {
+  if (!ws || !ws->ctx || ws->destroying || !ws->closed_reported)
+    return VEIL_ESTATE;
+  while (ws->head) { /* what was queued for the old connection is stale */
+    frame_t *f = ws->head;
+    ws->head = f->next;
+    free(f);
+  }
+  ws->tail = NULL;
+  ws->rx_len = 0;
+  ws->open = ws->closing = ws->closed_reported = 0;
+  ws->wsi = NULL;
+  int rc = connect_wsi(ws);
+  if (rc)
+    ws->closed_reported = 1; /* never started: the caller may try again */
   return rc;
 }
 

@@ -50,6 +50,10 @@ int vs_ws_new(const vs_ws_config_t *cfg, vs_ws_t **out);
 int vs_ws_send(vs_ws_t *ws, int binary, const void *data, size_t len);
 void vs_ws_close(vs_ws_t *ws);
 int vs_ws_is_open(const vs_ws_t *ws);
+/* After on_closed: a new connection to the same URL on the same lws context (creating a
+ * context per attempt would churn lws's process-wide state). on_open / on_closed follow
+ * as for the first. VEIL_ESTATE before on_closed or after shutdown. */
+int vs_ws_reconnect(vs_ws_t *ws);
 /* Staged destroy (see above): shutdown closes lws's handles; run the loop; then free. */
 void vs_ws_shutdown(vs_ws_t *ws);
 void vs_ws_free(vs_ws_t *ws);
