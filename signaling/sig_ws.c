@@ -27,6 +27,7 @@ typedef struct conn {
   int rx_binary;
   int close_code;         /* nonzero: close after the queue drains */
   int closing;            /* the close frame has been requested from lws */
+  int peer_close_code;    /* the status of the client's close frame (0: none received) */
   char close_reason[64];
   char *http_body;        /* owned (HTTP responses) */
   size_t http_len;
@@ -349,10 +350,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     if (!c->session)
       return 0;
     return on_writeable(c, wsi);
+  case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+    if (len >= 2)
+      c->peer_close_code = ((const uint8_t *)in)[0] << 8 | ((const uint8_t *)in)[1];
+    return 0;
   case LWS_CALLBACK_CLOSED:
     if (c->session) {
-      /* Shutting down: nobody will come back to a held place. */
-      if (ws->destroying)
+      /* A close handshake the client started with 1000 (normal) or 1001 (going away) is
+       * an intentional end, like `leave`; a connection that just breaks is held for a
+       * resume. Shutting down: nobody will come back to a held place. */
+      veil_log(VEIL_LOG_DEBUG, "signaling", "ws_closed", "peer_close=%d joined=%d", c->peer_close_code,
+               sig_session_joined(c->session));
+      if (ws->destroying || c->peer_close_code == 1000 || c->peer_close_code == 1001)
         sig_session_close(ws->hub, c->session);
       else
         sig_session_lost(ws->hub, c->session, veil_now_ms());

@@ -559,10 +559,15 @@ static void on_retry(uv_timer_t *t) {
     schedule_retry(s, 0, veil_strerror(rc));
 }
 
+static void bye_done(uv_timer_t *t);
+
 static void on_ws_closed(void *arg, int code, const char *why) {
   vs_session_t *s = arg;
-  if (s->closing)
+  if (s->closing) {
+    if (s->bye && s->retry_open) /* the server closed after our `leave`: finish now */
+      uv_timer_start(&s->retry_timer, bye_done, 0, 0);
     return;
+  }
   /* Reconnect after an unexpected close once we have a place to resume; not after our
    * leave, a refused token (1008), a rejection (4003) or a takeover by another of our
    * connections (4004). */
@@ -620,9 +625,14 @@ void vs_session_leave(vs_session_t *s) {
   if (s->retry_open)
     uv_timer_stop(&s->retry_timer);
   vs_media_stop(s);
+  /* The server acknowledges `leave` and closes the connection itself: closing it from here
+   * too could race the `leave` out of the socket, and the server would then hold our place
+   * for a resume instead of removing us. Without an open connection there is nobody to
+   * tell. */
   if (s->ws && vs_ws_is_open(s->ws))
     send_json(s, json_pack("{s:s}", "type", "leave"));
-  vs_ws_close(s->ws);
+  else
+    vs_ws_close(s->ws);
   if (s->tr) {
     vs_transport_close(s->tr, NULL, NULL);
     s->tr = NULL;
@@ -661,22 +671,49 @@ static void free_state(vs_session_t *s) {
  * once the caller's loop ran the close callbacks. */
 static void timer_closed(uv_handle_t *h) { (void)h; }
 
+/* The end of the wait for the server's close after our `leave` (or its bound). */
+static void bye_done(uv_timer_t *t) {
+  vs_session_t *s = t->data;
+  s->bye = 0;
+  s->retry_open = 0;
+  uv_close((uv_handle_t *)&s->retry_timer, timer_closed);
+  vs_ws_shutdown(s->ws);
+}
+
+/* How long a closing session waits for the server to take its `leave` and close. */
+#define BYE_WAIT_MS 500
+
 void vs_session_close(vs_session_t *s) {
   if (s->closing)
     return;
+  /* Ending the session ends our part in the meeting: say so, or the server would take the
+   * closed socket for a lost connection and hold our place for a resume. Destroying the
+   * WebSocket context at once would drop the queued `leave` (ours, or vs_session_leave's):
+   * wait (bounded) for the server to close after it. */
+  int bye = s->joined && vs_ws_is_open(s->ws) && (s->left || send_json(s, json_pack("{s:s}", "type", "leave")) >= 0);
   s->closing = 1;
   if (s->timers_open) {
     s->timers_open = 0;
     uv_close((uv_handle_t *)&s->audio_timer, timer_closed);
     uv_close((uv_handle_t *)&s->video_timer, timer_closed);
   }
-  if (s->retry_open) {
-    s->retry_open = 0;
-    uv_close((uv_handle_t *)&s->retry_timer, timer_closed);
-  }
   if (s->tr) {
     vs_transport_close(s->tr, NULL, NULL);
     s->tr = NULL;
+  }
+  if (bye) {
+    if (!s->retry_open) {
+      uv_timer_init(s->cfg.loop, &s->retry_timer);
+      s->retry_timer.data = s;
+      s->retry_open = 1;
+    }
+    s->bye = 1;
+    uv_timer_start(&s->retry_timer, bye_done, BYE_WAIT_MS, 0);
+    return;
+  }
+  if (s->retry_open) {
+    s->retry_open = 0;
+    uv_close((uv_handle_t *)&s->retry_timer, timer_closed);
   }
   vs_ws_shutdown(s->ws);
 }

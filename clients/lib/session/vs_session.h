@@ -8,7 +8,9 @@
  * Everything runs on the caller's libuv loop. What happens is reported as events,
  * JSON objects (borrowed during the callback) with a "event" member:
  *   joined, transport, epoch, roster, security_code, first_frame, rekey, chat, removed,
- *   left, error, closed.
+ *   left, error, closed, and around a lost signaling connection reconnecting, resumed,
+ *   rejoined, signaling_closed (docs/veil-client.md "Reconnecting": the session
+ *   reconnects with backoff and resumes its participant, or joins fresh when refused).
  * vs_session_stats() gives the per-sender media statistics.
  *
  * Ownership: the session owns its WebSocket, transport, membership, SFrame state,

@@ -69,8 +69,9 @@ struct vs_session {
   int reconnecting;            /* the connection dropped: attempts run until resumed */
   uint32_t attempts;
   uint64_t lost_us;
-  uv_timer_t retry_timer;
+  uv_timer_t retry_timer;       /* reconnect attempts; on close, the wait for the server */
   int retry_open;
+  int bye;                      /* closing: `leave` sent, waiting for the server to close */
 };
 
 void vs_emit(vs_session_t *s, json_t *ev); /* steals ev */
