@@ -277,3 +277,22 @@ def stun_binding_request(username, password, tid=None):
     body += attr(0x8028, struct.pack("!I", crc))
     hdr = struct.pack("!HHI", 0x0001, len(body), 0x2112A442) + tid
     return hdr + body, tid
+
+
+def class_server(binary, prefix, *args):
+    """A server in a fresh state directory for a test class: (dir, Server)."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix=prefix)
+    return d, Server(binary, d, *args)
+
+
+def stop_class_server(d, srv):
+    """Stops it; keeps the logs when it failed or VEIL_KEEP is set; asserts a clean exit."""
+    import shutil
+    import sys
+    rc = srv.stop()
+    if rc == 0 and not os.environ.get("VEIL_KEEP"):
+        shutil.rmtree(d, ignore_errors=True)
+    else:
+        print(f"logs kept in {d}", file=sys.stderr)
+    assert rc == 0, f"server exit code {rc}"

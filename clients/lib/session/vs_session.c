@@ -353,20 +353,14 @@ static void on_resumed(vs_session_t *s, json_t *m) {
                        g ? json_integer((json_int_t)mls_group_epoch(g)) : json_null()));
 }
 
-/* A refused resume (our place expired): drop the participant we were — MLS state,
- * transport, senders, receivers, roster — and join as a new one, as on start. */
-static void reset_for_fresh_join(vs_session_t *s) {
+/* Frees the participant's state — MLS, SFrame, senders, receivers, roster — and leaves
+ * the fields empty, so that a fresh join can start over (and free can run after it). */
+static void free_state(vs_session_t *s) {
   vs_member_free(s->member);
   s->member = NULL;
-  s->removed = 0;
-  s->leader_seen = 0;
   sframe_mls_free(s->sm);
   s->sm = NULL;
   s->sm_epoch = 0;
-  if (s->tr) {
-    vs_transport_close(s->tr, NULL, NULL);
-    s->tr = NULL;
-  }
   vs_sender_free(s->audio);
   vs_sender_free(s->video);
   s->audio = s->video = NULL;
@@ -379,9 +373,23 @@ static void reset_for_fresh_join(vs_session_t *s) {
   free(s->leaf_ids);
   s->leaf_ids = NULL;
   s->n_leaf_ids = 0;
-  s->members = 0;
+  json_decref(s->last_roster);
+  s->last_roster = NULL;
   json_decref(s->pending_transport);
   s->pending_transport = NULL;
+}
+
+/* A refused resume (our place expired): drop the participant we were — its state and
+ * transport — and join as a new one, as on start. */
+static void reset_for_fresh_join(vs_session_t *s) {
+  if (s->tr) {
+    vs_transport_close(s->tr, NULL, NULL);
+    s->tr = NULL;
+  }
+  free_state(s);
+  s->removed = 0;
+  s->leader_seen = 0;
+  s->members = 0;
   s->joined = 0;
   s->self_pid[0] = '\0';
 }
@@ -648,22 +656,6 @@ int vs_session_is_member(const vs_session_t *s) { return s->member && vs_member_
 json_t *vs_session_roster(vs_session_t *s) {
   mls_group_t *g = s->member ? vs_member_group(s->member) : NULL;
   return g ? roster_json(s, g) : json_array();
-}
-
-static void free_state(vs_session_t *s) {
-  vs_member_free(s->member);
-  sframe_mls_free(s->sm);
-  vs_sender_free(s->audio);
-  vs_sender_free(s->video);
-  vs_media_free_rx(s);
-  while (s->peers) {
-    vs_peer_t *p = s->peers;
-    s->peers = p->next;
-    free(p);
-  }
-  free(s->leaf_ids);
-  json_decref(s->last_roster);
-  json_decref(s->pending_transport);
 }
 
 /* Closing: media timers and the transport close through libuv; the WebSocket's lws

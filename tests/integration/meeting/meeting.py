@@ -67,3 +67,23 @@ class Client:
     def final_stats(self):
         st = self.of("stats")
         return st[-1] if st else None
+
+
+def last_epoch(c):
+    """The client's last `epoch` event, or None."""
+    ep = c.of("epoch")
+    return ep[-1] if ep else None
+
+
+def wait_members(clients, n, after_epoch=-1, timeout=15.0, what=None):
+    """Every client reaches an epoch with n members after `after_epoch`."""
+    for c in clients:
+        c.wait_for(lambda e: e.get("event") == "epoch" and e["members"] == n and e["epoch"] > after_epoch,
+                   timeout=timeout, what=what or f"epoch with {n} members after {after_epoch}")
+
+
+def quit_all(clients, timeout=30):
+    """Sends `quit` to each client; returns {identity: exit code}."""
+    for c in clients:
+        c.command("quit")
+    return {c.identity: c.finish(timeout) for c in clients}

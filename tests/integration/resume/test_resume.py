@@ -17,10 +17,8 @@ it cuts signaling only, the way a flaky network path or a restarted load balance
 """
 
 import os
-import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 import types
@@ -30,8 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 INTEGRATION = os.path.dirname(HERE)
 sys.path.insert(0, INTEGRATION)
 sys.path.insert(0, os.path.join(INTEGRATION, "meeting"))
-from veilws import Server, parse_prometheus  # noqa: E402
-from meeting import Client  # noqa: E402
+from veilws import class_server, parse_prometheus, stop_class_server  # noqa: E402
+from meeting import Client, last_epoch, quit_all, wait_members  # noqa: E402
 
 SERVER = CLIENT = None
 TIMEOUT = 25.0  # per awaited event; generous for the ASan build on a shared 2-core machine
@@ -125,25 +123,14 @@ def failures(stats):
     return sum(r[k] for r in stats["receivers"] for k in keys)
 
 
-def last_epoch(c):
-    ep = c.of("epoch")
-    return ep[-1] if ep else None
-
-
 class Resume(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="veil-resume-")
-        cls.srv = Server(SERVER, cls.dir, "--no-tls", "--reconnect-grace-ms", str(GRACE_MS))
+        cls.dir, cls.srv = class_server(SERVER, "veil-resume-", "--no-tls", "--reconnect-grace-ms", str(GRACE_MS))
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.srv.stop()
-        if rc == 0 and not os.environ.get("VEIL_KEEP"):
-            shutil.rmtree(cls.dir, ignore_errors=True)
-        else:
-            print(f"logs kept in {cls.dir}", file=sys.stderr)
-        assert rc == 0, f"server exit code {rc}"
+        stop_class_server(cls.dir, cls.srv)
 
     def setUp(self):
         self.clients = []
@@ -180,11 +167,6 @@ class Resume(unittest.TestCase):
         _, samples = parse_prometheus(body)
         return samples[(name, frozenset())]
 
-    def wait_members(self, clients, n, after_epoch=-1, timeout=TIMEOUT):
-        for c in clients:
-            c.wait_for(lambda e: e.get("event") == "epoch" and e["members"] == n and e["epoch"] > after_epoch,
-                       timeout=timeout, what=f"epoch with {n} members after {after_epoch}")
-
     def assert_same_end(self, clients):
         # A client prints its security code just after its epoch: give the lines a moment.
         deadline = time.monotonic() + 5
@@ -218,16 +200,13 @@ class Resume(unittest.TestCase):
         alice = self.client(room, "alice")
         alice.wait_for(lambda e: e.get("event") == "epoch", timeout=TIMEOUT, what="group created")
         bob = self.client(room, "bob", self.via_proxy)
-        self.wait_members([alice, bob], 2)
+        wait_members([alice, bob], 2, timeout=TIMEOUT)
         for c in (alice, bob):
             c.wait_for(lambda e: e.get("event") == "first_frame", timeout=TIMEOUT, what="first frame")
         return alice, bob
 
     def quit_all(self, clients):
-        for c in clients:
-            c.command("quit")
-        rcs = {c.identity: c.finish(30) for c in clients}
-        self.assertEqual(rcs, {c.identity: 0 for c in clients}, "clients exit 0")
+        self.assertEqual(quit_all(clients), {c.identity: 0 for c in clients}, "clients exit 0")
 
     # ---- scenarios -------------------------------------------------------------------
 
@@ -260,13 +239,13 @@ class Resume(unittest.TestCase):
         self.proxy.sever()
         bob.wait_for(lambda e: e.get("event") == "reconnecting", timeout=TIMEOUT, what="reconnecting")
         carol = self.client("rb", "carol")
-        self.wait_members([alice, carol], 3, after_epoch=epoch2)
+        wait_members([alice, carol], 3, after_epoch=epoch2, timeout=TIMEOUT)
         self.assertEqual(bob.of("resumed"), [], "bob is still cut off")
         self.proxy.refuse = False
         r = bob.wait_for(lambda e: e.get("event") == "resumed", timeout=TIMEOUT, what="resumed")
         self.assertEqual(r["participant_id"], pid)
         self.assertEqual(r["epoch"], epoch2, "resumed with the state it had")
-        self.wait_members([bob], 3, after_epoch=epoch2)
+        wait_members([bob], 3, after_epoch=epoch2, timeout=TIMEOUT)
         self.assertEqual(bob.of("rejoined"), [], "replayed, not rejoined")
         end = self.assert_same_end([alice, bob, carol])
         self.assertEqual(end[0], epoch2 + 1, "one commit: carol's add")
@@ -282,7 +261,7 @@ class Resume(unittest.TestCase):
         self.proxy.sever()
         t0 = time.monotonic()
         # The grace runs out: the relay drops bob, the leader removes its leaf.
-        self.wait_members([alice], 1, after_epoch=epoch2, timeout=GRACE_MS / 1000 + TIMEOUT)
+        wait_members([alice], 1, after_epoch=epoch2, timeout=GRACE_MS / 1000 + TIMEOUT)
         self.assertGreaterEqual(time.monotonic() - t0, GRACE_MS / 1000 - 0.5, "not removed before the grace")
         self.assertEqual(bob.of("resumed"), [])
         epoch1 = last_epoch(alice)["epoch"]
@@ -292,7 +271,7 @@ class Resume(unittest.TestCase):
         j = bob.wait_for(lambda e: e.get("event") == "joined" and e["participant_id"] != pid, timeout=TIMEOUT,
                          what="fresh joined")
         self.assertNotEqual(j["participant_id"], pid, "a new participant")
-        self.wait_members([alice, bob], 2, after_epoch=epoch1)
+        wait_members([alice, bob], 2, after_epoch=epoch1, timeout=TIMEOUT)
         end = self.assert_same_end([alice, bob])
         self.assertNotEqual(end[2], code2, "a new member: the code changed")
         self.assert_media_flows(alice, bob)
