@@ -125,14 +125,16 @@ export async function checkPayloads(received, sent, ssrc) {
   check(received.length === sent.length,
     `B received ${received.length} of ${sent.length} RTP packets`);
   const foreign = received.filter((p) => p.header.ssrc !== ssrc || p.header.payloadType !== 96);
-  check(foreign.length === 0, `every packet arrived as PT 96 on SSRC ${ssrc} (${foreign.length} not)`);
+  check(foreign.length === 0,
+    `every packet arrived as PT 96 on SSRC ${ssrc} (${foreign.length} not)`);
   const seen = new Set();
   for (const rtp of received) {
     const r = Buffer.from(rtp.payload);
     const idx = r.length >= 3 ? r.readUInt16BE(1) : -1;
     if (idx >= 0 && idx < sent.length && Buffer.compare(r, sent[idx]) === 0) seen.add(idx);
   }
-  check(seen.size === sent.length, `every payload arrived byte-exact (${seen.size}/${sent.length})`);
+  check(seen.size === sent.length,
+    `every payload arrived byte-exact (${seen.size}/${sent.length})`);
 }
 
 /** A PLI that B sends about mediaSsrc (the SSRC the SFU gave it) must reach A. */

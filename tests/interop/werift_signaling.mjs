@@ -24,8 +24,8 @@ for (const pkg of ["werift", "ws"]) {
 }
 const { default: WebSocket } = await import("ws");
 const {
-  atFail, fail, check, sleep, offerParams, answerSdp, newPc, checkConnected, collectRtp,
-  sendPackets, checkPayloads, checkPli, MediaStreamTrack,
+  atFail, fail, check, sleep, sdpField, offerParams, answerSdp, newPc, checkConnected,
+  collectRtp, sendPackets, checkPayloads, checkPli, MediaStreamTrack,
 } = await import("./werift_peer.mjs");
 
 const serverPath = process.argv[2];
@@ -91,7 +91,9 @@ class Signaling {
     for (;;) {
       const i = this.queue.findIndex(pred);
       if (i >= 0) return this.queue.splice(i, 1)[0];
-      if (this.closed !== undefined) fail(`${this.who}: connection closed (${this.closed}) waiting for ${what}`);
+      if (this.closed !== undefined) {
+        fail(`${this.who}: connection closed (${this.closed}) waiting for ${what}`);
+      }
       if (Date.now() >= until) fail(`${this.who}: no ${what} within ${ms} ms`);
       await new Promise((r) => {
         this.wake = r;
@@ -122,7 +124,7 @@ async function joinRoom(srv, who, name) {
   check(t && t.ice.lite === true && t.dtls.role === "server" &&
     t.dtls.fingerprints.some((f) => f.algorithm === "sha-256") &&
     t.ice.candidates.some((c) => c.ip === "127.0.0.1" && c.protocol === "udp"),
-  `${who}: joined as ${joined.participant_id} with ICE-lite, a DTLS server and a 127.0.0.1 udp candidate`);
+  `${who}: joined as ${joined.participant_id}: ICE-lite, DTLS server, 127.0.0.1 udp candidate`);
   return [sig, joined];
 }
 
@@ -158,7 +160,8 @@ async function transportConnected(sig, who) {
   check(first.state === "connecting", `${who}: transport_state connecting (${first.state})`);
   const second = await sig.event("transport_state");
   check(second.state === "connected",
-    `${who}: transport_state connected: ICE check answered, DTLS-SRTP established with werift (${second.state})`);
+    `${who}: transport_state connected: ICE check answered, DTLS-SRTP with werift done ` +
+    `(${second.state})`);
 }
 
 function metrics(srv) {
@@ -193,8 +196,7 @@ const pcA = newPc();
 const trackA = new MediaStreamTrack({ kind: "video" });
 const tA = pcA.addTransceiver(trackA, { direction: "sendonly" });
 await pcA.setLocalDescription(await pcA.createOffer());
-const ssrcA = Number(pcA.localDescription.sdp.match(/a=ssrc:(\d+) /)?.[1]);
-check(ssrcA > 0, `A's offer names its SSRC (${ssrcA})`);
+const ssrcA = Number(sdpField(pcA.localDescription.sdp, /a=ssrc:(\d+) /));
 await transportConnect(sigA, pcA);
 await pcA.setRemoteDescription(sfuAnswer(joinedA, { direction: "recvonly" }));
 const pub = await sigA.request({
