@@ -403,7 +403,8 @@ static void usage(void) {
   fprintf(stderr,
           "usage: veil-mls <command> [options]   (see docs/veil-mls.md)\n"
           "  keypackage --identity ID --out KP.msg --kp-state KP.state [--suite N]\n"
-          "  create     --identity ID --group-id GID --state S [--suite N]\n"
+          "             [--sig-key HEX]\n"
+          "  create     --identity ID --group-id GID --state S [--suite N] [--sig-key HEX]\n"
           "  add        --state S --kp KP.msg [--kp ...] --commit C.msg --welcome W.msg\n"
           "             [--no-inline-tree --tree-out T.bin]\n"
           "  remove     --state S --leaf N --commit C.msg\n"
