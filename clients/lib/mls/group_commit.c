@@ -202,7 +202,10 @@ int grp_validate_proposals(const mls_group_t *g, const grp_commit_in_t *in) {
         break;
       }
       mark[rp->sender] |= LEAF_UPDATED;
-      if (p->u.update.source != MLS_LEAF_SRC_UPDATE) {
+      /* §7.3: an Update brings a new encryption key, not the one it replaces. */
+      if (p->u.update.source != MLS_LEAF_SRC_UPDATE ||
+          view_eq(p->u.update.encryption_key,
+                  mls_tree_leaf(g->tree, rp->sender)->encryption_key)) {
         rc = VEIL_EMLS_LEAF_INVALID;
         break;
       }

@@ -17,6 +17,11 @@ int grp_apply_proposals(const mls_group_t *g, mls_group_t *next, const grp_commi
  * caller frees *next and *added, whatever this returns. */
 int grp_stage_commit(const mls_group_t *g, const grp_commit_in_t *in, mls_group_t **next,
                      uint32_t **added, size_t *n_added, int *removed_me);
+/* §7.3 / §12.4.2 on a staged tree: the keys of the added leaves, of the leaves `in`'s
+ * Update proposals replaced (in may be NULL), and of path_leaf's leaf and direct path
+ * (UINT32_MAX: no path) appear nowhere else in it: 0 or VEIL_EMLS_DUP_KEY. */
+int grp_keys_unique(const mls_group_t *next, const grp_commit_in_t *in, uint32_t path_leaf,
+                    const uint32_t *added, size_t n_added);
 /* psk_secret over the PSK proposals (Nh bytes); their PreSharedKeyIDs appended to `ids`
  * (may be NULL), *n_ids their count. */
 int grp_psk_secret(const mls_group_t *g, const grp_commit_in_t *in, uint8_t *psk_secret,

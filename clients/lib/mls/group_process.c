@@ -60,10 +60,14 @@ int grp_receive_commit_tail(mls_group_t *g, mls_group_t **next,
   veil_writer_t prov;
   veil_writer_init_growable(&prov, 0);
   int rc = 0;
-  if (cm->has_path) {
+  if (cm->has_path)
     rc = mls_treekem_merge((*next)->tree, committer, &cm->path);
-    if (rc == 0)
-      rc = grp_provisional_gc(*next, &g->transcript, &prov);
+  /* §12.4.2: no public key of the UpdatePath may appear elsewhere in the new tree (the
+   * added and updated leaves were checked when the Commit was staged). */
+  if (rc == 0 && cm->has_path)
+    rc = grp_keys_unique(*next, NULL, committer, NULL, 0);
+  if (rc == 0 && cm->has_path) {
+    rc = grp_provisional_gc(*next, &g->transcript, &prov);
     if (rc == 0 && !removed_me)
       rc = mls_treekem_decrypt((*next)->tree, &(*next)->priv, committer, &cm->path, prov.buf,
                                prov.len, added, n_added, commit_secret, NULL);
@@ -131,6 +135,12 @@ static int process_commit(mls_group_t *g, const mls_authenticated_content_t *ac,
                             .required_capabilities = grp_required_caps(next, &rq),
                             .now = 0};
     rc = mls_leaf_node_validate(s->id, &cm->path.leaf_node, sender, &chk);
+    /* §12.4.2: the committer's new leaf has a new encryption key. */
+    const mls_leaf_node_t *old = mls_tree_leaf(g->tree, sender);
+    if (rc == 0 && old && old->encryption_key.len == cm->path.leaf_node.encryption_key.len &&
+        memcmp(old->encryption_key.ptr, cm->path.leaf_node.encryption_key.ptr,
+               old->encryption_key.len) == 0)
+      rc = VEIL_EMLS_LEAF_INVALID;
     if (rc == 0)
       rc = grp_check_credential(g, &cm->path.leaf_node);
   }

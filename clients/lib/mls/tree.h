@@ -134,5 +134,11 @@ int mls_tree_check_unmerged(const mls_tree_t *t);
  * encryption keys unique, parent keys unique, every member supports every member's
  * credential type, unmerged leaves well-formed, parent hashes valid (§7.9.2). */
 int mls_tree_validate(mls_tree_t *t, const mls_leaf_check_t *chk);
+/* The same uniqueness rule for what a received Commit changed (§7.3, §12.4.2): the
+ * encryption key of each of the `n` non-blank nodes in `nodes` appears at no other node of
+ * the tree, and a leaf's signature key at no other leaf; VEIL_EMLS_DUP_KEY otherwise.
+ * O((width + n) log n): one pass over the tree, each key looked up among the n sorted by
+ * prefix — cheap next to a Commit's crypto. Blank or out-of-range entries are skipped. */
+int mls_tree_check_keys_unique(const mls_tree_t *t, const uint32_t *nodes, size_t n);
 
 #endif

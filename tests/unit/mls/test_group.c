@@ -9,6 +9,7 @@
 
 #include "clients/lib/mls/group.h"
 #include "clients/lib/identity/x509.h"
+#include "clients/lib/mls/group_epoch.h"
 #include "clients/lib/mls/group_internal.h"
 
 #define W(name)                                                                            \
@@ -759,4 +760,54 @@ Test(mls_group, expired_keypackage_is_refused) {
   mls_keypackage_priv_free(kp);
   mls_group_free(g1);
   mls_group_free(g2);
+}
+
+/* §7.3: a KeyPackage whose leaf reuses a member's encryption key (re-signed by its own
+ * key, so it is otherwise valid) is never committed: the committer refuses it before any
+ * peer would have to, with DUP_KEY, and its state is unchanged. */
+Test(mls_group, add_reusing_a_members_encryption_key_is_refused) {
+  trio_t t;
+  trio_setup(&t, 2);
+  member_t d;
+  make_kp(&d, 2, "dave");
+  mls_key_package_t kp;
+  veil_view_t bare;
+  cr_assert_eq(grp_parse_key_package(d.kpmsg.buf, d.kpmsg.len, &kp, &bare), 0);
+  const mls_suite_t *s = t.a.g->suite;
+  kp.leaf_node.encryption_key = mls_tree_leaf(t.a.g->tree, 1)->encryption_key; /* bob's */
+  W(tbs);
+  uint8_t leaf_sig[MLS_SIG_MAX], kp_sig[MLS_SIG_MAX];
+  size_t ls, ks;
+  cr_assert_eq(mls_leaf_node_encode_tbs(&tbs, &kp.leaf_node, (veil_view_t){0}, 0), 0);
+  cr_assert_eq(mls_sign_with_label(s, d.kp->sig_priv, "LeafNodeTBS", tbs.buf, tbs.len, leaf_sig, &ls), 0);
+  kp.leaf_node.signature = (veil_view_t){leaf_sig, ls};
+  tbs.len = 0;
+  cr_assert_eq(mls_key_package_encode_tbs(&tbs, &kp), 0);
+  cr_assert_eq(mls_sign_with_label(s, d.kp->sig_priv, "KeyPackageTBS", tbs.buf, tbs.len, kp_sig, &ks), 0);
+  kp.signature = (veil_view_t){kp_sig, ks};
+  W(forged);
+  cr_assert_eq(mls_key_package_encode(&forged, &kp), 0);
+  W(before);
+  W(after);
+  state_of(t.a.g, &before);
+  W(c);
+  W(w);
+  veil_view_t v = {forged.buf, forged.len};
+  mls_commit_opts_t o = {.add_key_packages = &v, .n_add = 1, .inline_tree = 1};
+  cr_assert_eq(mls_group_commit(t.a.g, &o, &c, &w), VEIL_EMLS_DUP_KEY);
+  state_of(t.a.g, &after);
+  cr_assert(before.len == after.len && memcmp(before.buf, after.buf, before.len) == 0,
+            "a refused commit changes nothing");
+  /* the untouched KeyPackage is fine */
+  v = (veil_view_t){d.kpmsg.buf, d.kpmsg.len};
+  c.len = w.len = 0;
+  cr_assert_eq(mls_group_commit(t.a.g, &o, &c, &w), 0);
+  veil_writer_free(&tbs);
+  veil_writer_free(&forged);
+  veil_writer_free(&before);
+  veil_writer_free(&after);
+  veil_writer_free(&c);
+  veil_writer_free(&w);
+  member_free(&d);
+  trio_free(&t);
 }
