@@ -6,7 +6,8 @@
 // controlling, against the ICE-lite SFU) and DTLS-SRTP complete on both transports as the
 // server reports them, every RTP payload reaches B byte for byte on the signaled SSRC, a
 // PLI from B reaches A, no SRTP errors in /metrics, and the server drains and exits 0.
-// Usage: node werift_signaling.mjs <path-to-veil-server>. Exit 77 (skip) without node_modules.
+// Usage: node werift_signaling.mjs <path-to-veil-server>. Without node_modules: exit 77
+// (skip), or exit 1 (fail) when CI=true.
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { get as httpsGet } from "node:https";
@@ -18,7 +19,15 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 for (const pkg of ["werift", "ws"]) {
   if (!existsSync(join(here, "node_modules", pkg))) {
-    console.log(`1..0 # SKIP ${pkg} not installed (npm ci in tests/interop)`);
+    // as werift_interop.mjs: CI (CI=true) may not pass without having run this test
+    if (process.env.CI === "true") {
+      console.error(`werift_signaling: FAIL: ${pkg} is not installed in ` +
+        `${join(here, "node_modules")} and CI=true: run scripts/setup (or npm ci in ` +
+        "tests/interop) before the tests.");
+      process.exit(1);
+    }
+    console.log(`1..0 # SKIP ${pkg} not installed in tests/interop/node_modules ` +
+      "(run scripts/setup or npm ci in tests/interop; with CI=true this fails)");
     process.exit(77);
   }
 }
