@@ -3,7 +3,9 @@
 // Asserts: ICE-lite checks succeed, DTLS-SRTP completes on both transports, every RTP
 // payload reaches B byte for byte on the SSRC the SFU gave it, and a PLI sent by B reaches
 // A. werift_signaling.mjs runs the same media path through veil-server's signaling.
-// Usage: node werift_interop.mjs <path-to-sfu-driver>. Exit 77 (skip) without node_modules.
+// Usage: node werift_interop.mjs <path-to-sfu-driver>. Without node_modules (npm ci in
+// tests/interop): exit 77 (skip) on a developer machine, exit 1 (fail) when CI=true, so a
+// CI run cannot pass without having run the interop test.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -12,7 +14,15 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 if (!existsSync(join(here, "node_modules", "werift"))) {
-  console.log("1..0 # SKIP werift not installed (npm install in tests/interop)");
+  if (process.env.CI === "true") {
+    console.error(
+      `werift_interop: FAIL: werift is not installed in ${join(here, "node_modules")} and ` +
+        "CI=true, where the interop test may not be skipped: run scripts/setup (or npm ci " +
+        "in tests/interop) before the tests.");
+    process.exit(1);
+  }
+  console.log("1..0 # SKIP werift not installed in tests/interop/node_modules " +
+              "(run scripts/setup or npm ci in tests/interop; with CI=true this fails)");
   process.exit(77);
 }
 const {
