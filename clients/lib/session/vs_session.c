@@ -337,6 +337,12 @@ static void on_transport_connected(vs_session_t *s, json_t *joined_transport) {
       .ice_pwd = json_string_value(json_object_get(ice, "pwd")),
       .fingerprint = json_string_value(json_object_get(fp, "value")),
   };
+  if (s->cfg.allow_candidate && (!r.ip || !s->cfg.allow_candidate(s->cfg.arg, r.ip, r.port))) {
+    char why[96];
+    snprintf(why, sizeof why, "media candidate %.46s:%u refused", r.ip ? r.ip : "(none)", (unsigned)r.port);
+    vs_emit(s, json_pack("{s:s,s:s,s:s}", "event", "error", "what", "candidate", "error", why));
+    return;
+  }
   int rc = vs_transport_start(s->tr, &r);
   if (rc)
     emit_error(s, "transport_start", rc);

@@ -55,6 +55,10 @@ typedef struct vs_session_config {
   uint32_t video_fps;
   int (*frame_check)(void *arg, const char *participant_id, const vs_frame_t *f, uint64_t *sent_us);
   void (*on_frame)(void *arg, const char *participant_id, const vs_frame_t *f);
+  /* Vets the server's media candidate before the transport dials it (optional; arg
+   * below): 1 allows ip:port. A refused candidate is never contacted: the session emits
+   * an error ("candidate") and stays without media. veil-load allows only the URL's host. */
+  int (*allow_candidate)(void *arg, const char *ip, uint16_t port);
   /* Every RTP packet received from the SFU after SRTP (test taps). */
   void (*on_rtp_copy)(void *arg, const uint8_t *pkt, size_t len);
   void *arg;
