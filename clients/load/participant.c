@@ -126,6 +126,14 @@ static int on_check(void *arg, const char *pid, const vs_frame_t *f, uint64_t *s
   return 1;
 }
 
+/* vs_session allow_candidate: media goes only to an address of the --url host (target.h),
+ * checked before the transport sends its first STUN check. */
+static int on_candidate(void *arg, const char *ip, uint16_t port) {
+  (void)port; /* the SFU's UDP port is its own, unrelated to the URL's */
+  lp_t *p = arg;
+  return load_target_allows_ip(&p->w->run->target, ip);
+}
+
 /* vs_session on_frame: exact per-frame latency (same host, CLOCK_REALTIME both ends). */
 static void on_frame(void *arg, const char *pid, const vs_frame_t *f) {
   (void)pid;
@@ -172,6 +180,7 @@ int lp_start(load_worker_t *w, const load_slot_t *slot) {
       .video_fps = sc->vp.fps,
       .frame_check = on_check,
       .on_frame = on_frame,
+      .allow_candidate = on_candidate,
       .arg = p,
   };
   p->start_us = veil_now_us();

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Integration test of veil-load against a local veil-server on 127.0.0.1 (kernel-chosen
-ports): a short meeting (8 participants, 10 s) and a short churn run with leader
-failovers. Signaling is wss:// with the server's self-signed certificate as the trust
+ports): a short meeting (8 participants, 10 s), a short churn run with leader
+failovers, and a server whose media candidate is not the URL's host. Signaling is wss:// with the server's self-signed certificate as the trust
 anchor (--ca-file): every session is one libwebsockets context with its own SSL_CTX, so
 the ASan step checks that none leaks (issue 11); media is DTLS-SRTP and E2EE. Every participant is a full client session (MLS,
 SFrame, DTLS-SRTP). Checks what issue 11 asks for: every frame that decrypted verified
@@ -30,8 +30,6 @@ class LoadRuns(unittest.TestCase):
         cls.dir = tempfile.mkdtemp(prefix="veil-load-it-")
         cls.srv = Server(SERVER, cls.dir, "--log-level", "warn")
         assert cls.srv.tls
-        cls.url = "wss://127.0.0.1:%d/" % cls.srv.port
-        cls.ca = os.path.join(cls.dir, "tls-cert.pem")
         cls.key = os.path.join(cls.dir, "token-es256.key")
 
     @classmethod
@@ -43,10 +41,13 @@ class LoadRuns(unittest.TestCase):
             cls.srv.proc.kill()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
-    def run_load(self, name, *args):
+    def run_load(self, name, *args, srv=None):
+        srv = srv or self.srv
         prefix = os.path.join(self.dir, name)
-        cmd = [LOAD, *args, "--url", self.url, "--ca-file", self.ca, "--token-key", self.key,
-               "--room", name, "--server-pid", str(self.srv.proc.pid), "--report", prefix, "--quiet"]
+        cmd = [LOAD, *args, "--url", "wss://127.0.0.1:%d/" % srv.port, "--ca-file",
+               os.path.join(srv.state_dir, "tls-cert.pem"), "--token-key",
+               os.path.join(srv.state_dir, "token-es256.key"), "--room", name, "--server-pid",
+               str(srv.proc.pid), "--report", prefix, "--quiet"]
         p = subprocess.run(cmd, capture_output=True, timeout=120)
         err = p.stderr.decode(errors="replace")
         self.assertTrue(os.path.exists(prefix + ".json"), err)
@@ -95,6 +96,27 @@ class LoadRuns(unittest.TestCase):
         # every join and every leave is one commit (adds of the initial joins may batch)
         self.assertGreaterEqual(grp["commits"], grp["leaves"] + (grp["joins"] - 5), grp)
         self.assertGreater(rep["rekey_latency"]["count"], 0, rep["rekey_latency"])
+
+    def test_media_candidate_off_the_url_host_is_never_dialled(self):
+        # A server whose SFU listens on, and announces, 127.0.0.2: reachable over loopback,
+        # so a session that dialled it would get media, but not the URL's host.
+        d = tempfile.mkdtemp(prefix="veil-load-it-cand-")
+        srv = Server(SERVER, d, "--log-level", "warn", "--udp-host", "127.0.0.2")
+        try:
+            rc, rep, err = self.run_load("candidate", "meeting", "--participants", "2", "--duration", "2s",
+                                         srv=srv)
+        finally:
+            srv.stop()
+            shutil.rmtree(d, ignore_errors=True)
+        why = "%s\n%s" % (err, json.dumps({k: rep[k] for k in ("frames", "packets", "failures")}, indent=1))
+        self.assertEqual(rc, 1, why)
+        self.assertFalse(rep["passed"], why)
+        self.assertIn("media candidate 127.0.0.2:%d refused" % srv.udp_port, err, why)
+        # both participants refused it, and no media reached either of them
+        self.assertGreaterEqual(rep["session_errors"], 2, why)
+        self.assertEqual(rep["packets"]["received"], 0, why)
+        self.assertEqual(rep["frames"]["received"], 0, why)
+        self.assertEqual(rep["frames"]["sent"], 0, why)
 
     def test_unresolvable_host_is_refused_before_any_connection(self):
         # an unresolvable host: nothing is contacted, exit 2
