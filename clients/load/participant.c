@@ -213,6 +213,7 @@ static void read_counters(lp_t *p, lp_counters_t *c, uint64_t *lat_max) {
 #define G(k) ((uint64_t)json_integer_value(json_object_get(rx, k)))
     uint64_t verified = G("verified");
     c->frames += G("frames");
+    c->decrypted += G("decrypted");
     c->verified += verified;
     /* every way a frame from the group can fail to decrypt (vs_media.h, receive side) */
     c->auth_failed += G("auth_failed");
@@ -247,6 +248,7 @@ static void lp_poll_as(lp_t *p, int prejoin) {
    * run totals exact (stats.c). */
   s->frames_sent += c.sent - p->prev.sent;
   s->frames_recv += c.frames - p->prev.frames;
+  s->frames_decrypted += c.decrypted - p->prev.decrypted;
   s->frames_verified += c.verified - p->prev.verified;
   if (prejoin) {
     s->prejoin_undecryptable += c.failures - p->prev.failures;

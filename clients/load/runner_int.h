@@ -26,7 +26,7 @@ typedef enum lp_state {
 
 /* Cumulative counters of one session, to turn its stats into per-second deltas. */
 typedef struct lp_counters {
-  uint64_t sent, frames, verified, failures, corrupt, replayed, lat_sum_us, packets, rtp_expected, rtp_lost;
+  uint64_t sent, frames, decrypted, verified, failures, corrupt, replayed, lat_sum_us, packets, rtp_expected, rtp_lost;
   uint64_t auth_failed, unknown_kid, not_sframe, wrong_sender;
   uint64_t early;                /* frame starts under an epoch we did not hold yet */
 } lp_counters_t;
