@@ -6,7 +6,9 @@ anchor (--ca-file): every session is one libwebsockets context with its own SSL_
 the ASan step checks that none leaks (issue 11); media is DTLS-SRTP and E2EE. Every participant is a full client session (MLS,
 SFrame, DTLS-SRTP). Checks what issue 11 asks for: every frame that decrypted verified
 bit-exact, zero decrypt failures among members, every remaining participant in the same
-epoch with the same security code.
+epoch with the same security code. Once the meeting settled, every frame received
+verified, none was lost to an epoch change or a missing Welcome, and the frames received
+are the frames sent times the listeners.
 
 Usage: test_load.py VEIL_SERVER VEIL_LOAD"""
 
@@ -22,6 +24,19 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from veilws import Server  # noqa: E402
 
 SERVER = LOAD = None
+
+# The series once the room settled starts this many samples after the first one in which
+# every participant was in the group at the final epoch: a sample holds what the workers
+# merged in the second before it, from polls that ran up to a second before that.
+SETTLE_SAMPLES = 2
+# Seconds of steady meeting the 10 s run must leave (joins take ~1 s, ~4 s under ASan on
+# a loaded machine).
+MIN_STEADY = 4
+# Frames received in the steady window against frames sent times listeners. A worker's
+# once-a-second poll can land on either side of the main thread's sample, so one second
+# may swing by half; inside the window that evens out, only its two edges count (measured:
+# within 0.6%, ASan included).
+STEADY_TOLERANCE = 0.03
 
 
 class LoadRuns(unittest.TestCase):
@@ -77,14 +92,52 @@ class LoadRuns(unittest.TestCase):
         self.assertGreater(rep["server"]["cpu_s"], 0, why)
         self.assertGreater(len(rep["series"]), 5, why)
 
+    def check_accounted(self, fr, accepted):
+        """Every frame received is accepted (verified, or decrypted when sampling), or came
+        before its receiver's Welcome, or was sent under an epoch the receiver did not hold:
+        nothing else (no decrypt or verify failure, no replay)."""
+        self.assertEqual(fr["received"], accepted + fr["prejoin_undecryptable"] + fr["epoch_change_drops"], fr)
+        self.assertEqual(fr["replayed"], 0, fr)
+
+    def steady_series(self, rep, members):
+        series, final = rep["series"], rep["group"]["epoch_final"]
+        settled = [i for i, s in enumerate(series) if s["participants"] == members and s["epoch"] == final]
+        self.assertTrue(settled, series)
+        return series[settled[0] + SETTLE_SAMPLES:]
+
+    def check_steady(self, rep, members, accepted):
+        """Once the room settled: each second, every frame received was accepted (`accepted`:
+        the per-second counter that must equal recv), none before a Welcome or lost to an
+        epoch change; over the window, each frame sent reached the other members."""
+        steady = self.steady_series(rep, members)
+        self.assertGreaterEqual(len(steady), MIN_STEADY, rep["series"])
+        for s in steady:
+            self.assertEqual(s["recv"], s[accepted], s)
+            self.assertEqual(s["epoch_change_drops"], 0, s)
+            self.assertEqual(s["prejoin_undecryptable"], 0, s)
+            self.assertEqual(s["decrypt_failures"], 0, s)
+        sent, recv = sum(s["sent"] for s in steady), sum(s["recv"] for s in steady)
+        self.assertGreater(sent, 0, steady)
+        ratio = recv / ((members - 1) * sent)
+        self.assertLess(abs(ratio - 1), STEADY_TOLERANCE, "received %d of %d x %d sent: %.4f\n%s"
+                        % (recv, members - 1, sent, ratio, json.dumps(steady)))
+        return steady
+
     def test_meeting_8_participants_10s(self):
         rc, rep, err = self.run_load("meeting", "meeting", "--participants", "8", "--duration", "10s")
         self.check_common(rc, rep, err, 8)
         fr = rep["frames"]
-        # 8 publishers of 50 audio frames/s for >= 10 s, each heard by 7 others
-        self.assertGreater(fr["sent"], 8 * 50 * 9, fr)
-        self.assertGreater(fr["verified"], 8 * 7 * 50 * 9, fr)
         self.assertEqual(rep["group"]["joins"], 8)
+        # 8 publishers of 50 audio frames/s for >= 10 s
+        self.assertGreater(fr["sent"], 8 * 50 * 9, fr)
+        # verify-every 1: every frame that decrypted was rebuilt and compared
+        self.assertEqual(fr["decrypted"], fr["verified"], fr)
+        self.check_accounted(fr, fr["verified"])
+        self.check_steady(rep, 8, "verified")
+        # the joins cost at most the frames of their own epoch changes: at most a second
+        # of what the room receives (8 x 7 x 50 frames/s) went before a Welcome or to an
+        # epoch change
+        self.assertLessEqual(fr["prejoin_undecryptable"] + fr["epoch_change_drops"], 8 * 7 * 50, fr)
 
     def test_churn_with_leader_failover(self):
         rc, rep, err = self.run_load("churn", "churn", "--participants", "5", "--churn-per-min", "60",
