@@ -47,6 +47,7 @@ typedef struct lp {
   lp_counters_t prev;
   load_rxmap_t rx;               /* owned */
   uint64_t early;                /* cumulative, from the packet tap */
+  uint64_t bit_exact;            /* cumulative: frames of the verify-every sample that passed */
   uint64_t early_credit;         /* early frames not yet matched to a refusal */
   uint32_t credit_age;           /* polls since the credit last grew */
   load_source_t src[2];          /* media model on the wire (vs_session frame_source) */
