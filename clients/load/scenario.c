@@ -48,7 +48,7 @@ static const key_def_t keys[] = {
     {"ramp-max", T_U32, F(ramp_max), 1, LOAD_MAX_PARTICIPANTS, "ramp: stop here even without a break"},
     {"audio", T_BOOL, F(audio), 0, 1, "publish audio (50 frames/s, 80-160 B)"},
     {"video", T_BOOL, F(video), 0, 1, "publish video"},
-    {"video-kbps", T_U32, F(vp.kbps), 16, LOAD_MAX_VIDEO_KBPS, "video bitrate (media.h model; not on the wire yet)"},
+    {"video-kbps", T_U32, F(vp.kbps), 16, LOAD_MAX_VIDEO_KBPS, "video bitrate of the media model (media.h) each publisher sends"},
     {"video-fps", T_U32, F(vp.fps), 1, LOAD_MAX_VIDEO_FPS, "video frame rate"},
     {"video-resolution", T_RES, F(vp.width), 0, 0, "WxH or 180p/360p/720p/1080p"},
     {"keyframe-interval", T_DUR_MS, F(vp.keyframe_interval_ms), 100, 60000, "video keyframe period"},
@@ -65,7 +65,7 @@ static const key_def_t keys[] = {
     {"pin-sha256", T_STR, F(pin_sha256), 1, 96, "wss: SHA-256 of the server certificate"},
     {"report", T_STR, F(report), 1, LOAD_PATH_MAX - 8, "report prefix: writes PREFIX.json and PREFIX.html"},
     {"server-pid", T_PID, F(server_pid), 1, 4194304, "server pid: CPU and RSS from /proc"},
-    {"seed", T_U64, F(seed), 0, UINT64_MAX, "seed of media.h sources (not on the wire yet)"},
+    {"seed", T_U64, F(seed), 0, UINT64_MAX, "seed of the media model: frame sizes and filler (receivers check with it)"},
 };
 #undef F
 

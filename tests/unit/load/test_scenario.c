@@ -194,6 +194,14 @@ Test(load_scenario, verify_every_samples_one_in_1_to_1000) {
   cr_assert_eq(sc.verify_every, 1000, "a refused value is not stored");
 }
 
+/* The help once said the media model and sampling were not in use; both are. */
+Test(load_scenario, usage_claims_no_unimplemented_feature) {
+  const char *u = load_scenario_usage();
+  cr_assert_null(strstr(u, "not on the wire"), "%s", u);
+  cr_assert_null(strstr(u, "for now"), "%s", u);
+  cr_assert(strstr(u, "--verify-every") && strstr(u, "--seed") && strstr(u, "--video-kbps"));
+}
+
 /* The example files in clients/load/scenarios must stay valid as keys change. */
 static void example_ok(const char *name, load_kind_t kind) {
   char path[512];
