@@ -6,11 +6,14 @@
  *   veil-client --url ws://127.0.0.1:8443/ --room demo --identity alice@example.org \
  *               (--token JWT | --token-file F | --server-token BIN --state-dir DIR) \
  *               [--name Alice] [--cert PEM --key PEM] [--pin SHA256HEX | --ca PEM]
- *               [--trust-org PEM] [--trust-operator PEM] [--no-audio] [--no-video]
+ *               [--trust-org PEM] [--trust-operator PEM] [--crl PEM]... [--no-audio] [--no-video]
  *               [--duration S] [--chat TEXT] [--leave-after S] [--stats-every S]
  *               [--interactive] [--json] [--tamper] [--tap-to PORT] [--tap-listen PORT]
  *               [--test-ignore-batches]
  *
+ * --crl adds the CRLs of a PEM file (one or several; the option may repeat) to the trust
+ * configuration: each must come from a --trust-org or --trust-operator anchor and be current,
+ * or the client refuses to start; members whose certificate it revokes show as unverified.
  * Interactive commands (stdin): chat <text> | roster | code | stats | leave | quit
  * | test-ignore-batches on|off.
  * --tamper (test only) flips a bit of every SFrame ciphertext this client sends.
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 #include "clients/lib/session/vs_session.h"
@@ -309,13 +313,22 @@ static int add_trust(x509_trust_t *t, const char *path, x509_anchor_class_t cls)
   return rc;
 }
 
+#define CRL_FILES_MAX 16
+
+static int add_crls(x509_trust_t *t, const char *path) {
+  char *pem = read_file(path);
+  int rc = pem ? x509_trust_add_crl_pem(t, pem, strlen(pem), (int64_t)time(NULL)) : VEIL_EIO;
+  free(pem);
+  return rc;
+}
+
 static void usage(void) {
   fprintf(stderr,
           "usage: veil-client --url ws[s]://HOST:PORT/ --room ROOM --identity ID\n"
           "         (--token JWT | --token-file FILE | --server-token VEIL_SERVER --state-dir DIR)\n"
           "         [--name NAME] [--cert PEM --key PEM | --key-type p256|ed25519]\n"
           "         [--pin SHA256 | --ca PEM]\n"
-          "         [--trust-org PEM] [--trust-operator PEM] [--no-audio] [--no-video]\n"
+          "         [--trust-org PEM] [--trust-operator PEM] [--crl PEM]... [--no-audio] [--no-video]\n"
           "         [--duration S] [--chat TEXT] [--leave-after S] [--stats-every S]\n"
           "         [--interactive] [--json] [--tamper] [--tap-to PORT] [--tap-listen PORT]\n"
           "         [--test-ignore-batches]\n");
@@ -327,6 +340,8 @@ int main(int argc, char **argv) {
   const char *url = NULL, *room = NULL, *idn = NULL, *token = NULL, *token_file = NULL, *srv_bin = NULL,
              *state_dir = NULL, *name = NULL, *cert = NULL, *key = NULL, *pin = NULL, *ca = NULL, *trust_org = NULL,
              *trust_op = NULL, *key_type = "p256";
+  const char *crl[CRL_FILES_MAX];
+  size_t ncrl = 0;
   int no_audio = 0, no_video = 0, tamper = 0, tap_to = 0, tap_listen = 0, ignore_batches = 0;
   a->duration = 0;
   for (int i = 1; i < argc; i++) {
@@ -343,7 +358,9 @@ int main(int argc, char **argv) {
     ARG("--key", key) ARG("--pin", pin) ARG("--ca", ca) ARG("--trust-org", trust_org) ARG("--trust-operator", trust_op)
     ARG("--chat", a->chat) ARG("--key-type", key_type)
 #undef ARG
-    if (!strcmp(o, "--duration") && v) {
+    if (!strcmp(o, "--crl") && v && ncrl < CRL_FILES_MAX) {
+      crl[ncrl++] = argv[++i];
+    } else if (!strcmp(o, "--duration") && v) {
       a->duration = atof(argv[++i]);
     } else if (!strcmp(o, "--leave-after") && v) {
       a->leave_after = atof(argv[++i]);
@@ -370,7 +387,9 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (!url || !room || (!idn && !cert) || (!token && !token_file && !(srv_bin && state_dir)) || (cert && !key)) {
+  /* A CRL needs the anchor that issued it: without anchors it could only be refused. */
+  if (!url || !room || (!idn && !cert) || (!token && !token_file && !(srv_bin && state_dir)) || (cert && !key) ||
+      (ncrl && !trust_org && !trust_op)) {
     usage();
     return 2;
   }
@@ -407,6 +426,12 @@ int main(int argc, char **argv) {
     if (!a->trust || (trust_org && add_trust(a->trust, trust_org, X509_ANCHOR_ORGANISATION)) ||
         (trust_op && add_trust(a->trust, trust_op, X509_ANCHOR_OPERATOR))) {
       fprintf(stderr, "veil-client: cannot load trust anchors\n");
+      return 1;
+    }
+  }
+  for (size_t k = 0; k < ncrl; k++) {
+    if ((rc = add_crls(a->trust, crl[k])) != 0) {
+      fprintf(stderr, "veil-client: --crl %s: %s\n", crl[k], veil_strerror(rc));
       return 1;
     }
   }

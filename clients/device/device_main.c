@@ -2,7 +2,7 @@
  * veil-device — an emulated room device run through an xAPI-style shell.
  *
  *   veil-device [--name NAME] [--state FILE] [--trust-anchor PEM] [--shell-port PORT]
- *               [--trust-operator PEM] [--join URL --room ROOM (--token JWT | --token-file F)
+ *               [--trust-operator PEM] [--crl PEM]... [--join URL --room ROOM (--token JWT | --token-file F)
  *                [--pin SHA256HEX | --ca PEM]]
  *
  * Without --shell-port the shell is stdin/stdout. With it, the device listens on 127.0.0.1
@@ -17,7 +17,10 @@
  * external identity is active (at start, or after the shell activated one), once. The
  * session runs on a libuv loop embedded in the shell's poll loop (its backend fd is polled
  * beside the shells). --trust-operator adds the operator CA, so that the device shows
- * operator-verified participants as such.
+ * operator-verified participants as such. --crl (repeatable; a file may hold several) adds
+ * CRLs of those anchors: a participant whose certificate one revokes shows as Unverified
+ * ("revoked"); a CRL that is expired, forged or from no configured anchor stops the device at
+ * start.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -214,15 +217,19 @@ static int listen_local(int port) {
   return fd;
 }
 
+#define CRL_FILES_MAX 16
+
 static void usage(void) {
   fprintf(stderr, "usage: veil-device [--name NAME] [--state FILE] [--trust-anchor PEM]"
                   " [--shell-port PORT]\n"
-                  "                   [--trust-operator PEM] [--join URL --room ROOM"
+                  "                   [--trust-operator PEM] [--crl PEM]... [--join URL --room ROOM"
                   " (--token JWT | --token-file F) [--pin SHA256HEX | --ca PEM]]\n");
 }
 
 int main(int argc, char **argv) {
   const char *name = "veil-device", *anchor = NULL, *op_anchor = NULL, *token_file = NULL;
+  const char *crls[CRL_FILES_MAX];
+  size_t ncrl = 0;
   int port = -1;
   app_t a;
   memset(&a, 0, sizeof a);
@@ -240,6 +247,8 @@ int main(int argc, char **argv) {
       port = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--trust-operator") && v)
       op_anchor = argv[++i];
+    else if (!strcmp(argv[i], "--crl") && v && ncrl < CRL_FILES_MAX)
+      crls[ncrl++] = argv[++i];
     else if (!strcmp(argv[i], "--join") && v)
       a.join.url = argv[++i];
     else if (!strcmp(argv[i], "--room") && v)
@@ -297,6 +306,20 @@ int main(int argc, char **argv) {
       return 1;
     }
     free(pem);
+  }
+  /* After the anchors: a CRL is accepted only from one of them. */
+  for (size_t k = 0; k < ncrl; k++) {
+    char *pem;
+    size_t len;
+    int rc = trust ? read_file(crls[k], &pem, &len) : VEIL_EX509_UNTRUSTED;
+    if (rc == 0) {
+      rc = x509_trust_add_crl_pem(trust, pem, len, (int64_t)time(NULL));
+      free(pem);
+    }
+    if (rc) {
+      fprintf(stderr, "veil-device: --crl %s: %s\n", crls[k], veil_strerror(rc));
+      return 1;
+    }
   }
   device_config_t cfg = {.name = name, .emit = on_event, .emit_ctx = &a, .trust = trust};
   a.dev = device_new(&cfg);
