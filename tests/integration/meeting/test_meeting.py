@@ -194,7 +194,8 @@ class Meeting(unittest.TestCase):
 
 
 class PinnedTLS(unittest.TestCase):
-    """wss: the client trusts the server by a SHA-256 pin of its certificate."""
+    """wss: the client trusts the server by a SHA-256 pin of its certificate, or by a CA
+    file whose chain must end in a certificate naming the URL's host."""
 
     @classmethod
     def setUpClass(cls):
@@ -231,6 +232,49 @@ class PinnedTLS(unittest.TestCase):
         bad = Client(CLIENT, self.srv, "t3", "dog@example.org", "Dog", "--duration", "3", "--ca", foreign, pin=False)
         self.assertEqual(bad.finish(20), 1)
         self.assertEqual(bad.of("joined"), [])
+
+    def test_ca_file_trust_needs_the_url_host_in_the_certificate(self):
+        # One CA, two leaves that differ only in the name they carry. The CA file alone
+        # vouches for both; only the leaf naming the URL's host (IP 127.0.0.1) may be the
+        # server — the other one is what a man in the middle holding any certificate from
+        # a trusted CA would present. Its CN says 127.0.0.1: the subject never counts.
+        d = os.path.join(self.dir, "names")
+        os.mkdir(d)
+        ca, ca_key = os.path.join(d, "ca.pem"), os.path.join(d, "ca.key")
+
+        def openssl(*args):
+            subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=20)
+
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        openssl("req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-subj", "/CN=names test CA", "-days", "1")
+        for leaf, san, joins in (("other", "DNS:other.example", False), ("right", "IP:127.0.0.1", True)):
+            with self.subTest(leaf=leaf, san=san):
+                cert, key, csr, ext = (os.path.join(d, f"{leaf}.{x}") for x in ("pem", "key", "csr", "ext"))
+                with open(ext, "w") as f:
+                    f.write(f"subjectAltName={san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+                openssl("req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1")
+                openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+                        "-out", cert, "-days", "1", "-extfile", ext)
+                state = os.path.join(d, f"server-{leaf}")
+                os.mkdir(state)
+                srv = Server(SERVER, state, "--cert-file", cert, "--key-file", key)
+                try:
+                    self.assertTrue(srv.tls)
+                    c = Client(CLIENT, srv, "t4", f"{leaf}@example.org", leaf, "--duration", "2", "--ca", ca,
+                               pin=False)
+                    if joins:
+                        c.wait_for(lambda e: e.get("event") == "joined", what="joined with --ca")
+                        self.assertEqual(c.finish(20), 0)
+                    else:
+                        self.assertEqual(c.finish(20), 1, "a name mismatch ends the client with an error")
+                        self.assertEqual(c.of("joined"), [], "no join with a certificate for another name")
+                        closed = c.of("signaling_closed")
+                        self.assertEqual(len(closed), 1, closed)
+                        self.assertIn("name does not match 127.0.0.1", closed[0]["reason"])
+                        self.assertIn("tls_name_mismatch host=127.0.0.1", open(c.stderr_path).read())
+                finally:
+                    rc = srv.stop()
+                self.assertEqual(rc, 0, f"server exit code {rc}")
 
     def test_server_survives_connections_closed_before_http(self):
         # what a client's pin check does to the server: TLS up, then closed before the upgrade
