@@ -431,7 +431,7 @@ int main(int argc, char **argv) {
   }
   for (size_t k = 0; k < ncrl; k++) {
     if ((rc = add_crls(a->trust, crl[k])) != 0) {
-      fprintf(stderr, "veil-client: --crl %s: %s\n", crl[k], veil_strerror(rc));
+      fprintf(stderr, "veil-client: --crl %s: %s\n", crl[k], x509_crl_strerror(rc));
       return 1;
     }
   }

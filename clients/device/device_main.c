@@ -317,7 +317,7 @@ int main(int argc, char **argv) {
       free(pem);
     }
     if (rc) {
-      fprintf(stderr, "veil-device: --crl %s: %s\n", crls[k], veil_strerror(rc));
+      fprintf(stderr, "veil-device: --crl %s: %s\n", crls[k], x509_crl_strerror(rc));
       return 1;
     }
   }

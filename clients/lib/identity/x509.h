@@ -88,6 +88,9 @@ int x509_trust_add_der(x509_trust_t *t, const uint8_t *der, size_t len, x509_anc
  * intermediate CAs cannot be added (they are no anchors). Of several CRLs of one issuer, the
  * most recent current one applies (CRLs are complete lists). */
 int x509_trust_add_crl_pem(x509_trust_t *t, const char *pem, size_t len, int64_t now);
+/* What a code from x509_trust_add_crl_pem means for a CRL (veil_strerror's words are about
+ * certificates), for the programs' messages. */
+const char *x509_crl_strerror(int rc);
 
 /* Reads one DER certificate without judging it. */
 int x509_parse_info(const uint8_t *der, size_t len, x509_info_t *out);

@@ -232,6 +232,20 @@ int x509_trust_add_crl_pem(x509_trust_t *t, const char *pem, size_t len, int64_t
   return rc;
 }
 
+const char *x509_crl_strerror(int rc) {
+  switch (rc) {
+  case VEIL_EDECODE:
+    return "no CRL, or a CRL that does not parse";
+  case VEIL_EX509_UNTRUSTED:
+    return "not issued by a configured trust anchor (or its signature is wrong)";
+  case VEIL_EX509_EXPIRED:
+    return "expired (nextUpdate passed) or not yet valid";
+  case VEIL_ELIMIT:
+    return "too many CRLs";
+  }
+  return veil_strerror(rc);
+}
+
 static int store_has_crl(const x509_trust_t *t, const X509_STORE *store, const X509_NAME *issuer) {
   for (size_t i = 0; i < t->ncrl; i++)
     if (t->crls[i].store == store &&
