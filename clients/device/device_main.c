@@ -320,16 +320,19 @@ int main(int argc, char **argv) {
   }
   /* The state file's format is checked before its key file is looked for, so that an old
    * file is reported as such rather than as one without a key file. */
-  char *saved = NULL;
+  char *saved = NULL; /* stays NULL unless the state file was read */
   size_t saved_len = 0;
-  int state_rc = a.state_path ? read_file(a.state_path, &saved, &saved_len) : VEIL_ENOTFOUND;
-  if (state_rc == 0 && (state_rc = device_state_version(saved, saved_len))) {
+  if (a.state_path)
+    read_file(a.state_path, &saved, &saved_len);
+  int state_rc = saved ? device_state_version(saved, saved_len) : 0;
+  if (state_rc)
     fprintf(stderr, "veil-device: %s: %s\n", a.state_path, veil_strerror(state_rc));
+  uint8_t kek[DEVICE_KEK_LEN];
+  if (state_rc || open_kek(a.state_path, &key_file, kek)) { /* open_kek says why */
+    free(saved);
+    free(token_buf);
     return 1;
   }
-  uint8_t kek[DEVICE_KEK_LEN];
-  if (open_kek(a.state_path, &key_file, kek))
-    return 1;
   signal(SIGPIPE, SIG_IGN);
   sigset_t stop_set, poll_mask;
   sigemptyset(&stop_set);
@@ -384,6 +387,9 @@ int main(int argc, char **argv) {
       fprintf(stderr, "veil-device: %s: %s%s%s\n", a.state_path, veil_strerror(state_rc),
               state_rc == VEIL_EDEV_KEK ? "; key file " : "",
               state_rc == VEIL_EDEV_KEK ? key_file : "");
+      device_free(a.dev);
+      x509_trust_free(trust);
+      free(token_buf);
       return 1;
     }
   }
