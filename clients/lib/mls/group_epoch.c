@@ -31,8 +31,8 @@ int grp_keys_unique(const mls_group_t *next, const grp_commit_in_t *in, uint32_t
   return rc;
 }
 
-int grp_stage_commit(const mls_group_t *g, const grp_commit_in_t *in, mls_group_t **next,
-                     uint32_t **added, size_t *n_added, int *removed_me) {
+int grp_stage_commit(const mls_group_t *g, const grp_commit_in_t *in, int check_keys,
+                     mls_group_t **next, uint32_t **added, size_t *n_added, int *removed_me) {
   *next = NULL;
   *n_added = 0;
   *removed_me = 0;
@@ -41,9 +41,9 @@ int grp_stage_commit(const mls_group_t *g, const grp_commit_in_t *in, mls_group_
   int rc = grp_stage_copy(g, next);
   if (rc == 0)
     rc = grp_apply_proposals(g, *next, in, *added, n_added, removed_me);
-  /* §7.3: the added and updated leaves' keys are unique in the group — checked here, on
-   * the committer's side too, so no member ever sends a Commit its peers must refuse. */
-  if (rc == 0)
+  /* §7.3: the added and updated leaves' keys are unique in the group — on the committer's
+   * side too, so no member ever sends a Commit its peers must refuse. */
+  if (rc == 0 && check_keys)
     rc = grp_keys_unique(*next, in, UINT32_MAX, *added, *n_added);
   return rc;
 }

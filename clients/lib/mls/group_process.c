@@ -62,10 +62,10 @@ int grp_receive_commit_tail(mls_group_t *g, mls_group_t **next,
   int rc = 0;
   if (cm->has_path)
     rc = mls_treekem_merge((*next)->tree, committer, &cm->path);
-  /* §12.4.2: no public key of the UpdatePath may appear elsewhere in the new tree (the
-   * added and updated leaves were checked when the Commit was staged). */
-  if (rc == 0 && cm->has_path)
-    rc = grp_keys_unique(*next, NULL, committer, NULL, 0);
+  /* §7.3, §12.4.2: the added and updated leaves' keys and every public key of the
+   * UpdatePath appear nowhere else in the new tree. */
+  if (rc == 0)
+    rc = grp_keys_unique(*next, in, cm->has_path ? committer : UINT32_MAX, added, n_added);
   if (rc == 0 && cm->has_path) {
     rc = grp_provisional_gc(*next, &g->transcript, &prov);
     if (rc == 0 && !removed_me)
@@ -127,7 +127,7 @@ static int process_commit(mls_group_t *g, const mls_authenticated_content_t *ac,
   if (rc == 0 && !cm->has_path && grp_path_required(in.props, in.n_props))
     rc = VEIL_EMLS_PATH_REQUIRED;
   if (rc == 0)
-    rc = grp_stage_commit(g, &in, &next, &added, &n_added, &removed_me);
+    rc = grp_stage_commit(g, &in, 0, &next, &added, &n_added, &removed_me);
   if (rc == 0 && cm->has_path) {
     /* §7.3 on the committer's new leaf before its path is merged. */
     mls_list_t rq;

@@ -400,13 +400,12 @@ typedef struct new_key {
   uint32_t node; /* where the Commit put it */
 } new_key_t;
 
+/* The key's first 8 bytes as a native word (any fixed order serves: it is only sorted
+ * and compared for equality), mixed with its length. */
 static uint64_t key_prefix(veil_view_t k) {
-  uint8_t b[8] = {0};
-  if (k.len)
-    memcpy(b, k.ptr, k.len < 8 ? k.len : 8);
   uint64_t x = 0;
-  for (int i = 0; i < 8; i++)
-    x = x << 8 | b[i];
+  if (k.len)
+    memcpy(&x, k.ptr, k.len < 8 ? k.len : 8);
   return x ^ (uint64_t)k.len;
 }
 
@@ -417,6 +416,8 @@ static int new_key_cmp(const void *a, const void *b) {
 
 /* 1 when `k`, found at node `at`, equals a new key that the Commit put at another node. */
 static int seen_elsewhere(veil_view_t k, uint32_t at, const new_key_t *v, size_t n) {
+  if (!n)
+    return 0;
   uint64_t p = key_prefix(k);
   size_t lo = 0, hi = n;
   while (lo < hi) {
