@@ -366,6 +366,28 @@ static int on_application(vs_member_t *m, const relay_env_t *e) {
   return rc;
 }
 
+int vs_member_tap_application(vs_member_t *m, const uint8_t *msg, size_t len, uint64_t *epoch) {
+  *epoch = UINT64_MAX;
+  mls_message_t mm;
+  int rc = mls_message_parse(msg, len, &mm);
+  if (rc)
+    return rc;
+  if (mm.wire_format != MLS_WF_PRIVATE_MESSAGE || mm.u.private_message.content_type != MLS_CT_APPLICATION)
+    return VEIL_EINVAL;
+  *epoch = mm.u.private_message.epoch;
+  if (!m->g)
+    return VEIL_ESTATE;
+  mls_processed_t p;
+  memset(&p, 0, sizeof p);
+  rc = mls_group_process(m->g, msg, len, &p);
+  if (!rc && p.kind != MLS_PROCESSED_APPLICATION)
+    rc = VEIL_EINVAL; /* cannot happen: the content type was checked above */
+  if (p.data.buf)
+    vc_wipe(p.data.buf, p.data.len);
+  mls_processed_free(&p);
+  return rc;
+}
+
 static int on_control(vs_member_t *m, const relay_env_t *e) {
   switch (e->ctl_type) {
   case RELAY_CTL_LEADER:

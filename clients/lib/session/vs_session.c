@@ -400,11 +400,13 @@ static void on_binary(void *arg, const uint8_t *data, size_t len) {
   if (!s->member)
     return;
   relay_env_t e;
-  if (s->cfg.test_ignore_batches && relay_env_decode(data, len, len, &e) == 0 && e.kind == RELAY_ENV_CONTROL &&
-      e.ctl_type == RELAY_CTL_BATCH) {
+  int decoded = (s->cfg.test_ignore_batches || s->cfg.on_mls_copy) && relay_env_decode(data, len, len, &e) == 0;
+  if (decoded && s->cfg.test_ignore_batches && e.kind == RELAY_ENV_CONTROL && e.ctl_type == RELAY_CTL_BATCH) {
     vs_emit(s, json_pack("{s:s,s:I}", "event", "test_batch_ignored", "epoch", (json_int_t)e.epoch));
     return;
   }
+  if (decoded && s->cfg.on_mls_copy && e.kind == RELAY_ENV_APPLICATION)
+    s->cfg.on_mls_copy(s->cfg.arg, e.mls.ptr, e.mls.len);
   int rc = vs_member_handle(s->member, data, len);
   if (rc)
     veil_log(VEIL_LOG_INFO, "client", "relay_message_not_applied", "err=%s", veil_strerror(rc));
