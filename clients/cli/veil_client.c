@@ -20,9 +20,12 @@
  * --test-ignore-batches (test only; also the interactive commands test-ignore-batches
  * on|off) makes this client, as MLS leader, drop the relay's batches unanswered, so that
  * the relay's commit deadline appoints the next leader (tests/integration/relay).
- * --tap-to PORT copies every RTP packet received from the SFU (after SRTP) to
- * 127.0.0.1:PORT; --tap-listen PORT feeds such copies into this client's receivers, e.g.
- * to show that a member who left can decrypt nothing sent after its removal.
+ * --tap-to PORT copies every RTP packet received from the SFU (after SRTP) and every MLS
+ * application message received from the relay to 127.0.0.1:PORT, one UDP datagram each;
+ * --tap-listen PORT feeds such copies into this client once it has left (RTP to its
+ * receivers, MLS to the group state it kept), e.g. to show that a member who left can
+ * decrypt nothing sent after its removal. A datagram is an RTP packet as is (its first
+ * byte, version 2, is 0x80..0xBF) or TAP_MLS followed by the MLSMessage.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +37,11 @@
 #include "clients/lib/session/vs_session.h"
 #include "common/err.h"
 #include "common/log.h"
+
+/* The tap's type byte for an MLS message: outside 0x80..0xBF, so never an RTP packet's
+ * first byte. (An MLSMessage itself starts 0x00 0x01, mls10, but the tap says so itself
+ * rather than lean on the framing of what it carries.) */
+#define TAP_MLS 0x4d /* 'M' */
 
 typedef struct app {
   uv_loop_t *loop;
@@ -53,7 +61,7 @@ typedef struct app {
   uv_stream_t *in;
   char line[4096];
   size_t line_len;
-  uint8_t tap_buf[2048];
+  uint8_t tap_buf[65536]; /* any UDP datagram: an RTP packet, or an MLS chat (<= 4 KiB text) */
 } app_t;
 
 static void print_human(app_t *a, json_t *ev) {
@@ -149,6 +157,15 @@ static void on_rtp_copy(void *arg, const uint8_t *pkt, size_t len) {
     return;
   uv_buf_t b = uv_buf_init((char *)pkt, (unsigned)len);
   (void)uv_udp_try_send(&a->tap_out, &b, 1, (const struct sockaddr *)&a->tap_addr);
+}
+
+static void on_mls_copy(void *arg, const uint8_t *msg, size_t len) {
+  app_t *a = arg;
+  static const uint8_t type = TAP_MLS;
+  if (!a->tap_out_on)
+    return;
+  uv_buf_t b[2] = {uv_buf_init((char *)&type, 1), uv_buf_init((char *)msg, (unsigned)len)};
+  (void)uv_udp_try_send(&a->tap_out, b, 2, (const struct sockaddr *)&a->tap_addr);
 }
 
 static void noop_close(uv_handle_t *h) { (void)h; }
@@ -258,7 +275,11 @@ static void tap_read(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct soc
   app_t *a = u->data;
   if (n <= 0 || !from || (flags & UV_UDP_PARTIAL))
     return;
-  vs_session_tap_packet(a->s, (const uint8_t *)b->base, (size_t)n);
+  const uint8_t *d = (const uint8_t *)b->base;
+  if (d[0] == TAP_MLS)
+    vs_session_tap_mls(a->s, d + 1, (size_t)n - 1);
+  else if ((d[0] & 0xc0) == 0x80)
+    vs_session_tap_packet(a->s, d, (size_t)n);
 }
 
 static char *server_token(const char *bin, const char *state, const char *room, const char *idn, const char *name) {
@@ -441,7 +462,7 @@ int main(int argc, char **argv) {
       .loop = a->loop, .url = url, .pin_sha256 = pin, .ca_file = ca, .token = tok, .room = room,
       .display_name = name, .identity = &a->id, .trust = a->trust, .publish_audio = !no_audio,
       .publish_video = !no_video, .tamper = tamper, .test_ignore_batches = ignore_batches, .on_event = on_event,
-      .on_rtp_copy = on_rtp_copy, .arg = a,
+      .on_rtp_copy = on_rtp_copy, .on_mls_copy = on_mls_copy, .arg = a,
   };
   if (!strncmp(url, "wss://", 6) && !pin && !ca) {
     fprintf(stderr, "veil-client: wss needs --pin SHA256 or --ca PEM (no trust-anything mode)\n");
