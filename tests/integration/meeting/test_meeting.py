@@ -9,9 +9,10 @@ Shows, with real processes, sockets and crypto end to end:
     and all four show the same security code;
   * a member leaves: the group rekeys (new epoch without it), the security code stays; the
     departed client keeps running and receives the others' packets through a tap (another
-    member copies every RTP packet it gets from the SFU; the departed client takes them
-    once it left): it decrypts nothing sent under the epochs after its removal, and the
-    same frames are counted as refused (unknown key);
+    member copies every RTP packet and MLS application message it gets; the departed
+    client takes them once it left): it decrypts nothing sent under the epochs after its
+    removal, frames and chat alike, and the same frames are counted as refused (unknown
+    key), the chat as of an epoch it does not hold;
   * a fifth client joins: the security code changes, identically for everyone;
   * a client that flips bits in its SFrame ciphertexts causes authentication failures at
     its receivers, never garbage media;
@@ -108,6 +109,10 @@ class Meeting(unittest.TestCase):
             c[n].wait_for(lambda e: e.get("event") == "epoch" and e["members"] == 3 and e["epoch"] > epoch4,
                           what="rekey without dave")
         removal_epoch = min(e["epoch"] for e in c["alice"].of("epoch") if e["members"] == 3 and e["epoch"] > epoch4)
+        c["bob"].command("chat bob after dave left")  # carol's tap copies it to dave
+        for n in ["alice", "carol"]:
+            c[n].wait_for(lambda e: e.get("event") == "chat" and e["text"] == "bob after dave left",
+                          what="chat after dave left")
         time.sleep(2.5)  # the others send under the new epoch; dave gets it all through the tap
         for n in ["alice", "bob", "carol"]:
             self.assertEqual(c[n].code(), codes4[n], f"{n}: security code must stay on a removal")
@@ -156,6 +161,16 @@ class Meeting(unittest.TestCase):
         undecryptable = sum(r["unknown_kid"] - taps_leave.get(r["track_id"], {"unknown_kid": 0})["unknown_kid"]
                             for r in taps_end)
         self.assertGreater(undecryptable, 50, "post-removal frames were refused by dave")
+        # and the chat carol's tap copied to it: sent after its removal, refused, never shown
+        tc = stats["dave"]["tap_chat"]
+        self.assertGreater(tc["fed"], 0, f"chat reached dave through the tap after it left: {tc}")
+        self.assertEqual(tc["dated"], tc["fed"], tc)
+        self.assertGreaterEqual(tc["min_epoch"], removal_epoch, f"a tapped chat predates dave's removal: {tc}")
+        self.assertEqual(tc["decrypted"], 0, f"dave decrypted a post-removal chat: {tc}")
+        self.assertEqual(tc["refused"], tc["fed"], tc)
+        self.assertEqual(tc["wrong_epoch"], tc["refused"], f"refused as of an epoch dave lacks: {tc}")
+        self.assertEqual([e for e in c["dave"].of("chat") if e["t_ms"] > left["t_ms"]], [],
+                         "dave got no chat after it left")
 
         # chat
         for n in ["alice", "carol", "dave"]:
