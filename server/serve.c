@@ -295,10 +295,13 @@ static void print_join(const server_t *srv, int port, bool operator_cert) {
   const char *host = cfg->host;
   if (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "::"))
     host = "127.0.0.1";
-  char url[128];
-  snprintf(url, sizeof url, strchr(host, ':') ? "%s://[%s]:%d/" : "%s://%s:%d/", cfg->tls ? "wss" : "ws", host, port);
   srv_tls_trust_t trust;
-  int trc = cfg->tls ? srv_tls_trust(cfg->cert_file, operator_cert, &trust) : 0;
+  int trc = cfg->tls ? srv_tls_trust(cfg->cert_file, operator_cert, host, &trust) : 0;
+  /* With --ca the client checks the URL's host against the certificate: name one it has. */
+  if (cfg->tls && !trc && trust.ca_file[0] && trust.url_host[0])
+    host = trust.url_host;
+  char url[300];
+  snprintf(url, sizeof url, strchr(host, ':') ? "%s://[%s]:%d/" : "%s://%s:%d/", cfg->tls ? "wss" : "ws", host, port);
   fputs("join: veil-client --url", stdout);
   put_word(url);
   const char *ca_file = cfg->tls && !trc && trust.ca_file[0] ? absolute(trust.ca_file, ca) : NULL;

@@ -196,7 +196,33 @@ done:
   return ok;
 }
 
-int srv_tls_trust(const char *cert_file, bool operator_cert, srv_tls_trust_t *out) {
+/* The host a client verifying `leaf` by name must use: `host` when the certificate names
+ * it (IP SAN for an address, DNS SAN otherwise), else the first DNS SAN without a wildcard;
+ * "" when there is none. */
+static void url_host_for(X509 *leaf, const char *host, char *out, size_t outlen) {
+  out[0] = '\0';
+  int is_ip = strchr(host, ':') || strspn(host, "0123456789.") == strlen(host);
+  if (is_ip ? X509_check_ip_asc(leaf, host, 0) == 1
+            : X509_check_host(leaf, host, strlen(host), X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) == 1) {
+    snprintf(out, outlen, "%s", host);
+    return;
+  }
+  GENERAL_NAMES *sans = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && !out[0]; i++) {
+    const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+    if (gn->type != GEN_DNS)
+      continue;
+    const unsigned char *d = ASN1_STRING_get0_data(gn->d.dNSName);
+    int n = ASN1_STRING_length(gn->d.dNSName);
+    if (n > 0 && (size_t)n < outlen && !memchr(d, '*', (size_t)n) && !memchr(d, '\0', (size_t)n)) {
+      memcpy(out, d, (size_t)n);
+      out[n] = '\0';
+    }
+  }
+  GENERAL_NAMES_free(sans);
+}
+
+int srv_tls_trust(const char *cert_file, bool operator_cert, const char *host, srv_tls_trust_t *out) {
   memset(out, 0, sizeof *out);
   STACK_OF(X509) *chain = read_chain(cert_file);
   uint8_t md[EVP_MAX_MD_SIZE];
@@ -217,8 +243,10 @@ int srv_tls_trust(const char *cert_file, bool operator_cert, srv_tls_trust_t *ou
       snprintf(out->ca_file, sizeof out->ca_file, "%s", sys);
     else if (verifies_against(chain, cert_file, ignored, sizeof ignored))
       snprintf(out->ca_file, sizeof out->ca_file, "%s", cert_file);
-    if (out->ca_file[0])
+    if (out->ca_file[0]) {
       out->why[0] = '\0';
+      url_host_for(sk_X509_value(chain, 0), host, out->url_host, sizeof out->url_host);
+    }
   }
   sk_X509_pop_free(chain, X509_free);
   return 0;

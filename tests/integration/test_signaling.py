@@ -746,8 +746,8 @@ class StartupLines(unittest.TestCase):
         self.assertEqual(argv[argv.index("--pin") + 1], hashlib.sha256(der).hexdigest())
         self.assertNotIn("--ca", argv)
 
-    def operator_certificate(self):
-        """A CA and a certificate it issued for 127.0.0.1, by the openssl command."""
+    def operator_certificate(self, san="IP:127.0.0.1"):
+        """A CA and a certificate it issued for `san` (127.0.0.1), by the openssl command."""
         if not shutil.which("openssl"):
             self.skipTest("no openssl command")
         d = os.path.join(self.dir, "operator")
@@ -759,7 +759,7 @@ class StartupLines(unittest.TestCase):
         openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=veil it CA")
         openssl("req", *ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost")
         with open(os.path.join(d, "ext"), "w") as f:
-            f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+            f.write(f"subjectAltName={san}\nextendedKeyUsage=serverAuth\n")
         openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
                 "-out", "leaf.pem", "-days", "1", "-extfile", "ext")
         with open(os.path.join(d, "chain.pem"), "w") as f:
@@ -775,6 +775,16 @@ class StartupLines(unittest.TestCase):
         _, argv = self.join_as_printed(lines, "HS256")
         self.assertEqual(argv[argv.index("--ca") + 1], chain)
         self.assertNotIn("--pin", argv)
+
+    def test_operator_certificate_for_a_name_puts_that_name_in_the_url(self):
+        # veil-client --ca checks the URL's host against the certificate: a certificate that
+        # names only localhost (not the listen address 127.0.0.1) gets a localhost URL
+        d = self.operator_certificate("DNS:*.example.org,DNS:localhost")
+        chain, key = os.path.join(d, "chain.pem"), os.path.join(d, "leaf.key")
+        srv, lines = self.start("--cert-file", chain, "--key-file", key)
+        _, argv = self.join_as_printed(lines, "HS256")
+        self.assertEqual(argv[argv.index("--url") + 1], f"wss://localhost:{srv.port}/")
+        self.assertEqual(argv[argv.index("--ca") + 1], chain)
 
     def test_operator_certificate_of_an_unknown_issuer_is_pinned(self):
         d = self.operator_certificate()
