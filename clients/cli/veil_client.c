@@ -453,6 +453,8 @@ int main(int argc, char **argv) {
   for (size_t k = 0; k < ncrl; k++) {
     if ((rc = add_crls(a->trust, crl[k])) != 0) {
       fprintf(stderr, "veil-client: --crl %s: %s\n", crl[k], x509_crl_strerror(rc));
+      x509_trust_free(a->trust);
+      free(tok);
       return 1;
     }
   }

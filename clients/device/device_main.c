@@ -370,6 +370,10 @@ int main(int argc, char **argv) {
     }
     if (rc) {
       fprintf(stderr, "veil-device: --crl %s: %s\n", crls[k], x509_crl_strerror(rc));
+      vc_wipe(kek, sizeof kek);
+      free(saved);
+      x509_trust_free(trust);
+      free(token_buf);
       return 1;
     }
   }
