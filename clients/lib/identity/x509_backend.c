@@ -385,6 +385,8 @@ static int map_verify_error(int e) {
   case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
   case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
     return VEIL_EX509_UNTRUSTED;
+  case X509_V_ERR_CERT_REVOKED:
+    return VEIL_EX509_REVOKED;
   default:
     return VEIL_EX509_CHAIN;
   }
@@ -421,8 +423,8 @@ static int verify_in(const x509_trust_t *t, X509_STORE *store, X509 *leaf,
   } else {
     int e = X509_STORE_CTX_get_error(ctx);
     int depth = X509_STORE_CTX_get_error_depth(ctx);
-    /* Revocation has no code of its own in veil's error space (VEIL_EX509_CHAIN); the text,
-     * the same on both backends, is what viewers show and says which certificate it was. */
+    /* Revocation (VEIL_EX509_REVOKED): the text, the same on both backends, is what viewers
+     * show and says which certificate of the chain it was. */
     if (e == X509_V_ERR_CERT_REVOKED && depth == 0)
       snprintf(out->reason_text, sizeof out->reason_text, "certificate revoked");
     else if (e == X509_V_ERR_CERT_REVOKED)

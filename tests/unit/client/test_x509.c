@@ -228,7 +228,7 @@ static x509_trust_t *trust_crl(const char *name) {
 static void expect_revoked(x509_trust_t *t, const char *leaf, int64_t now, const char *text) {
   x509_verdict_t v = judge(t, leaf, now);
   cr_assert_eq(v.level, X509_UNVERIFIED, "%s", leaf);
-  cr_assert_eq(v.reason, VEIL_EX509_CHAIN, "%s: %s", leaf, veil_strerror(v.reason));
+  cr_assert_eq(v.reason, VEIL_EX509_REVOKED, "%s: %s", leaf, veil_strerror(v.reason));
   cr_assert_str_eq(v.reason_text, text);
   cr_assert_str_eq(v.anchor, "");
 }
