@@ -66,7 +66,11 @@ int grp_receive_commit_tail(mls_group_t *g, mls_group_t **next,
    * UpdatePath appear nowhere else in the new tree. */
   if (rc == 0)
     rc = grp_keys_unique(*next, in, cm->has_path ? committer : UINT32_MAX, added, n_added);
-  if (rc == 0 && cm->has_path) {
+  /* Stop here on failure: the steps below set rc afresh (a refused merge or key check
+   * would be lost, and a Commit removing us would still clear g->active). */
+  if (rc)
+    goto done;
+  if (cm->has_path) {
     rc = grp_provisional_gc(*next, &g->transcript, &prov);
     if (rc == 0 && !removed_me)
       rc = mls_treekem_decrypt((*next)->tree, &(*next)->priv, committer, &cm->path, prov.buf,
