@@ -12,7 +12,7 @@ fail() { echo "not ok - $*"; exit 1; }
 ea() { "$MLS" show --state "$1" | sed -n 's/^epoch_authenticator: //p'; }
 epoch() { "$MLS" show --state "$1" | sed -n 's/^epoch: //p'; }
 
-echo "1..1"
+echo "1..2"
 # KeyPackages of bob and carol; alice creates the group and adds both in one Commit.
 "$MLS" keypackage --suite 1 --identity bob --out bob.kp --kp-state bob.kpstate
 "$MLS" keypackage --suite 1 --identity carol --out carol.kp --kp-state carol.kpstate
@@ -76,3 +76,14 @@ if "$MLS" unprotect --state dave.state --in m2.msg 2>/dev/null >/dev/null; then
   fail "joiner read an earlier epoch"
 fi
 echo "ok 1 - veil-mls example session with alice, bob, carol (and dave)"
+
+# Help is asked for, not a mistake: usage on stdout, nothing on stderr, exit 0. An unknown
+# command still exits 2 with usage on stderr.
+for h in --help -h help; do
+  "$MLS" "$h" >help.out 2>help.err || fail "$h exits $?"
+  grep -q '^usage: veil-mls <command>' help.out || fail "$h prints usage on stdout"
+  [ ! -s help.err ] || fail "$h writes to stderr"
+done
+rc=0; "$MLS" frobnicate >help.out 2>help.err || rc=$?
+[ "$rc" = 2 ] && [ ! -s help.out ] && grep -q '^usage:' help.err || fail "unknown command: exit $rc"
+echo "ok 2 - veil-mls --help, -h, help: usage on stdout, exit 0; unknown command exit 2"

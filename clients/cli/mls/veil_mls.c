@@ -399,8 +399,10 @@ static int cmd_show(const opts_t *o) {
   return 0;
 }
 
-static void usage(void) {
-  fprintf(stderr,
+/* Usage goes to stdout when asked for (--help, exit 0) and to stderr after a mistake
+ * (exit 2). */
+static void usage(FILE *f) {
+  fprintf(f,
           "usage: veil-mls <command> [options]   (see docs/veil-mls.md)\n"
           "  keypackage --identity ID --out KP.msg --kp-state KP.state [--suite N]\n"
           "             [--sig-key HEX]\n"
@@ -419,8 +421,13 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
+  if (argc >= 2 &&
+      (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+    usage(stdout);
+    return 0;
+  }
   if (argc < 2) {
-    usage();
+    usage(stderr);
     return 2;
   }
   opts_t o = {.cmd = argv[1], .suite = 1, .leaf = -1};
@@ -459,7 +466,7 @@ int main(int argc, char **argv) {
         return die("too many --kp", 0);
       o.kps[o.n_kps++] = optarg;
       break;
-    default: usage(); return 2;
+    default: usage(stderr); return 2;
     }
   }
   if (!strcmp(o.cmd, "keypackage")) return cmd_keypackage(&o);
@@ -472,6 +479,6 @@ int main(int argc, char **argv) {
   if (!strcmp(o.cmd, "export")) return cmd_export(&o);
   if (!strcmp(o.cmd, "group-info")) return cmd_group_info(&o);
   if (!strcmp(o.cmd, "show")) return cmd_show(&o);
-  usage();
+  usage(stderr);
   return 2;
 }
