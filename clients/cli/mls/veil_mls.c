@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clients/lib/mls/group.h"
+#include "clients/lib/mls/suite.h"
 #include "common/hex.h"
 
 #define MAX_FILE (64u << 20) /* any input file */
@@ -420,6 +421,32 @@ static void usage(FILE *f) {
           "  show       --state S\n");
 }
 
+/* --sig-key must be exactly the signature private key of --suite in hex (2 * Nsk digits).
+ * Anything else is refused, not skipped: skipping it made the tool generate a fresh key,
+ * and the member then signed with a key its owner never held. Returns 0, or 2 after
+ * saying why. An unsupported suite is left to the command, which reports it. */
+static int check_sig_key(const opts_t *o) {
+  const mls_suite_t *s = mls_suite_get(o->suite);
+  if (!s)
+    return 0;
+  size_t digits = strlen(o->sig_key_hex), want = 2 * s->sig_priv_len;
+  if (digits != want) {
+    fprintf(stderr,
+            "veil-mls: --sig-key must be %zu hex digits (the %zu-byte signature private key "
+            "of suite %u), not %zu\n",
+            want, s->sig_priv_len, (unsigned)o->suite, digits);
+    return 2;
+  }
+  uint8_t k[MLS_SIG_PRIV_MAX];
+  long n = veil_hex_decode(o->sig_key_hex, digits, k, sizeof(k));
+  vc_wipe(k, sizeof(k));
+  if (n != (long)s->sig_priv_len) {
+    fprintf(stderr, "veil-mls: --sig-key is not hex\n");
+    return 2;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 &&
       (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
@@ -469,6 +496,8 @@ int main(int argc, char **argv) {
     default: usage(stderr); return 2;
     }
   }
+  if (o.sig_key_hex && check_sig_key(&o))
+    return 2;
   if (!strcmp(o.cmd, "keypackage")) return cmd_keypackage(&o);
   if (!strcmp(o.cmd, "create")) return cmd_create(&o);
   if (!strcmp(o.cmd, "add") || !strcmp(o.cmd, "remove") || !strcmp(o.cmd, "update"))
