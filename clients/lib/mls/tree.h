@@ -120,6 +120,10 @@ typedef struct mls_leaf_check {
  * listed in its own capabilities, required capabilities, lifetime (key_package source). */
 int mls_leaf_node_validate(uint16_t cipher_suite, const mls_leaf_node_t *leaf,
                            uint32_t leaf_index, const mls_leaf_check_t *chk);
+/* The RequiredCapabilities check of mls_leaf_node_validate alone (`required`: the
+ * extension's body, count 1): 0, VEIL_EMLS_LEAF_INVALID, or a codec error for a malformed
+ * body. */
+int mls_leaf_meets_required(const mls_leaf_node_t *leaf, const mls_list_t *required);
 /* KeyPackage validation (§10.1) short of the group's own parameters (suite and version
  * equal to the GroupContext's: the caller's): a supported suite, version mls10, a
  * key_package-source leaf valid per mls_leaf_node_validate, the KeyPackageTBS signature

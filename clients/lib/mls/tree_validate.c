@@ -130,6 +130,11 @@ int mls_leaf_node_validate(uint16_t cipher_suite, const mls_leaf_node_t *leaf,
   return 0;
 }
 
+int mls_leaf_meets_required(const mls_leaf_node_t *leaf, const mls_list_t *required) {
+  u16set_t set;
+  return check_required(leaf, required, &set);
+}
+
 int mls_key_package_validate(const mls_key_package_t *kp, const mls_leaf_check_t *chk) {
   const mls_suite_t *s = mls_suite_get(kp->cipher_suite);
   if (!s)
