@@ -109,13 +109,14 @@ static int read_varint_any(veil_reader_t *r, uint64_t *v, size_t *width) {
 }
 
 int veil_read_quic_varint(veil_reader_t *r, uint64_t *v) {
-  size_t width;
+  size_t width = 0;
   return read_varint_any(r, v, &width);
 }
 
 int veil_read_varint(veil_reader_t *r, uint64_t *v) {
-  size_t width;
-  uint64_t x;
+  /* Initialised: at -O3 GCC cannot see that a failed take() always leaves r->err set. */
+  size_t width = 0;
+  uint64_t x = 0;
   int rc = read_varint_any(r, &x, &width);
   if (rc)
     return rc;

@@ -1,6 +1,7 @@
 /*
  * veil-server runtime: one libuv loop carrying the signaling WebSocket server (and the
- * operational HTTP endpoints on the same port), signal handling and the drain.
+ * operational HTTP endpoints on the same port), signal handling and the drain; and the
+ * lines printed once listening, which say how to join (print_join).
  *
  * Drain (SIGTERM or SIGINT): joins are refused from the first signal on, every client is
  * told with a `draining` message carrying the deadline, /readyz answers 503; the server
@@ -9,9 +10,11 @@
  */
 #include "server/serve.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "common/err.h"
@@ -213,6 +216,118 @@ static void on_signal(uv_signal_t *h, int signum) {
   sig_hub_drain(sig_ws_hub(srv->ws), timeout);
 }
 
+/* One shell word, after a space: as is when no shell treats any of its characters
+ * specially, else single-quoted (a ' inside becomes '\''), so a printed line pastes. */
+static void put_word(const char *w) {
+  static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@%+=:,./_-";
+  if (*w && strspn(w, plain) == strlen(w)) {
+    printf(" %s", w);
+    return;
+  }
+  fputs(" '", stdout);
+  for (; *w; w++) {
+    if (*w == '\'')
+      fputs("'\\''", stdout);
+    else
+      putchar(*w);
+  }
+  putchar('\'');
+}
+
+/* A path the server has just used, made absolute so that a printed command works from any
+ * directory; as configured when it cannot be resolved. */
+static const char *absolute(const char *path, char buf[PATH_MAX]) { return realpath(path, buf) ? buf : path; }
+
+/* Whether the token key can sign: an ES256 token_key_file may hold only the public key
+ * (tokens then come from the application backend, docs/operations.md). */
+static bool key_signs(const sig_jwt_key_t *key) {
+  sig_claims_t c = {.room = "demo", .sub = "probe", .name = "Probe", .role = SIG_ROLE_MEMBER, .exp = 1};
+  char *tok = NULL;
+  int rc = sig_jwt_sign(key, &c, &tok);
+  free(tok);
+  return rc == 0;
+}
+
+#define JOIN_WHO "--room demo --identity alice@example.org --name Alice"
+#define JOIN_TOKEN_FILE "alice.jwt"
+
+/* The first join line: a `veil-server token` command that signs with exactly this
+ * server's key — this binary, its state directory, token_alg and token_key_file, all
+ * explicit and absolute, so neither the working directory nor the VEIL_* environment of
+ * whoever pastes it can pick another key (or, without one, make an ES256 key whose tokens
+ * an HS256 server refuses). */
+static void print_token_line(const server_t *srv) {
+  const srv_config_t *cfg = srv->cfg;
+  char exe[PATH_MAX], state[PATH_MAX], key[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1); /* the binary running: same version */
+  if (n > 0)
+    exe[n] = '\0';
+  else
+    snprintf(exe, sizeof exe, "veil-server");
+  const char *key_file = absolute(cfg->token_key_file, key);
+  if (!key_signs(srv->key)) {
+    fputs("join: token_key_file", stdout);
+    put_word(key_file);
+    fputs(" verifies only (a public key): your application backend signs join tokens; save one for "
+          "alice@example.org in room demo as " JOIN_TOKEN_FILE ", then\n",
+          stdout);
+    return;
+  }
+  fputs("join:", stdout);
+  put_word(exe);
+  fputs(" token --state-dir", stdout);
+  put_word(absolute(cfg->state_dir, state));
+  printf(" --token-alg %s --token-key-file", cfg->token_alg);
+  put_word(key_file);
+  fputs(" " JOIN_WHO " --role host > " JOIN_TOKEN_FILE "\n", stdout);
+}
+
+/* The startup lines that say how to join (docs/operations.md): the token command, a
+ * veil-client command line with the URL and the way to trust this server's certificate,
+ * and the certificate actually in use. `operator_cert`: cert_file/key_file were
+ * configured, not generated. */
+static void print_join(const server_t *srv, int port, bool operator_cert) {
+  const srv_config_t *cfg = srv->cfg;
+  char cert[PATH_MAX], tls_key[PATH_MAX], ca[PATH_MAX];
+  print_token_line(srv);
+  /* A wildcard listener is not an address to connect to; this machine reaches it on
+   * loopback. veil-client takes no IPv6 literal, so a v6 wildcard also maps there. */
+  const char *host = cfg->host;
+  if (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "::"))
+    host = "127.0.0.1";
+  srv_tls_trust_t trust;
+  int trc = cfg->tls ? srv_tls_trust(cfg->cert_file, operator_cert, host, &trust) : 0;
+  /* With --ca the client checks the URL's host against the certificate: name one it has. */
+  if (cfg->tls && !trc && trust.ca_file[0] && trust.url_host[0])
+    host = trust.url_host;
+  char url[300];
+  snprintf(url, sizeof url, strchr(host, ':') ? "%s://[%s]:%d/" : "%s://%s:%d/", cfg->tls ? "wss" : "ws", host, port);
+  fputs("join: veil-client --url", stdout);
+  put_word(url);
+  const char *ca_file = cfg->tls && !trc && trust.ca_file[0] ? absolute(trust.ca_file, ca) : NULL;
+  if (cfg->tls && !trc) {
+    fputs(ca_file ? " --ca" : " --pin", stdout);
+    put_word(ca_file ? ca_file : trust.pin);
+  }
+  fputs(" " JOIN_WHO " --token-file " JOIN_TOKEN_FILE "\n", stdout);
+
+  const char *cert_file = cfg->tls ? absolute(cfg->cert_file, cert) : "";
+  if (!cfg->tls)
+    printf("tls: off (plain ws://; terminate TLS in front of the server)\n");
+  else if (trc)
+    printf("tls: cannot read a certificate from %s to pin it\n", cert_file);
+  else if (!operator_cert)
+    printf("tls: self-signed development certificate %s, generated by veil-server (clients pin its SHA-256: --pin)\n",
+           cert_file);
+  else if (ca_file)
+    printf("tls: operator certificate %s (key %s), verified against CA file %s (clients: --ca)\n", cert_file,
+           absolute(cfg->key_file, tls_key), ca_file);
+  else
+    printf("tls: operator certificate %s (key %s), not verified by the system's CAs (%s): clients pin it (--pin) "
+           "or take --ca with its issuer\n",
+           cert_file, absolute(cfg->key_file, tls_key), trust.why);
+}
+
 int srv_serve(srv_config_t *cfg) {
   char err[640];
   veil_log_level_t lvl;
@@ -222,6 +337,7 @@ int srv_serve(srv_config_t *cfg) {
   memset(&srv, 0, sizeof srv);
   srv.cfg = cfg;
   int rc;
+  bool operator_cert = cfg->cert_file[0] || cfg->key_file[0]; /* srv_tls_prepare fills both */
   if ((rc = srv_state_prepare(cfg, err, sizeof err)) || (rc = srv_token_key_prepare(cfg, &srv.key, err, sizeof err)) ||
       (cfg->tls && (rc = srv_tls_prepare(cfg, err, sizeof err))) || (rc = opca_prepare(&srv, err, sizeof err))) {
     fprintf(stderr, "veil-server: %s\n", err);
@@ -306,12 +422,9 @@ int srv_serve(srv_config_t *cfg) {
   printf("veil-server ready: %s://%s:%d (subprotocol %s), media udp %s:%u, metrics http%s://%s:%d/metrics\n", scheme,
          cfg->host, port, SIG_WS_SUBPROTOCOL, cfg->udp_host, (unsigned)srv_media_port(srv.media),
          cfg->tls ? "s" : "", cfg->host, port);
-  printf("join: veil-server token --state-dir %s --room demo --identity alice@example.org --name Alice --role host\n",
-         cfg->state_dir);
+  print_join(&srv, port, operator_cert);
   if (srv.opca)
     printf("operator ca: %s (GET %s, POST %s)\n", cfg->operator_ca_dir, SRV_OPCA_CERT_PATH, SRV_OPCA_ISSUE_PATH);
-  if (cfg->tls)
-    printf("tls: self-signed certificate %s (trust it in your client for local use)\n", cfg->cert_file);
   fflush(stdout);
 
   uv_run(&srv.loop, UV_RUN_DEFAULT);

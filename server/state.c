@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "common/log.h"
 
 static int mkdirs(const char *path) {
@@ -146,6 +148,107 @@ int srv_tls_prepare(srv_config_t *cfg, char *err, size_t el) {
     return VEIL_ESRV_TLS;
   }
   veil_log(VEIL_LOG_INFO, "server", "tls_cert_generated", "cert=%s", cfg->cert_file);
+  return 0;
+}
+
+/* Every certificate of a PEM file, in order; NULL when it holds none. */
+static STACK_OF(X509) *read_chain(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return NULL;
+  STACK_OF(X509) *chain = sk_X509_new_null();
+  X509 *c;
+  while (chain && (c = PEM_read_X509(f, NULL, NULL, NULL)))
+    if (!sk_X509_push(chain, c)) {
+      X509_free(c);
+      break;
+    }
+  fclose(f);
+  ERR_clear_error(); /* the read that found no further certificate queued an error */
+  if (chain && sk_X509_num(chain) == 0) {
+    sk_X509_free(chain);
+    chain = NULL;
+  }
+  return chain;
+}
+
+/* Whether the chain's leaf verifies against the CAs in ca_file, the rest of the chain
+ * serving as intermediates: what an OpenSSL client given that file as its CA file decides
+ * (SSL clients verify with the "ssl_server" defaults). Else OpenSSL's reason in why. */
+static bool verifies_against(STACK_OF(X509) *chain, const char *ca_file, char *why, size_t wl) {
+  bool ok = false;
+  X509_STORE *store = X509_STORE_new();
+  X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+  if (!store || !ctx || X509_STORE_load_file(store, ca_file) != 1) {
+    snprintf(why, wl, "cannot read %s", ca_file);
+    goto done;
+  }
+  if (X509_STORE_CTX_init(ctx, store, sk_X509_value(chain, 0), chain) != 1 ||
+      X509_STORE_CTX_set_default(ctx, "ssl_server") != 1)
+    goto done;
+  ok = X509_verify_cert(ctx) == 1;
+  if (!ok)
+    snprintf(why, wl, "%s", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+done:
+  X509_STORE_CTX_free(ctx);
+  X509_STORE_free(store);
+  ERR_clear_error();
+  return ok;
+}
+
+/* The host a client verifying `leaf` by name must use: `host` when the certificate names
+ * it (IP SAN for an address, DNS SAN otherwise), else the first DNS SAN without a wildcard;
+ * "" when there is none. */
+static void url_host_for(X509 *leaf, const char *host, char *out, size_t outlen) {
+  out[0] = '\0';
+  int is_ip = strchr(host, ':') || strspn(host, "0123456789.") == strlen(host);
+  if (is_ip ? X509_check_ip_asc(leaf, host, 0) == 1
+            : X509_check_host(leaf, host, strlen(host), X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) == 1) {
+    snprintf(out, outlen, "%s", host);
+    return;
+  }
+  GENERAL_NAMES *sans = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && !out[0]; i++) {
+    const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+    if (gn->type != GEN_DNS)
+      continue;
+    const unsigned char *d = ASN1_STRING_get0_data(gn->d.dNSName);
+    int n = ASN1_STRING_length(gn->d.dNSName);
+    if (n > 0 && (size_t)n < outlen && !memchr(d, '*', (size_t)n) && !memchr(d, '\0', (size_t)n)) {
+      memcpy(out, d, (size_t)n);
+      out[n] = '\0';
+    }
+  }
+  GENERAL_NAMES_free(sans);
+}
+
+int srv_tls_trust(const char *cert_file, bool operator_cert, const char *host, srv_tls_trust_t *out) {
+  memset(out, 0, sizeof *out);
+  STACK_OF(X509) *chain = read_chain(cert_file);
+  uint8_t md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  if (!chain || X509_digest(sk_X509_value(chain, 0), EVP_sha256(), md, &n) != 1 || n != 32) {
+    sk_X509_pop_free(chain, X509_free);
+    return VEIL_ESRV_TLS;
+  }
+  veil_hex_encode(md, n, out->pin);
+  if (operator_cert) {
+    /* The system's CAs first: a publicly trusted certificate keeps verifying after renewal,
+     * a pin would not. The reason kept is the system store's, the one worth reporting. */
+    const char *sys = getenv(X509_get_default_cert_file_env());
+    if (!sys || !*sys)
+      sys = X509_get_default_cert_file();
+    char ignored[sizeof out->why];
+    if (verifies_against(chain, sys, out->why, sizeof out->why))
+      snprintf(out->ca_file, sizeof out->ca_file, "%s", sys);
+    else if (verifies_against(chain, cert_file, ignored, sizeof ignored))
+      snprintf(out->ca_file, sizeof out->ca_file, "%s", cert_file);
+    if (out->ca_file[0]) {
+      out->why[0] = '\0';
+      url_host_for(sk_X509_value(chain, 0), host, out->url_host, sizeof out->url_host);
+    }
+  }
+  sk_X509_pop_free(chain, X509_free);
   return 0;
 }
 

@@ -6,8 +6,11 @@
  * (SRTP protects in place, and each subscriber has its own keys), the copy's SSRC,
  * sequence number and timestamp are rewritten (sfu/rewrite), it is protected with the
  * subscriber's outbound session and queued for sendmmsg. The payload (SFrame ciphertext)
- * is never parsed or changed; neither are header extensions. No allocation, no logging,
- * no scan beyond the subscription list on this path.
+ * is never parsed or changed. Header extensions keep the publisher's ids and bytes, except
+ * mid, rid and repaired-rid (sfu.h, sfu_ext_ids_t): those name the publisher's m-section
+ * and encoding, so each copy has them blanked into RFC 8285 padding (same header length,
+ * every other element in place). No allocation, no logging, no scan beyond the
+ * subscription list on this path.
  *
  * RTCP (RFC 3550 §7 translator/mixer rules, as an SFU applies them):
  *   SR from a publisher   → one translated SR per subscription (its SSRC, its timestamp

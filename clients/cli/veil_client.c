@@ -6,30 +6,42 @@
  *   veil-client --url ws://127.0.0.1:8443/ --room demo --identity alice@example.org \
  *               (--token JWT | --token-file F | --server-token BIN --state-dir DIR) \
  *               [--name Alice] [--cert PEM --key PEM] [--pin SHA256HEX | --ca PEM]
- *               [--trust-org PEM] [--trust-operator PEM] [--no-audio] [--no-video]
+ *               [--trust-org PEM] [--trust-operator PEM] [--crl PEM]... [--no-audio] [--no-video]
  *               [--duration S] [--chat TEXT] [--leave-after S] [--stats-every S]
  *               [--interactive] [--json] [--tamper] [--tap-to PORT] [--tap-listen PORT]
  *               [--test-ignore-batches]
  *
+ * --crl adds the CRLs of a PEM file (one or several; the option may repeat) to the trust
+ * configuration: each must come from a --trust-org or --trust-operator anchor and be current,
+ * or the client refuses to start; members whose certificate it revokes show as unverified.
  * Interactive commands (stdin): chat <text> | roster | code | stats | leave | quit
  * | test-ignore-batches on|off.
  * --tamper (test only) flips a bit of every SFrame ciphertext this client sends.
  * --test-ignore-batches (test only; also the interactive commands test-ignore-batches
  * on|off) makes this client, as MLS leader, drop the relay's batches unanswered, so that
  * the relay's commit deadline appoints the next leader (tests/integration/relay).
- * --tap-to PORT copies every RTP packet received from the SFU (after SRTP) to
- * 127.0.0.1:PORT; --tap-listen PORT feeds such copies into this client's receivers, e.g.
- * to show that a member who left can decrypt nothing sent after its removal.
+ * --tap-to PORT copies every RTP packet received from the SFU (after SRTP) and every MLS
+ * application message received from the relay to 127.0.0.1:PORT, one UDP datagram each;
+ * --tap-listen PORT feeds such copies into this client once it has left (RTP to its
+ * receivers, MLS to the group state it kept), e.g. to show that a member who left can
+ * decrypt nothing sent after its removal. A datagram is an RTP packet as is (its first
+ * byte, version 2, is 0x80..0xBF) or TAP_MLS followed by the MLSMessage.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 #include "clients/lib/session/vs_session.h"
 #include "common/err.h"
 #include "common/log.h"
+
+/* The tap's type byte for an MLS message: outside 0x80..0xBF, so never an RTP packet's
+ * first byte. (An MLSMessage itself starts 0x00 0x01, mls10, but the tap says so itself
+ * rather than lean on the framing of what it carries.) */
+#define TAP_MLS 0x4d /* 'M' */
 
 typedef struct app {
   uv_loop_t *loop;
@@ -49,7 +61,7 @@ typedef struct app {
   uv_stream_t *in;
   char line[4096];
   size_t line_len;
-  uint8_t tap_buf[2048];
+  uint8_t tap_buf[65536]; /* any UDP datagram: an RTP packet, or an MLS chat (<= 4 KiB text) */
 } app_t;
 
 static void print_human(app_t *a, json_t *ev) {
@@ -146,6 +158,15 @@ static void on_rtp_copy(void *arg, const uint8_t *pkt, size_t len) {
     return;
   uv_buf_t b = uv_buf_init((char *)pkt, (unsigned)len);
   (void)uv_udp_try_send(&a->tap_out, &b, 1, (const struct sockaddr *)&a->tap_addr);
+}
+
+static void on_mls_copy(void *arg, const uint8_t *msg, size_t len) {
+  app_t *a = arg;
+  static const uint8_t type = TAP_MLS;
+  if (!a->tap_out_on)
+    return;
+  uv_buf_t b[2] = {uv_buf_init((char *)&type, 1), uv_buf_init((char *)msg, (unsigned)len)};
+  (void)uv_udp_try_send(&a->tap_out, b, 2, (const struct sockaddr *)&a->tap_addr);
 }
 
 static void noop_close(uv_handle_t *h) { (void)h; }
@@ -255,7 +276,11 @@ static void tap_read(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct soc
   app_t *a = u->data;
   if (n <= 0 || !from || (flags & UV_UDP_PARTIAL))
     return;
-  vs_session_tap_packet(a->s, (const uint8_t *)b->base, (size_t)n);
+  const uint8_t *d = (const uint8_t *)b->base;
+  if (d[0] == TAP_MLS)
+    vs_session_tap_mls(a->s, d + 1, (size_t)n - 1);
+  else if ((d[0] & 0xc0) == 0x80)
+    vs_session_tap_packet(a->s, d, (size_t)n);
 }
 
 static char *server_token(const char *bin, const char *state, const char *room, const char *idn, const char *name) {
@@ -310,13 +335,22 @@ static int add_trust(x509_trust_t *t, const char *path, x509_anchor_class_t cls)
   return rc;
 }
 
+#define CRL_FILES_MAX 16
+
+static int add_crls(x509_trust_t *t, const char *path) {
+  char *pem = read_file(path);
+  int rc = pem ? x509_trust_add_crl_pem(t, pem, strlen(pem), (int64_t)time(NULL)) : VEIL_EIO;
+  free(pem);
+  return rc;
+}
+
 static void usage(void) {
   fprintf(stderr,
           "usage: veil-client --url ws[s]://HOST:PORT/ --room ROOM --identity ID\n"
           "         (--token JWT | --token-file FILE | --server-token VEIL_SERVER --state-dir DIR)\n"
           "         [--name NAME] [--cert PEM --key PEM | --key-type p256|ed25519]\n"
           "         [--pin SHA256 | --ca PEM]\n"
-          "         [--trust-org PEM] [--trust-operator PEM] [--no-audio] [--no-video]\n"
+          "         [--trust-org PEM] [--trust-operator PEM] [--crl PEM]... [--no-audio] [--no-video]\n"
           "         [--duration S] [--chat TEXT] [--leave-after S] [--stats-every S]\n"
           "         [--interactive] [--json] [--tamper] [--tap-to PORT] [--tap-listen PORT]\n"
           "         [--test-ignore-batches]\n");
@@ -328,6 +362,8 @@ int main(int argc, char **argv) {
   const char *url = NULL, *room = NULL, *idn = NULL, *token = NULL, *token_file = NULL, *srv_bin = NULL,
              *state_dir = NULL, *name = NULL, *cert = NULL, *key = NULL, *pin = NULL, *ca = NULL, *trust_org = NULL,
              *trust_op = NULL, *key_type = "p256";
+  const char *crl[CRL_FILES_MAX];
+  size_t ncrl = 0;
   int no_audio = 0, no_video = 0, tamper = 0, tap_to = 0, tap_listen = 0, ignore_batches = 0;
   a->duration = 0;
   for (int i = 1; i < argc; i++) {
@@ -344,7 +380,9 @@ int main(int argc, char **argv) {
     ARG("--key", key) ARG("--pin", pin) ARG("--ca", ca) ARG("--trust-org", trust_org) ARG("--trust-operator", trust_op)
     ARG("--chat", a->chat) ARG("--key-type", key_type)
 #undef ARG
-    if (!strcmp(o, "--duration") && v) {
+    if (!strcmp(o, "--crl") && v && ncrl < CRL_FILES_MAX) {
+      crl[ncrl++] = argv[++i];
+    } else if (!strcmp(o, "--duration") && v) {
       a->duration = atof(argv[++i]);
     } else if (!strcmp(o, "--leave-after") && v) {
       a->leave_after = atof(argv[++i]);
@@ -371,7 +409,9 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (!url || !room || (!idn && !cert) || (!token && !token_file && !(srv_bin && state_dir)) || (cert && !key)) {
+  /* A CRL needs the anchor that issued it: without anchors it could only be refused. */
+  if (!url || !room || (!idn && !cert) || (!token && !token_file && !(srv_bin && state_dir)) || (cert && !key) ||
+      (ncrl && !trust_org && !trust_op)) {
     usage();
     return 2;
   }
@@ -411,13 +451,21 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  for (size_t k = 0; k < ncrl; k++) {
+    if ((rc = add_crls(a->trust, crl[k])) != 0) {
+      fprintf(stderr, "veil-client: --crl %s: %s\n", crl[k], x509_crl_strerror(rc));
+      x509_trust_free(a->trust);
+      free(tok);
+      return 1;
+    }
+  }
   signal(SIGPIPE, SIG_IGN);
   a->loop = uv_default_loop();
   vs_session_config_t sc = {
       .loop = a->loop, .url = url, .pin_sha256 = pin, .ca_file = ca, .token = tok, .room = room,
       .display_name = name, .identity = &a->id, .trust = a->trust, .publish_audio = !no_audio,
       .publish_video = !no_video, .tamper = tamper, .test_ignore_batches = ignore_batches, .on_event = on_event,
-      .on_rtp_copy = on_rtp_copy, .arg = a,
+      .on_rtp_copy = on_rtp_copy, .on_mls_copy = on_mls_copy, .arg = a,
   };
   if (!strncmp(url, "wss://", 6) && !pin && !ca) {
     fprintf(stderr, "veil-client: wss needs --pin SHA256 or --ca PEM (no trust-anything mode)\n");

@@ -5,7 +5,7 @@
 
 #include "clients/device/device_state.h"
 
-/* nonce || AES-256-GCM(private scalar) || tag */
+/* nonce || AES-256-GCM(private scalar or K) || tag; both are 32 bytes */
 #define DEV_KEYBLOB_LEN (VC_AEAD_NONCE_LEN + 32 + VC_AEAD_TAG_LEN)
 
 typedef enum dev_purpose {
@@ -48,6 +48,8 @@ struct device {
   int has_secret;
   uint8_t salt[DEVICE_SALT_LEN];
   uint8_t k[DEVICE_K_LEN]; /* scrypt(secret, salt); the secret itself is never kept */
+  uint8_t k_blob[DEV_KEYBLOB_LEN]; /* K sealed under the KEK, made with K; only it is saved */
+  uint8_t kek[DEVICE_KEK_LEN];     /* the key-encryption key; cfg.kek points here */
   dev_cert_t *certs[DEVICE_CERTS_MAX]; /* owned */
   size_t ncerts;
   int active[DEV_PURPOSE_COUNT]; /* index into certs, or -1 */
@@ -68,6 +70,10 @@ int dev_populate(device_t *d, const char *secret, size_t len);
 int dev_cert_add(device_t *d, const char *jwe, size_t len);
 int dev_cert_activate(device_t *d, dev_purpose_t p, const char *jwe, size_t len, int on);
 int dev_cert_delete(device_t *d, const char *jwe, size_t len);
+/* Open d->k_blob and a certificate's key blob under d's KEK and salt (VEIL_EAUTH when they
+ * were sealed under another KEK or salt, or tampered with). Callers wipe the output. */
+int dev_open_k(const device_t *d, uint8_t k[DEVICE_K_LEN]);
+int dev_open_cert_key(const device_t *d, const dev_cert_t *c, uint8_t priv[32]);
 /* The identity facts xStatus shows for a chain: validity and identity. */
 typedef struct dev_identity_view {
   int present;

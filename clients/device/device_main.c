@@ -1,8 +1,8 @@
 /*
  * veil-device — an emulated room device run through an xAPI-style shell.
  *
- *   veil-device [--name NAME] [--state FILE] [--trust-anchor PEM] [--shell-port PORT]
- *               [--trust-operator PEM] [--join URL --room ROOM (--token JWT | --token-file F)
+ *   veil-device [--name NAME] [--state FILE [--key-file KEY]] [--trust-anchor PEM] [--shell-port PORT]
+ *               [--trust-operator PEM] [--crl PEM]... [--join URL --room ROOM (--token JWT | --token-file F)
  *                [--pin SHA256HEX | --ca PEM]]
  *
  * Without --shell-port the shell is stdin/stdout. With it, the device listens on 127.0.0.1
@@ -11,13 +11,20 @@
  * SHELL_CLIENTS_MAX shells may be connected; events go to all of them.
  *
  * The state is saved to --state (mode 0600, written to a temporary file and renamed) after
- * every command that changed it, and loaded at start.
+ * every command that changed it, and loaded at start. What is secret in it is sealed under
+ * the key-encryption key in --key-file (default FILE.kek; device_kek.h), which the first
+ * start creates. A state file that key does not open, a missing key file beside an existing
+ * state file, or a state file of the old format (version 1, K in clear) stop the device at
+ * start with both files left as they are. Without --state the key lives only in memory.
  *
  * --join makes the device a participant of that meeting (device_meeting.h) as soon as an
  * external identity is active (at start, or after the shell activated one), once. The
  * session runs on a libuv loop embedded in the shell's poll loop (its backend fd is polled
  * beside the shells). --trust-operator adds the operator CA, so that the device shows
- * operator-verified participants as such.
+ * operator-verified participants as such. --crl (repeatable; a file may hold several) adds
+ * CRLs of those anchors: a participant whose certificate one revokes shows as Unverified
+ * ("revoked"); a CRL that is expired, forged or from no configured anchor stops the device at
+ * start.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clients/device/device_kek.h"
 #include "clients/device/device_meeting.h"
 #include "clients/device/device_state.h"
 #include "clients/device/xapi.h"
@@ -214,15 +222,45 @@ static int listen_local(int port) {
   return fd;
 }
 
+#define CRL_FILES_MAX 16
+
 static void usage(void) {
-  fprintf(stderr, "usage: veil-device [--name NAME] [--state FILE] [--trust-anchor PEM]"
-                  " [--shell-port PORT]\n"
-                  "                   [--trust-operator PEM] [--join URL --room ROOM"
+  fprintf(stderr, "usage: veil-device [--name NAME] [--state FILE [--key-file KEY]]"
+                  " [--trust-anchor PEM] [--shell-port PORT]\n"
+                  "                   [--trust-operator PEM] [--crl PEM]... [--join URL --room ROOM"
                   " (--token JWT | --token-file F) [--pin SHA256HEX | --ca PEM]]\n");
+}
+
+/* The device's KEK: from the key file beside the state file (created at the first start),
+ * or, without a state file, a random one that dies with the process. *key_path: the file's
+ * name, the default filled in. */
+static int open_kek(const char *state_path, const char **key_path, uint8_t kek[DEVICE_KEK_LEN]) {
+  static char def[4096];
+  char why[256];
+  int created = 0;
+  if (!state_path)
+    return vc_random(kek, DEVICE_KEK_LEN);
+  if (!*key_path) {
+    if ((size_t)snprintf(def, sizeof def, "%s.kek", state_path) >= sizeof def) {
+      fprintf(stderr, "veil-device: %s: too long a name to put a key file beside\n", state_path);
+      return VEIL_ELIMIT;
+    }
+    *key_path = def;
+  }
+  int rc = device_kek_file(*key_path, state_path, kek, &created, why, sizeof why);
+  if (rc)
+    fprintf(stderr, "veil-device: key file %s: %s\n", *key_path, why);
+  else if (created)
+    fprintf(stderr, "veil-device: created the key file %s (keep it apart from %s)\n", *key_path,
+            state_path);
+  return rc;
 }
 
 int main(int argc, char **argv) {
   const char *name = "veil-device", *anchor = NULL, *op_anchor = NULL, *token_file = NULL;
+  const char *crls[CRL_FILES_MAX];
+  size_t ncrl = 0;
+  const char *key_file = NULL;
   int port = -1;
   app_t a;
   memset(&a, 0, sizeof a);
@@ -234,12 +272,16 @@ int main(int argc, char **argv) {
       name = argv[++i];
     else if (!strcmp(argv[i], "--state") && v)
       a.state_path = argv[++i];
+    else if (!strcmp(argv[i], "--key-file") && v)
+      key_file = argv[++i];
     else if (!strcmp(argv[i], "--trust-anchor") && v)
       anchor = argv[++i];
     else if (!strcmp(argv[i], "--shell-port") && v)
       port = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--trust-operator") && v)
       op_anchor = argv[++i];
+    else if (!strcmp(argv[i], "--crl") && v && ncrl < CRL_FILES_MAX)
+      crls[ncrl++] = argv[++i];
     else if (!strcmp(argv[i], "--join") && v)
       a.join.url = argv[++i];
     else if (!strcmp(argv[i], "--room") && v)
@@ -272,6 +314,25 @@ int main(int argc, char **argv) {
     usage();
     return 2;
   }
+  if (key_file && !a.state_path) {
+    usage();
+    return 2;
+  }
+  /* The state file's format is checked before its key file is looked for, so that an old
+   * file is reported as such rather than as one without a key file. */
+  char *saved = NULL; /* stays NULL unless the state file was read */
+  size_t saved_len = 0;
+  if (a.state_path)
+    read_file(a.state_path, &saved, &saved_len);
+  int state_rc = saved ? device_state_version(saved, saved_len) : 0;
+  if (state_rc)
+    fprintf(stderr, "veil-device: %s: %s\n", a.state_path, veil_strerror(state_rc));
+  uint8_t kek[DEVICE_KEK_LEN];
+  if (state_rc || open_kek(a.state_path, &key_file, kek)) { /* open_kek says why */
+    free(saved);
+    free(token_buf);
+    return 1;
+  }
   signal(SIGPIPE, SIG_IGN);
   sigset_t stop_set, poll_mask;
   sigemptyset(&stop_set);
@@ -298,25 +359,45 @@ int main(int argc, char **argv) {
     }
     free(pem);
   }
-  device_config_t cfg = {.name = name, .emit = on_event, .emit_ctx = &a, .trust = trust};
+  /* After the anchors: a CRL is accepted only from one of them. */
+  for (size_t k = 0; k < ncrl; k++) {
+    char *pem;
+    size_t len;
+    int rc = trust ? read_file(crls[k], &pem, &len) : VEIL_EX509_UNTRUSTED;
+    if (rc == 0) {
+      rc = x509_trust_add_crl_pem(trust, pem, len, (int64_t)time(NULL));
+      free(pem);
+    }
+    if (rc) {
+      fprintf(stderr, "veil-device: --crl %s: %s\n", crls[k], x509_crl_strerror(rc));
+      vc_wipe(kek, sizeof kek);
+      free(saved);
+      x509_trust_free(trust);
+      free(token_buf);
+      return 1;
+    }
+  }
+  device_config_t cfg = {.name = name, .emit = on_event, .emit_ctx = &a, .trust = trust,
+                         .kek = kek};
   a.dev = device_new(&cfg);
+  vc_wipe(kek, sizeof kek); /* the device holds its own copy */
   if (!a.dev)
     return 1;
-  if (a.state_path) {
-    char *json;
-    size_t len;
-    int rc = read_file(a.state_path, &json, &len);
-    if (rc == 0) {
-      rc = device_load(a.dev, json, len);
-      memset(json, 0, len);
-      free(json);
-      if (rc) {
-        fprintf(stderr, "veil-device: %s: %s\n", a.state_path, veil_strerror(rc));
-        return 1;
-      }
+  if (saved) {
+    state_rc = device_load(a.dev, saved, saved_len);
+    free(saved); /* sealed material and public data only */
+    if (state_rc) {
+      /* Nothing is written on this path: both files stay as they were. */
+      fprintf(stderr, "veil-device: %s: %s%s%s\n", a.state_path, veil_strerror(state_rc),
+              state_rc == VEIL_EDEV_KEK ? "; key file " : "",
+              state_rc == VEIL_EDEV_KEK ? key_file : "");
+      device_free(a.dev);
+      x509_trust_free(trust);
+      free(token_buf);
+      return 1;
     }
-    a.saved_gen = device_generation(a.dev);
   }
+  a.saved_gen = device_generation(a.dev);
   int lfd = -1;
   if (port >= 0) {
     if (port > 65535 || (lfd = listen_local(port)) < 0) {

@@ -1,11 +1,18 @@
 /*
  * veil — saving and loading a room device's state (contract in device_state.h).
  *
- * The state file is JSON: {"version":1, "salt", "k", "mode", "preferred_domain",
- * "certs":[{"chain":[DER...], "key": sealed key}], "active":{purpose: SHA-1}, "internal":[DER]}
- * with bytes in base64url. K stands in for what a real device keeps in its secure element;
- * the private keys in the file are sealed under a key derived from it (never in clear).
- * Loading validates everything into a fresh device first and swaps only on success.
+ * The state file is JSON: {"version":2, "has_secret", "salt", "kek_check", "sealed_k"
+ * (only with a secret), "mode", "preferred_domain", "certs":[{"chain":[DER...], "key": sealed
+ * key}], "active":{purpose: SHA-1}, "internal":[DER]} with bytes in base64url. Nothing in it
+ * is secret without the KEK, which is never in it: K and the private keys are sealed under
+ * keys derived from the KEK (device_state.h), and kek_check = HKDF-SHA256(no salt, IKM =
+ * KEK, info = "veil device kek check v2", 16 bytes) only tells a wrong KEK apart from a
+ * tampered file (it is checked even when nothing is sealed yet). Version 1 kept K in clear
+ * and sealed the keys under K; such a file is refused, not migrated: whoever read it holds
+ * K and the keys, so the device needs a new secret and new keys anyway.
+ *
+ * Loading validates everything into a fresh device first — K and every key must open — and
+ * swaps only on success.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -25,6 +32,19 @@ static json_t *b64(const uint8_t *p, size_t n) {
   return j;
 }
 
+static const char kek_check_info[] = "veil device kek check v2";
+#define KEK_CHECK_LEN 16
+
+static int kek_check(const uint8_t kek[DEVICE_KEK_LEN], uint8_t out[KEK_CHECK_LEN]) {
+  uint8_t prk[32];
+  int rc = vc_hkdf_extract(VC_SHA256, NULL, 0, kek, DEVICE_KEK_LEN, prk);
+  if (!rc)
+    rc = vc_hkdf_expand(VC_SHA256, prk, sizeof prk, (const uint8_t *)kek_check_info,
+                        sizeof kek_check_info - 1, out, KEK_CHECK_LEN);
+  vc_wipe(prk, sizeof prk);
+  return rc;
+}
+
 static json_t *chain_json(uint8_t *const *der, const size_t *len, size_t n) {
   json_t *a = json_array();
   for (size_t i = 0; a && i < n; i++)
@@ -37,12 +57,15 @@ static json_t *chain_json(uint8_t *const *der, const size_t *len, size_t n) {
 
 int device_save(const device_t *d, char **out, size_t *out_len) {
   json_t *o = json_object(), *certs = json_array(), *active = json_object();
-  int bad = !o || !certs || !active;
+  uint8_t check[KEK_CHECK_LEN];
+  int bad = !o || !certs || !active || kek_check(d->kek, check);
   if (!bad) {
-    bad |= json_object_set_new(o, "version", json_integer(1));
+    bad |= json_object_set_new(o, "version", json_integer(2));
     bad |= json_object_set_new(o, "has_secret", json_boolean(d->has_secret));
     bad |= json_object_set_new(o, "salt", b64(d->salt, sizeof d->salt));
-    bad |= json_object_set_new(o, "k", b64(d->k, sizeof d->k));
+    bad |= json_object_set_new(o, "kek_check", b64(check, sizeof check));
+    if (d->has_secret)
+      bad |= json_object_set_new(o, "sealed_k", b64(d->k_blob, sizeof d->k_blob));
     bad |= json_object_set_new(o, "mode", json_string(d->mode_on ? "On" : "Off"));
     bad |= json_object_set_new(o, "preferred_domain", json_string(d->preferred_domain));
     for (size_t i = 0; i < d->ncerts; i++) {
@@ -63,7 +86,7 @@ int device_save(const device_t *d, char **out, size_t *out_len) {
   char *s = bad ? NULL : json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
   json_decref(certs);
   json_decref(active);
-  json_decref(o); /* jansson does not wipe; K's text lives only in freed heap from here */
+  json_decref(o);
   if (!s)
     return VEIL_ENOMEM;
   *out = s;
@@ -81,6 +104,26 @@ static long get_b64(json_t *j, uint8_t *out, size_t cap, size_t n) {
     return VEIL_EDEV_STATEFILE;
   return got;
 }
+
+/* 1 when every member of `o` is one of `names` (NULL-terminated): a member this version does
+ * not write — a stray "k" above all — makes the file malformed rather than ignored. */
+static int only_members(json_t *o, const char *const *names) {
+  const char *key;
+  json_t *val;
+  json_object_foreach(o, key, val) {
+    size_t i = 0;
+    while (names[i] && strcmp(names[i], key) != 0)
+      i++;
+    if (!names[i])
+      return 0;
+  }
+  return 1;
+}
+
+static const char *const state_members[] = {
+    "version", "has_secret", "salt",   "kek_check", "sealed_k", "mode", "preferred_domain",
+    "certs",   "active",     "internal", NULL};
+static const char *const cert_members[] = {"chain", "key", NULL};
 
 static int get_chain(json_t *a, uint8_t **der, size_t *len, size_t *n) {
   *n = 0;
@@ -102,6 +145,26 @@ static int get_chain(json_t *a, uint8_t **der, size_t *len, size_t *n) {
   return 0;
 }
 
+/* Version 1 is told apart whatever else the file holds: its K is in clear either way. */
+static int check_version(json_t *o) {
+  json_t *version = json_object_get(o, "version");
+  if (json_is_integer(version) && json_integer_value(version) == 1)
+    return VEIL_EDEV_STATEVERSION;
+  if (!json_is_object(o) || !json_is_integer(version) || json_integer_value(version) != 2 ||
+      !only_members(o, state_members))
+    return VEIL_EDEV_STATEFILE;
+  return 0;
+}
+
+int device_state_version(const char *text, size_t len) {
+  if (len > DEVICE_STATE_MAX)
+    return VEIL_ELIMIT;
+  json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+  int rc = check_version(o);
+  json_decref(o);
+  return rc;
+}
+
 int device_load(device_t *d, const char *text, size_t len) {
   if (len > DEVICE_STATE_MAX)
     return VEIL_ELIMIT;
@@ -115,17 +178,36 @@ int device_load(device_t *d, const char *text, size_t len) {
   }
   snprintf(n->name, sizeof n->name, "%s", d->name);
   n->cfg.name = n->name;
-  if (!json_is_object(o) || json_integer_value(json_object_get(o, "version")) != 1)
+  if ((rc = check_version(o)))
     goto done;
+  /* The KEK first: a wrong key file is reported as such, not as a broken state file. */
+  uint8_t want[KEK_CHECK_LEN], got[KEK_CHECK_LEN];
+  rc = VEIL_EDEV_STATEFILE;
+  if (get_b64(json_object_get(o, "kek_check"), got, sizeof got, sizeof got) < 0)
+    goto done;
+  if ((rc = kek_check(n->kek, want)))
+    goto done;
+  if (!vc_ct_equal(want, got, KEK_CHECK_LEN)) {
+    rc = VEIL_EDEV_KEK;
+    goto done;
+  }
+  rc = VEIL_EDEV_STATEFILE;
   json_t *hs = json_object_get(o, "has_secret"), *mode = json_object_get(o, "mode");
+  json_t *sealed_k = json_object_get(o, "sealed_k");
   const char *dom = json_string_value(json_object_get(o, "preferred_domain"));
   if (!json_is_boolean(hs) || !json_is_string(mode) || !dom ||
       strlen(dom) >= sizeof n->preferred_domain)
     goto done;
   n->has_secret = json_is_true(hs);
-  if (get_b64(json_object_get(o, "salt"), n->salt, sizeof n->salt, sizeof n->salt) < 0 ||
-      get_b64(json_object_get(o, "k"), n->k, sizeof n->k, sizeof n->k) < 0)
+  if (get_b64(json_object_get(o, "salt"), n->salt, sizeof n->salt, sizeof n->salt) < 0)
     goto done;
+  if (n->has_secret) {
+    if (get_b64(sealed_k, n->k_blob, sizeof n->k_blob, sizeof n->k_blob) < 0 ||
+        dev_open_k(n, n->k))
+      goto done; /* the KEK is right (checked above), so the blob was tampered with */
+  } else if (sealed_k) {
+    goto done;
+  }
   if (strcmp(json_string_value(mode), "On") != 0 && strcmp(json_string_value(mode), "Off") != 0)
     goto done;
   n->mode_on = strcmp(json_string_value(mode), "On") == 0;
@@ -137,6 +219,8 @@ int device_load(device_t *d, const char *text, size_t len) {
     goto done;
   for (size_t i = 0; i < json_array_size(certs); i++) {
     json_t *e = json_array_get(certs, i);
+    if (!json_is_object(e) || !only_members(e, cert_members))
+      goto done;
     dev_cert_t *c = calloc(1, sizeof *c);
     if (!c) {
       rc = VEIL_ENOMEM;
@@ -150,6 +234,11 @@ int device_load(device_t *d, const char *text, size_t len) {
         c->info.key_type != VC_ECDSA_P256_SHA256 ||
         get_b64(json_object_get(e, "key"), c->key_blob, sizeof c->key_blob,
                 sizeof c->key_blob) < 0)
+      goto done;
+    uint8_t priv[32]; /* the key must open now, not when a meeting first needs it */
+    int opened = dev_open_cert_key(n, c, priv);
+    vc_wipe(priv, sizeof priv);
+    if (opened)
       goto done;
   }
   json_t *active = json_object_get(o, "active");
@@ -180,6 +269,7 @@ int device_load(device_t *d, const char *text, size_t len) {
   SWAP(has_secret);
   SWAP(salt);
   SWAP(k);
+  SWAP(k_blob);
   SWAP(certs);
   SWAP(ncerts);
   SWAP(active);

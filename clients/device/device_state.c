@@ -13,7 +13,10 @@
 
 static const char *const purpose_names[DEV_PURPOSE_COUNT] = {"WebexIdentity", "HTTPS", "SIP",
                                                               "Dot1x"};
-static const uint8_t at_rest_info[] = "veil device key at rest v1";
+/* HKDF labels of the two sealing keys (device_state.h, "Keys at rest"). v1 derived the key
+ * sealing key from K, which the v1 state file held in clear. */
+static const char key_info[] = "veil device key at rest v2";
+static const char k_info[] = "veil device client secret at rest v2";
 
 int64_t dev_now(const device_t *d) {
   return d->cfg.now ? d->cfg.now(d->cfg.clock_ctx) : (int64_t)time(NULL);
@@ -33,12 +36,16 @@ int dev_purpose_parse(const char *s, dev_purpose_t *p) {
 }
 
 device_t *device_new(const device_config_t *cfg) {
+  if (!cfg->kek)
+    return NULL; /* no device without somewhere to seal its keys */
   device_t *d = calloc(1, sizeof *d);
   if (!d)
     return NULL;
   d->cfg = *cfg;
   snprintf(d->name, sizeof d->name, "%s", cfg->name ? cfg->name : "veil-device");
   d->cfg.name = d->name;
+  memcpy(d->kek, cfg->kek, DEVICE_KEK_LEN);
+  d->cfg.kek = d->kek; /* device_load's scratch device copies it from here */
   for (int i = 0; i < DEV_PURPOSE_COUNT; i++)
     d->active[i] = -1;
   d->mode_on = 1;
@@ -85,28 +92,53 @@ uint64_t device_generation(const device_t *d) { return d->gen; }
 
 /* ---- keys at rest ------------------------------------------------------------------ */
 
-static int at_rest_key(const uint8_t salt[DEVICE_SALT_LEN], const uint8_t k[DEVICE_K_LEN],
+/* HKDF-SHA256(salt = device salt, IKM = KEK, info). The salt changes with every rotation of
+ * the client secret, so a rotation re-seals everything under fresh keys. */
+static int at_rest_key(const device_t *d, const uint8_t salt[DEVICE_SALT_LEN], const char *info,
                        uint8_t out[32]) {
   uint8_t prk[32];
-  int rc = vc_hkdf_extract(VC_SHA256, salt, DEVICE_SALT_LEN, k, DEVICE_K_LEN, prk);
+  int rc = vc_hkdf_extract(VC_SHA256, salt, DEVICE_SALT_LEN, d->kek, DEVICE_KEK_LEN, prk);
   if (!rc)
-    rc = vc_hkdf_expand(VC_SHA256, prk, 32, at_rest_info, sizeof at_rest_info - 1, out, 32);
+    rc = vc_hkdf_expand(VC_SHA256, prk, 32, (const uint8_t *)info, strlen(info), out, 32);
   vc_wipe(prk, sizeof prk);
   return rc;
 }
 
-static int seal_key(const uint8_t ak[32], const x509_info_t *info, const uint8_t priv[32],
-                    uint8_t blob[DEV_KEYBLOB_LEN]) {
+/* blob = fresh nonce || AES-256-GCM(key, nonce, aad, pt) || tag, for 32-byte plaintexts. */
+static int seal32(const uint8_t key[32], const char *aad, const uint8_t pt[32],
+                  uint8_t blob[DEV_KEYBLOB_LEN]) {
   int rc = vc_random(blob, VC_AEAD_NONCE_LEN);
   if (!rc)
-    rc = vc_aead_seal(VC_AES_256_GCM, ak, blob, (const uint8_t *)info->sha256_hex, 64, priv, 32,
+    rc = vc_aead_seal(VC_AES_256_GCM, key, blob, (const uint8_t *)aad, strlen(aad), pt, 32,
                       blob + VC_AEAD_NONCE_LEN);
   return rc;
 }
 
-static int open_key(const uint8_t ak[32], const dev_cert_t *c, uint8_t priv[32]) {
-  return vc_aead_open(VC_AES_256_GCM, ak, c->key_blob, (const uint8_t *)c->info.sha256_hex, 64,
-                      c->key_blob + VC_AEAD_NONCE_LEN, 32 + VC_AEAD_TAG_LEN, priv);
+static int open32(const uint8_t key[32], const char *aad, const uint8_t blob[DEV_KEYBLOB_LEN],
+                  uint8_t pt[32]) {
+  return vc_aead_open(VC_AES_256_GCM, key, blob, (const uint8_t *)aad, strlen(aad),
+                      blob + VC_AEAD_NONCE_LEN, 32 + VC_AEAD_TAG_LEN, pt);
+}
+
+/* Opens the sealed blob of `info`'s key under d's KEK and salt. */
+static int open_at_rest(const device_t *d, const char *info, const char *aad,
+                        const uint8_t blob[DEV_KEYBLOB_LEN], uint8_t pt[32]) {
+  uint8_t key[32];
+  int rc = at_rest_key(d, d->salt, info, key);
+  if (!rc)
+    rc = open32(key, aad, blob, pt);
+  vc_wipe(key, sizeof key);
+  return rc;
+}
+
+int dev_open_k(const device_t *d, uint8_t k[DEVICE_K_LEN]) {
+  return open_at_rest(d, k_info, "", d->k_blob, k);
+}
+
+/* The certificate's SHA-256 fingerprint is the AAD: a sealed key cannot be moved to another
+ * certificate. */
+int dev_open_cert_key(const device_t *d, const dev_cert_t *c, uint8_t priv[32]) {
+  return open_at_rest(d, key_info, c->info.sha256_hex, c->key_blob, priv);
 }
 
 /* ---- secret ----------------------------------------------------------------------- */
@@ -160,8 +192,8 @@ static int derive_k(const char *secret_b64, size_t len, uint8_t salt[DEVICE_SALT
 int dev_populate(device_t *d, const char *secret, size_t len) {
   uint8_t *pt = NULL;
   size_t pt_len = 0;
-  uint8_t salt[DEVICE_SALT_LEN], k[DEVICE_K_LEN];
-  uint8_t old_ak[32], new_ak[32];
+  uint8_t salt[DEVICE_SALT_LEN], k[DEVICE_K_LEN], k_blob[DEV_KEYBLOB_LEN];
+  uint8_t new_kk[32], new_ak[32];
   uint8_t blobs[DEVICE_CERTS_MAX][DEV_KEYBLOB_LEN];
   int rc;
   if (!d->has_secret) {
@@ -174,32 +206,35 @@ int dev_populate(device_t *d, const char *secret, size_t len) {
   }
   if (rc)
     goto done;
-  /* Re-encrypt every stored key under the new at-rest key before committing anything. */
-  if (d->has_secret && d->ncerts) {
-    rc = at_rest_key(d->salt, d->k, old_ak);
+  /* Seal the new K, and re-encrypt every stored key under the new salt's key, before
+   * committing anything. */
+  rc = at_rest_key(d, salt, k_info, new_kk);
+  if (!rc)
+    rc = seal32(new_kk, "", k, k_blob);
+  if (!rc && d->ncerts)
+    rc = at_rest_key(d, salt, key_info, new_ak);
+  for (size_t i = 0; !rc && i < d->ncerts; i++) {
+    uint8_t priv[32];
+    rc = dev_open_cert_key(d, d->certs[i], priv);
     if (!rc)
-      rc = at_rest_key(salt, k, new_ak);
-    for (size_t i = 0; !rc && i < d->ncerts; i++) {
-      uint8_t priv[32];
-      rc = open_key(old_ak, d->certs[i], priv);
-      if (!rc)
-        rc = seal_key(new_ak, &d->certs[i]->info, priv, blobs[i]);
-      vc_wipe(priv, sizeof priv);
-    }
-    if (rc)
-      goto done;
-    for (size_t i = 0; i < d->ncerts; i++)
-      memcpy(d->certs[i]->key_blob, blobs[i], DEV_KEYBLOB_LEN);
+      rc = seal32(new_ak, d->certs[i]->info.sha256_hex, priv, blobs[i]);
+    vc_wipe(priv, sizeof priv);
   }
+  if (rc)
+    goto done;
+  for (size_t i = 0; i < d->ncerts; i++)
+    memcpy(d->certs[i]->key_blob, blobs[i], DEV_KEYBLOB_LEN);
   memcpy(d->salt, salt, sizeof salt);
   memcpy(d->k, k, sizeof k);
+  memcpy(d->k_blob, k_blob, sizeof k_blob);
   d->has_secret = 1;
   d->gen++;
 done:
   if (pt)
     jwe_free_plaintext(pt, pt_len);
   vc_wipe(k, sizeof k);
-  vc_wipe(old_ak, sizeof old_ak);
+  vc_wipe(k_blob, sizeof k_blob);
+  vc_wipe(new_kk, sizeof new_kk);
   vc_wipe(new_ak, sizeof new_ak);
   vc_wipe(blobs, sizeof blobs);
   return rc;
@@ -257,9 +292,9 @@ int dev_cert_add(device_t *d, const char *jwe, size_t len) {
     rc = VEIL_EEXIST;
     goto done;
   }
-  rc = at_rest_key(d->salt, d->k, ak);
+  rc = at_rest_key(d, d->salt, key_info, ak);
   if (!rc)
-    rc = seal_key(ak, &c->info, priv, c->key_blob);
+    rc = seal32(ak, c->info.sha256_hex, priv, c->key_blob);
   if (rc)
     goto done;
   for (int i = 0; i < n; i++) {
@@ -391,11 +426,7 @@ int device_identity_key(device_t *d, uint8_t priv[32], veil_view_t *chain, size_
   if (idx < 0 || !d->has_secret)
     return VEIL_ENOTFOUND;
   const dev_cert_t *c = d->certs[idx];
-  uint8_t ak[32];
-  int rc = at_rest_key(d->salt, d->k, ak);
-  if (!rc)
-    rc = open_key(ak, c, priv);
-  vc_wipe(ak, sizeof ak);
+  int rc = dev_open_cert_key(d, c, priv);
   if (rc)
     return rc;
   for (size_t i = 0; i < c->n; i++)

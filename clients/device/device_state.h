@@ -12,9 +12,15 @@
  * A blob's cisco-action must name its command ("populate", "add", "activate",
  * "deactivate", "delete"), so a blob made for one command cannot be replayed as another.
  *
- * Keys. Private keys are kept only encrypted: AES-256-GCM under
- * HKDF-SHA256(salt = device salt, IKM = K, info = "veil device key at rest v1"), the
- * certificate's SHA-256 fingerprint as AAD; rotating the secret re-encrypts them.
+ * Keys at rest. Every device holds a key-encryption key (KEK, 32 bytes, given at creation):
+ * what a real device keeps in its secure element, here read from a key file that is never
+ * the state file (device_kek.h). Private keys are kept only encrypted: AES-256-GCM under
+ * HKDF-SHA256(salt = device salt, IKM = KEK, info = "veil device key at rest v2"), the
+ * certificate's SHA-256 fingerprint as AAD; rotating the secret (a new salt) re-encrypts
+ * them. K is kept in memory for the JWEs and, for the state file, sealed the same way under
+ * info "veil device client secret at rest v2" (no AAD), so the saved state holds sealed
+ * material and public data only. Sealing happens when K or a key arrives, never at save
+ * time: a save is deterministic, so saving twice gives the same bytes.
  * External (WebexIdentity) certificates must carry an ECDSA P-256 key matching the key in
  * the bundle.
  *
@@ -36,6 +42,7 @@
 
 #define DEVICE_SALT_LEN 16
 #define DEVICE_K_LEN 32
+#define DEVICE_KEK_LEN 32
 #define DEVICE_SECRET_MIN 16
 #define DEVICE_SECRET_MAX 128
 #define DEVICE_CERTS_MAX 8
@@ -56,6 +63,8 @@ typedef struct device_config {
   void *emit_ctx;
   const x509_trust_t *trust; /* borrowed, may be NULL: when set, the external identity is
                                 valid only if its chain ends at an organisation anchor */
+  const uint8_t *kek;        /* required, DEVICE_KEK_LEN bytes, copied by device_new: the
+                                key-encryption key everything secret is sealed under */
 } device_config_t;
 
 /* The E2EE facts of one call, as the meeting code knows them. */
@@ -66,6 +75,7 @@ typedef struct device_call_info {
   char group_encryption[48];             /* e.g. "MLS_128_DHKEMP256_AES128GCM_SHA256_P256" */
 } device_call_info_t;
 
+/* NULL when out of memory or without cfg->kek. */
 device_t *device_new(const device_config_t *cfg);
 void device_free(device_t *d);
 
@@ -82,10 +92,18 @@ void device_report_parse_error(int rc, veil_writer_t *out);
 uint64_t device_generation(const device_t *d);
 
 /* ---- persistence ----------------------------------------------------------------- */
-/* The state as a JSON text (malloc'd; wipe and free it: it holds K). */
+/* The state as a JSON text (malloc'd, free it): public data, K and the private keys sealed
+ * under the KEK, and a check value of the KEK (device_persist.c has the format). */
 int device_save(const device_t *d, char **json, size_t *len);
-/* Replaces the state with a saved one, validating all of it first (VEIL_EDEV_STATEFILE). */
+/* Replaces the state with a saved one, validating all of it first — K and every private key
+ * must open under this device's KEK. On any error the device is unchanged:
+ * VEIL_EDEV_KEK when the state was saved under another KEK, VEIL_EDEV_STATEVERSION for a
+ * version 1 file (K in clear: not migrated, the device must be re-provisioned),
+ * VEIL_EDEV_STATEFILE when malformed or tampered with. */
 int device_load(device_t *d, const char *json, size_t len);
+/* Only the version rule of device_load, for telling an old file apart before its key is at
+ * hand: 0 for this version, VEIL_EDEV_STATEVERSION or VEIL_EDEV_STATEFILE. */
+int device_state_version(const char *json, size_t len);
 
 /* ---- the identity, for the meeting code -------------------------------------------- */
 /* The active external identity: its private key (decrypted into priv, caller wipes) and its

@@ -133,7 +133,7 @@ int load_source_emit(load_source_t *s, uint64_t now_us, uint8_t *out, size_t cap
   return 0;
 }
 
-int load_frame_verify(const uint8_t *frame, size_t len, uint64_t seed, load_frame_info_t *info) {
+int load_frame_peek(const uint8_t *frame, size_t len, load_frame_info_t *info) {
   veil_reader_t r;
   veil_reader_init(&r, frame, len);
   uint8_t m[4];
@@ -148,6 +148,27 @@ int load_frame_verify(const uint8_t *frame, size_t len, uint64_t seed, load_fram
   if (memcmp(m, magic, sizeof m) || fi.track > LOAD_TRACK_VIDEO || fi.keyframe > 1 || fi.len != len ||
       fi.len > LOAD_FRAME_MAX)
     return VEIL_EDECODE;
+  if (info) *info = fi;
+  return 0;
+}
+
+int load_frame_check(const uint8_t *frame, size_t len, uint64_t seed, uint32_t every, load_frame_info_t *info,
+                     int *sampled) {
+  load_frame_info_t fi;
+  *sampled = 0;
+  if (!every) return VEIL_EINVAL;
+  if (load_frame_peek(frame, len, &fi)) return VEIL_EDECODE;
+  if (fi.seq % every == 0) {
+    if (load_frame_verify(frame, len, seed, NULL)) return VEIL_EDECODE;
+    *sampled = 1;
+  }
+  if (info) *info = fi;
+  return 0;
+}
+
+int load_frame_verify(const uint8_t *frame, size_t len, uint64_t seed, load_frame_info_t *info) {
+  load_frame_info_t fi;
+  if (load_frame_peek(frame, len, &fi)) return VEIL_EDECODE;
   /* Compare the filler block by block against the rebuilt stream. */
   uint64_t key = filler_key(&fi, seed);
   const uint8_t *p = frame + LOAD_FRAME_HEADER;

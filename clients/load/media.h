@@ -83,6 +83,20 @@ int load_frame_write(const load_frame_info_t *info, uint64_t seed, uint8_t *out,
  * different: one failure class, "not bit-exact"). */
 int load_frame_verify(const uint8_t *frame, size_t len, uint64_t seed, load_frame_info_t *info);
 
+/* Reads the header only: 0 and *info (may be NULL) when the magic, the track and flag
+ * values and the declared length (equal to len) are right; VEIL_EDECODE otherwise. The
+ * filler is not looked at. */
+int load_frame_peek(const uint8_t *frame, size_t len, load_frame_info_t *info);
+
+/* The receive check with sampling (`verify-every`): every frame's header is read
+ * (load_frame_peek); a frame whose seq is a multiple of `every` is also rebuilt and
+ * compared bit for bit (load_frame_verify) and *sampled set to 1, else 0. The sample is
+ * chosen by the sender's seq, not by arrival, so every receiver checks the same frames of a
+ * stream, one in `every` of them whatever was lost. every = 1 checks every frame; 0 is
+ * VEIL_EINVAL. 0 when what was checked matched, else VEIL_EDECODE. */
+int load_frame_check(const uint8_t *frame, size_t len, uint64_t seed, uint32_t every, load_frame_info_t *info,
+                     int *sampled);
+
 /* Receive-side sequence tracking for one (sender, track): loss is the gaps that never
  * filled, duplicates are counted apart. Plain struct, zero-initialise. */
 typedef struct load_seqtrack {

@@ -116,14 +116,28 @@ static int on_source(void *arg, vs_kind_t kind, int key_wanted, uint8_t *out, si
   return 0;
 }
 
-/* vs_session frame_check: the model's bit-exact check; its header carries the send time. */
+/* vs_session frame_check, on every frame that decrypted (the E2EE check is the session's):
+ * the model's header always, the bit-exact rebuild on the verify-every sample
+ * (load_frame_check). Returning 1 makes the session count the frame and pass its send
+ * time to on_frame; the frames checked bit-exact are counted here. */
 static int on_check(void *arg, const char *pid, const vs_frame_t *f, uint64_t *sent_us) {
   (void)pid;
   lp_t *p = arg;
+  const load_scenario_t *sc = p->w->run->sc;
   load_frame_info_t fi;
-  if (load_frame_verify(f->data, f->len, p->w->run->sc->seed, &fi)) return 0;
+  int sampled = 0;
+  if (load_frame_check(f->data, f->len, sc->seed, sc->verify_every, &fi, &sampled)) return 0;
+  p->bit_exact += (uint64_t)sampled;
   *sent_us = fi.sent_us;
   return 1;
+}
+
+/* vs_session allow_candidate: media goes only to an address of the --url host (target.h),
+ * checked before the transport sends its first STUN check. */
+static int on_candidate(void *arg, const char *ip, uint16_t port) {
+  (void)port; /* the SFU's UDP port is its own, unrelated to the URL's */
+  lp_t *p = arg;
+  return load_target_allows_ip(&p->w->run->target, ip);
 }
 
 /* vs_session on_frame: exact per-frame latency (same host, CLOCK_REALTIME both ends). */
@@ -172,6 +186,7 @@ int lp_start(load_worker_t *w, const load_slot_t *slot) {
       .video_fps = sc->vp.fps,
       .frame_check = on_check,
       .on_frame = on_frame,
+      .allow_candidate = on_candidate,
       .arg = p,
   };
   p->start_us = veil_now_us();
@@ -204,7 +219,7 @@ static void read_counters(lp_t *p, lp_counters_t *c, uint64_t *lat_max) {
 #define G(k) ((uint64_t)json_integer_value(json_object_get(rx, k)))
     uint64_t verified = G("verified");
     c->frames += G("frames");
-    c->verified += verified;
+    c->decrypted += G("decrypted");
     /* every way a frame from the group can fail to decrypt (vs_media.h, receive side) */
     c->auth_failed += G("auth_failed");
     c->unknown_kid += G("unknown_kid");
@@ -221,6 +236,7 @@ static void read_counters(lp_t *p, lp_counters_t *c, uint64_t *lat_max) {
     if (mx > *lat_max) *lat_max = mx;
   }
   json_decref(st);
+  c->verified = p->bit_exact;
   c->packets = p->rx.packets;
   c->early = p->early;
   load_rxmap_totals(&p->rx, &c->rtp_expected, &c->rtp_lost);
@@ -238,6 +254,7 @@ static void lp_poll_as(lp_t *p, int prejoin) {
    * run totals exact (stats.c). */
   s->frames_sent += c.sent - p->prev.sent;
   s->frames_recv += c.frames - p->prev.frames;
+  s->frames_decrypted += c.decrypted - p->prev.decrypted;
   s->frames_verified += c.verified - p->prev.verified;
   if (prejoin) {
     s->prejoin_undecryptable += c.failures - p->prev.failures;

@@ -159,7 +159,9 @@ int load_report_write_html(const load_report_t *r, FILE *f) {
   fputs("</p>\n<table>\n", f);
   row(f, "frames sent", "%.0f", (double)t->frames_sent);
   row(f, "frames received", "%.0f", (double)t->frames_recv);
+  row(f, "frames decrypted (E2EE)", "%.0f", (double)t->frames_decrypted);
   row(f, "frames verified bit-exact", "%.0f", (double)t->frames_verified);
+  row(f, "verify-every (1 frame in N per stream)", "%.0f", (double)r->sc->verify_every);
   row(f, "loss", "%.3f %%", load_stats_loss_pct(t));
   row(f, "decrypt failures", "%.0f", (double)t->decrypt_failures);
   row(f, "frame latency p50 (ms)", "%.2f", (double)load_hist_quantile(&t->frame_latency, 0.5) / 1000.0);

@@ -43,6 +43,12 @@ static json_t *series_json(const load_series_t *s) {
                           (json_int_t)v->lost, "expected", (json_int_t)v->expected, "decrypt_failures",
                           (json_int_t)v->decrypt_failures, "verify_failures", (json_int_t)v->verify_failures,
                           "p50_ms", (double)v->p50_us / 1000.0, "p99_ms", (double)v->p99_us / 1000.0);
+    if (o) {
+      json_object_set_new(o, "decrypted", json_integer((json_int_t)v->decrypted));
+      json_object_set_new(o, "verified", json_integer((json_int_t)v->verified));
+      json_object_set_new(o, "prejoin_undecryptable", json_integer((json_int_t)v->prejoin_undecryptable));
+      json_object_set_new(o, "epoch_change_drops", json_integer((json_int_t)v->early_epoch_drops));
+    }
     if (o && v->server_cpu_pct >= 0) {
       json_object_set_new(o, "server_cpu_pct", json_real(v->server_cpu_pct));
       json_object_set_new(o, "server_rss_kb", json_integer((json_int_t)v->server_rss_kb));
@@ -62,8 +68,9 @@ int load_report_write_json(const load_report_t *r, FILE *f) {
   json_object_set_new(root, "tool", json_string("veil-load"));
   json_object_set_new(root, "scenario", scenario_json(r->sc));
   json_object_set_new(root, "elapsed_s", json_real(r->elapsed_s));
-  json_t *fr = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "sent", (json_int_t)t->frames_sent,
-                         "received", (json_int_t)t->frames_recv, "verified", (json_int_t)t->frames_verified,
+  json_t *fr = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "sent", (json_int_t)t->frames_sent,
+                         "received", (json_int_t)t->frames_recv, "decrypted", (json_int_t)t->frames_decrypted,
+                         "verified", (json_int_t)t->frames_verified,
                          "rtp_expected", (json_int_t)t->rtp_expected, "rtp_lost", (json_int_t)t->rtp_lost,
                          "decrypt_failures", (json_int_t)t->decrypt_failures, "verify_failures",
                          (json_int_t)t->verify_failures, "replayed", (json_int_t)t->replayed, "loss_pct",

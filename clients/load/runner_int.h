@@ -26,7 +26,7 @@ typedef enum lp_state {
 
 /* Cumulative counters of one session, to turn its stats into per-second deltas. */
 typedef struct lp_counters {
-  uint64_t sent, frames, verified, failures, corrupt, replayed, lat_sum_us, packets, rtp_expected, rtp_lost;
+  uint64_t sent, frames, decrypted, verified, failures, corrupt, replayed, lat_sum_us, packets, rtp_expected, rtp_lost;
   uint64_t auth_failed, unknown_kid, not_sframe, wrong_sender;
   uint64_t early;                /* frame starts under an epoch we did not hold yet */
 } lp_counters_t;
@@ -47,6 +47,7 @@ typedef struct lp {
   lp_counters_t prev;
   load_rxmap_t rx;               /* owned */
   uint64_t early;                /* cumulative, from the packet tap */
+  uint64_t bit_exact;            /* cumulative: frames of the verify-every sample that passed */
   uint64_t early_credit;         /* early frames not yet matched to a refusal */
   uint32_t credit_age;           /* polls since the credit last grew */
   load_source_t src[2];          /* media model on the wire (vs_session frame_source) */

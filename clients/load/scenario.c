@@ -48,11 +48,11 @@ static const key_def_t keys[] = {
     {"ramp-max", T_U32, F(ramp_max), 1, LOAD_MAX_PARTICIPANTS, "ramp: stop here even without a break"},
     {"audio", T_BOOL, F(audio), 0, 1, "publish audio (50 frames/s, 80-160 B)"},
     {"video", T_BOOL, F(video), 0, 1, "publish video"},
-    {"video-kbps", T_U32, F(vp.kbps), 16, LOAD_MAX_VIDEO_KBPS, "video bitrate (media.h model; not on the wire yet)"},
+    {"video-kbps", T_U32, F(vp.kbps), 16, LOAD_MAX_VIDEO_KBPS, "video bitrate of the media model (media.h) each publisher sends"},
     {"video-fps", T_U32, F(vp.fps), 1, LOAD_MAX_VIDEO_FPS, "video frame rate"},
     {"video-resolution", T_RES, F(vp.width), 0, 0, "WxH or 180p/360p/720p/1080p"},
     {"keyframe-interval", T_DUR_MS, F(vp.keyframe_interval_ms), 100, 60000, "video keyframe period"},
-    {"verify-every", T_U32, F(verify_every), 1, 1000, "verify 1 frame in N bit-exact (only 1 for now: the session checks all)"},
+    {"verify-every", T_U32, F(verify_every), 1, 1000, "rebuild and compare 1 frame in N of each stream bit-exact (all are decrypted)"},
     {"threads", T_U32, F(threads), 0, LOAD_MAX_THREADS, "worker threads, one libuv loop each (0 = cores)"},
     {"join-spacing", T_DUR_MS, F(join_spacing_ms), 0, 10000, "pause between initial joins"},
     {"max-loss", T_PCT, F(th.max_loss_pct), 0, 100, "threshold: frame loss percent"},
@@ -65,7 +65,7 @@ static const key_def_t keys[] = {
     {"pin-sha256", T_STR, F(pin_sha256), 1, 96, "wss: SHA-256 of the server certificate"},
     {"report", T_STR, F(report), 1, LOAD_PATH_MAX - 8, "report prefix: writes PREFIX.json and PREFIX.html"},
     {"server-pid", T_PID, F(server_pid), 1, 4194304, "server pid: CPU and RSS from /proc"},
-    {"seed", T_U64, F(seed), 0, UINT64_MAX, "seed of media.h sources (not on the wire yet)"},
+    {"seed", T_U64, F(seed), 0, UINT64_MAX, "seed of the media model: frame sizes and filler (receivers check with it)"},
 };
 #undef F
 
@@ -381,10 +381,6 @@ int load_scenario_validate(const load_scenario_t *sc, char *err, size_t el) {
   if (load_scenario_peak(sc) > LOAD_MAX_PARTICIPANTS)
     return fail(err, el, VEIL_ELIMIT, "more than %u participants at once", LOAD_MAX_PARTICIPANTS);
   if (!sc->audio && !sc->video) return fail(err, el, VEIL_EINVAL, "audio and video both off: nothing to measure");
-  /* The session library decrypts and checks every frame it receives; sampling needs a
-   * hook there (docs/load.md, "Known limits"), so only 1 is accepted for now. */
-  if (sc->verify_every != 1)
-    return fail(err, el, VEIL_EUNSUPPORTED, "verify-every other than 1 is not supported by the session library yet");
   if (!sc->url[0]) return fail(err, el, VEIL_EINVAL, "no --url");
   if (!!sc->token_key[0] == !!sc->token_file[0])
     return fail(err, el, VEIL_EINVAL, "give exactly one of --token-key and --token-file");

@@ -78,7 +78,7 @@ typedef struct load_scenario {
   uint32_t ramp_start, ramp_step, ramp_interval_s, ramp_max;
   int audio, video;             /* booleans */
   load_video_params_t vp;
-  uint32_t verify_every;        /* decrypt and verify every frame (1) or one in N */
+  uint32_t verify_every;        /* decrypt every frame; compare bit-exact 1 in N per stream */
   uint32_t threads;             /* 0 = one per core */
   uint32_t join_spacing_ms;     /* pause between two initial joins */
   load_thresholds_t th;

@@ -18,6 +18,10 @@
 typedef struct load_stats {
   uint64_t frames_sent, frames_recv;
   uint64_t packets_sent, packets_recv; /* RTP packets (a video frame spans several) */
+  /* Every frame that decrypted under the group's keys from the track's publisher is
+   * decrypted (the E2EE check); the verify-every sample of them is also rebuilt and
+   * compared bit for bit: verified (all of them when verify-every is 1). */
+  uint64_t frames_decrypted;
   uint64_t frames_verified;      /* decrypted and checked bit-exact */
   /* Loss is counted on RTP packets per received stream (sequence gaps, rxtrack.h): a
    * frame split over several packets is lost if any of them is. */
@@ -51,6 +55,7 @@ typedef struct load_sample {
   uint64_t epoch;
   uint64_t commits;              /* cumulative */
   uint64_t sent, recv, lost, expected, decrypt_failures, verify_failures; /* this second */
+  uint64_t decrypted, verified, prejoin_undecryptable, early_epoch_drops;  /* this second */
   uint64_t p50_us, p99_us;       /* frame latency this second */
   double server_cpu_pct;         /* -1 when no --server-pid */
   uint64_t server_rss_kb;        /* 0 when no --server-pid */

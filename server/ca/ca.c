@@ -510,6 +510,20 @@ done:
   return rc;
 }
 
+int ca_crl(ca_t *ca, int64_t now) {
+  int lock = lock_index(ca);
+  if (lock < 0)
+    return lock;
+  entry_t *idx = NULL;
+  size_t n = 0;
+  int rc = read_index(ca, &idx, &n);
+  if (!rc)
+    rc = write_crl(ca, idx, n, now);
+  free(idx);
+  unlock_index(lock);
+  return rc;
+}
+
 int ca_revoke(ca_t *ca, const char *serial_hex, int64_t now) {
   int lock = lock_index(ca);
   if (lock < 0)

@@ -74,6 +74,10 @@ void ca_issued_free(ca_issued_t *c);
 int ca_list(ca_t *ca, FILE *out);
 /* Marks `serial_hex` revoked and regenerates crl.pem. */
 int ca_revoke(ca_t *ca, const char *serial_hex, int64_t now);
+/* Regenerates crl.pem from the index (thisUpdate `now`, nextUpdate 30 days on) without
+ * revoking anything: clients refuse an expired CRL, so it must be re-signed before then,
+ * and a CA that never revoked anything gets one to hand out. */
+int ca_crl(ca_t *ca, int64_t now);
 /* The CA certificate, PEM (borrowed). */
 const char *ca_cert_pem(const ca_t *ca);
 

@@ -7,7 +7,9 @@
  *                  [--ed25519 | --suite N] [--csr FILE] [--days N] --out PREFIX
  *   veil-ca list   --dir D
  *   veil-ca revoke --dir D --serial HEX
+ *   veil-ca crl    --dir D
  * `issue` writes PREFIX.pem (certificate) and, for a fresh key, PREFIX.key (mode 0600).
+ * `crl` re-signs D/crl.pem (valid 30 days) from the index; `revoke` does it too.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,7 +27,8 @@ static int usage(void) {
           "                      [--name CN] [--ed25519 | --suite N] [--csr FILE] [--days N]\n"
           "                      --out PREFIX\n"
           "       veil-ca list   --dir D\n"
-          "       veil-ca revoke --dir D --serial HEX\n");
+          "       veil-ca revoke --dir D --serial HEX\n"
+          "       veil-ca crl    --dir D\n");
   return 2;
 }
 
@@ -150,6 +153,10 @@ int main(int argc, char **argv) {
       rc = serial ? ca_revoke(ca, serial, now) : VEIL_EINVAL;
       if (!rc)
         printf("revoked %s; CRL updated\n", serial);
+    } else if (!strcmp(cmd, "crl")) {
+      rc = ca_crl(ca, now);
+      if (!rc)
+        printf("CRL written to %s/crl.pem\n", dir);
     } else {
       ca_close(ca);
       return usage();

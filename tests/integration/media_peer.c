@@ -7,8 +7,10 @@
  * Line protocol (one command per line on stdin, answers on stdout):
  *   at start                       -> "peer <ufrag> <fingerprint>"
  *   start <port> <ufrag> <pwd> <fp> -> "connected" or "failed" (within 10 s)
- *   send <ssrc> <pt> <count> <hex>  -> sends <count> RTP packets (seq 1..count) whose payload
- *                                      is <hex>; answers "sent <count>"
+ *   send <ssrc> <pt> <count> <hex>  -> sends <count> RTP packets whose payload is <hex>;
+ *                                      answers "sent <count>". Sequence numbers continue
+ *                                      from the previous send (1, 2, ... across sends), so
+ *                                      a second burst is not an SRTP replay (RFC 3711 §3.3.2)
  *   wait <n> <ms>                  -> waits until <n> RTP packets were received in total or
  *                                      <ms> passed; answers "received <total>"
  *   quit                           -> exits 0
@@ -25,6 +27,7 @@
 #include "sfu_peer.h"
 
 static uint64_t received;
+static uint32_t next_seq = 1; /* of the next RTP packet sent, whatever its SSRC */
 
 static uint64_t now_ms(void) {
   struct timespec ts;
@@ -86,7 +89,8 @@ int main(void) {
         continue;
       }
       unsigned sent = 0;
-      for (unsigned seq = 1; seq <= count; seq++) {
+      for (unsigned i = 0; i < count; i++) {
+        uint32_t seq = next_seq++;
         pkt[0] = 0x80;
         pkt[1] = (uint8_t)(pt & 0x7f);
         pkt[2] = (uint8_t)(seq >> 8), pkt[3] = (uint8_t)seq;

@@ -2,6 +2,8 @@
 """Integration tests of veil-server signaling: real processes on 127.0.0.1, kernel-chosen
 ports, bounded timeouts. Usage: test_signaling.py PATH/TO/veil-server"""
 
+import base64
+import hmac
 import json
 import os
 import shutil
@@ -12,13 +14,18 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from veilws import (WS, Closed, Server, hs256_token, parse_prometheus,  # noqa: E402
+from veilws import (WS, TIMEOUT, Closed, Server, hs256_token, parse_prometheus,  # noqa: E402
                     read_hs_secret, b64u, stun_binding_request)
+import hashlib  # noqa: E402
+import shlex  # noqa: E402
 import socket  # noqa: E402
+import ssl  # noqa: E402
 import struct  # noqa: E402
+import subprocess  # noqa: E402
 
 BINARY = None
 MEDIA_PEER = None
+VEIL_CLIENT = None
 
 
 class Peer:
@@ -74,6 +81,29 @@ class Peer:
 
 def now():
     return int(time.time())
+
+
+def record(ws):
+    """Keeps every JSON message ws receives from now on in ws.seen, also those that
+    recv_type skips on its way to the one it waits for."""
+    ws.seen = []
+    recv = ws.recv_json
+
+    def recv_json(timeout=TIMEOUT):
+        m = recv(timeout)
+        ws.seen.append(m)
+        return m
+    ws.recv_json = recv_json
+    return ws
+
+
+def drain(ws, quiet=0.5):
+    """Reads (and so records) what ws was sent until nothing came for `quiet` seconds."""
+    try:
+        while True:
+            ws.recv_json(quiet)
+    except (socket.timeout, TimeoutError):
+        pass
 
 
 class HS256Server(unittest.TestCase):
@@ -455,24 +485,36 @@ class Media(unittest.TestCase):
         a.close()
         b.close()
 
+    def connect_media(self, ws, joined):
+        """ICE and DTLS-SRTP for a joined participant through a new media_peer (closed
+        when the test ends); returns the peer."""
+        peer = Peer()
+        self.addCleanup(peer.close)
+        ws.send_json({"type": "transport_connect", "ice": {"ufrag": peer.ufrag},
+                      "dtls": {"role": "client",
+                               "fingerprints": [{"algorithm": "sha-256", "value": peer.fingerprint}]}})
+        ws.recv_type("transport_connected")
+        t = joined["transport"]
+        self.assertEqual(peer.cmd(f"start {t['ice']['candidates'][0]['port']} {t['ice']['ufrag']} "
+                                  f"{t['ice']['pwd']} {t['dtls']['fingerprints'][0]['value']}", "connected"),
+                         "connected")
+        self.assertEqual(ws.recv_type("transport_state")["state"], "connecting")
+        self.assertEqual(ws.recv_type("transport_state")["state"], "connected")
+        return peer
+
+    def assert_srtp_clean(self, min_packets_in):
+        _, body = self.srv.http("/metrics")
+        _, samples = parse_prometheus(body)
+        self.assertGreaterEqual(samples[("veil_packets_in_total", frozenset())], min_packets_in)
+        self.assertEqual(samples[("veil_srtp_errors_total", frozenset())], 0)
+
     def test_media_flows_publisher_to_subscriber_payload_untouched(self):
         if not MEDIA_PEER:
             self.skipTest("media_peer not given")
         a, ja = self.join("m6", "a")
         b, jb = self.join("m6", "b")
-        pa, pb = Peer(), Peer()
         try:
-            for ws, j, peer in ((a, ja, pa), (b, jb, pb)):
-                ws.send_json({"type": "transport_connect", "ice": {"ufrag": peer.ufrag},
-                              "dtls": {"role": "client",
-                                       "fingerprints": [{"algorithm": "sha-256", "value": peer.fingerprint}]}})
-                ws.recv_type("transport_connected")
-                t = j["transport"]
-                self.assertEqual(peer.cmd(f"start {t['ice']['candidates'][0]['port']} {t['ice']['ufrag']} "
-                                          f"{t['ice']['pwd']} {t['dtls']['fingerprints'][0]['value']}", "connected"),
-                                 "connected")
-                self.assertEqual(ws.recv_type("transport_state")["state"], "connecting")
-                self.assertEqual(ws.recv_type("transport_state")["state"], "connected")
+            pa, pb = self.connect_media(a, ja), self.connect_media(b, jb)
             a.send_json({"type": "publish", "kind": "audio", "mid": "0", "ssrc": 4242, "codec": OPUS})
             tid = a.recv_type("published")["track_id"]
             b.send_json({"type": "subscribe", "track_id": tid})
@@ -484,13 +526,120 @@ class Media(unittest.TestCase):
             self.assertTrue(pb.rtp)
             for ssrc, pt, seq, body in pb.rtp:
                 self.assertEqual((ssrc, pt, body), (sub["ssrc"], 111, payload))
-            _, body = self.srv.http("/metrics")
-            _, samples = parse_prometheus(body)
-            self.assertGreaterEqual(samples[("veil_packets_in_total", frozenset())], 20)
-            self.assertEqual(samples[("veil_srtp_errors_total", frozenset())], 0)
+            self.assert_srtp_clean(20)
         finally:
-            pa.close()
-            pb.close()
+            a.close()
+            b.close()
+
+    def test_abuse_in_the_room_leaves_the_others_media_and_roster_alone(self):
+        """Issue 7: bad tokens, malformed JSON, out-of-order and oversized messages from a
+        third connection in the same room (and from one with a bad token trying to get in)
+        get their documented errors while the two honest participants' media keeps
+        flowing and their roster stays as it was."""
+        if not MEDIA_PEER:
+            self.skipTest("media_peer not given")
+        room, burst, max_lost = "m7", 40, 3
+        a, ja = self.join(room, "a")
+        b, jb = self.join(room, "b")
+        try:
+            peers = {}
+            for ws, j in ((a, ja), (b, jb)):
+                record(ws)
+                peers[j["participant_id"]] = self.connect_media(ws, j)
+            # each publishes one audio track and subscribes to the other's
+            tracks, subs, payloads = {}, {}, {}
+            for ws, j, ssrc in ((a, ja, 5151), (b, jb, 6161)):
+                ws.send_json({"type": "publish", "kind": "audio", "mid": "0", "ssrc": ssrc, "codec": OPUS})
+                tracks[j["participant_id"]] = (ssrc, ws.recv_type("published")["track_id"])
+                payloads[ssrc] = "5346" + f"{ssrc:08x}" * 10  # stands for SFrame ciphertext
+            for ws, j, other in ((a, ja, jb), (b, jb, ja)):
+                ws.send_json({"type": "subscribe", "track_id": tracks[other["participant_id"]][1]})
+                subs[j["participant_id"]] = ws.recv_type("subscribed")
+            settled = {id(a): len(a.seen), id(b): len(b.seen)}
+            sent = 0
+            delivered = {pid: [] for pid in peers}
+
+            def media_burst():
+                """Both publish a burst; records how many packets of it each one got, and
+                checks that at most max_lost went missing."""
+                nonlocal sent
+                for pid, (ssrc, _) in tracks.items():
+                    self.assertEqual(peers[pid].cmd(f"send {ssrc} 111 {burst} {payloads[ssrc]}", "sent"),
+                                     f"sent {burst}")
+                sent += burst
+                for pid, peer in peers.items():
+                    total = int(peer.cmd(f"wait {sent} 5000", "received").split()[1])
+                    delivered[pid].append(total - sum(delivered[pid]))
+                    self.assertGreaterEqual(delivered[pid][-1], burst - max_lost, f"{pid}: {delivered[pid]}")
+
+            media_burst()
+            # a connection with a bad token tries to get into the room: refused and closed
+            good = self.srv.token(room, "mallory", "Mallory")
+            head, body, sig = good.split(".")
+            for token, code, close in [
+                    ("not-a-jwt", "token_malformed", 1008),
+                    (".".join([head, body, ("A" if sig[0] != "A" else "B") + sig[1:]]), "token_signature", 1008),
+                    (b64u(b'{"alg":"none"}') + "." + body + ".", "token_algorithm", 1008),
+                    (self.srv.token("elsewhere", "mallory", "Mallory"), "token_room", 1008),
+                    (self.srv.token(room, "mallory", "Mallory", "member", "--nbf-in", "600"), "token_not_yet_valid",
+                     1008),
+                    (self.srv.token(room, "a", "A"), "duplicate_identity", None)]:  # a's identity, a valid token
+                x = self.srv.ws()
+                x.send_json({"type": "join", "id": 1, "token": token, "room": room})
+                reply = x.recv_json()
+                self.assertEqual((reply["type"], reply["code"], reply["id"]), ("error", code, 1), reply)
+                if close:
+                    self.assertEqual(x.expect_close(), close)
+                else:
+                    x.close()
+            media_burst()
+            # a third participant in the room sends malformed, invalid and out-of-order messages
+            c, jc = self.join(room, "c")
+            a_track = tracks[ja["participant_id"]]
+            for msg, code, id_ in [
+                    ("{", "malformed", None), ('{"type":"ping","type":"ping"}', "malformed", None),
+                    ("[" * 50 + "]" * 50, "malformed", None), ('{"type":"nope","id":2}', "invalid_message", 2),
+                    ('{"type":"subscribe","id":3,"track_id":5}', "invalid_message", 3),
+                    ({"type": "join", "id": 4, "token": self.srv.token(room, "c", "C"), "room": room}, "bad_state", 4),
+                    ({"type": "admit", "id": 5, "participant_id": ja["participant_id"]}, "forbidden", 5),
+                    ({"type": "unpublish", "id": 6, "track_id": a_track[1]}, "unknown_track", 6),
+                    ({"type": "subscribe", "id": 7, "track_id": "t-none"}, "unknown_track", 7),
+                    # a's SSRC: the SFU must not let c take over a's stream
+                    ({"type": "publish", "id": 8, "kind": "audio", "mid": "0", "ssrc": a_track[0], "codec": OPUS},
+                     "media_error", 8)]:
+                c.send_text(msg if isinstance(msg, str) else json.dumps(msg))
+                reply = c.recv_type("error")
+                self.assertEqual((reply["code"], reply.get("id")), (code, id_), msg)
+            c.send_json({"type": "ping", "id": 9})
+            self.assertEqual(c.recv_type("pong")["id"], 9, "c's connection survived its errors")
+            media_burst()
+            # and then a message over max_message_bytes (64 KiB): closed with 1009
+            c.send_text('{"type":"ping","pad":"' + "x" * 70000 + '"}')
+            self.assertEqual(c.expect_close(), 1009)
+            media_burst()
+            self.assertEqual(sent, 4 * burst)
+            # every packet each one got is the other's, payload byte for byte, on the subscribed SSRC
+            for pid, peer in peers.items():
+                other = next(p for p in peers if p != pid)
+                self.assertEqual(len(peer.rtp), sum(delivered[pid]))
+                for ssrc, pt, seq, body in peer.rtp:
+                    self.assertEqual((ssrc, pt, body), (subs[pid]["ssrc"], 111, payloads[tracks[other][0]]))
+            self.assert_srtp_clean(2 * sent)
+            # the honest pair saw c come and go, nothing else: no one of theirs left or unpublished
+            for ws in (a, b):
+                drain(ws)
+                roster_events = [(m["type"], m.get("participant", {}).get("participant_id", m.get("participant_id")))
+                                 for m in ws.seen[settled[id(ws)]:]]
+                self.assertEqual(roster_events, [("participant_joined", jc["participant_id"]),
+                                                 ("participant_left", jc["participant_id"])])
+            # and a newcomer finds exactly them, with their tracks
+            d, jd = self.join(room, "d")
+            self.assertEqual({p["participant_id"]: ([t["track_id"] for t in p["tracks"]], p["identity"])
+                              for p in jd["roster"]},
+                             {ja["participant_id"]: ([tracks[ja["participant_id"]][1]], "a"),
+                              jb["participant_id"]: ([tracks[jb["participant_id"]][1]], "b")})
+            d.close()
+        finally:
             a.close()
             b.close()
 
@@ -534,6 +683,136 @@ class ES256Server(unittest.TestCase):
         finally:
             self.assertEqual(srv.stop(), 0)
             shutil.rmtree(d, ignore_errors=True)
+
+
+class StartupLines(unittest.TestCase):
+    """What veil-server prints when it starts is a way to join that works when pasted: a
+    token command that signs with this server's own algorithm, key and state directory,
+    and a veil-client command line with the URL and the way to trust the certificate."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="veil-it-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def start(self, *args):
+        srv = Server(BINARY, self.dir, *args)
+        self.addCleanup(lambda: self.assertEqual(srv.stop(), 0))
+        lines = {}
+        while "tls" not in lines:  # the lines after "ready", flushed with it
+            line = srv.proc.stdout.readline().decode()
+            self.assertTrue(line, f"no tls line after {lines}")
+            kind, _, rest = line.rstrip("\n").partition(": ")
+            lines.setdefault(kind, []).append(rest)
+        return srv, lines
+
+    def join_as_printed(self, lines, other_alg):
+        """Runs the printed token command in a shell whose VEIL_* environment names another
+        state directory and algorithm (the printed flags must win), then veil-client with
+        the printed arguments and --duration. Returns the token and the client's argv."""
+        if not VEIL_CLIENT:
+            self.skipTest("veil-client not given")
+        token_cmd, client_cmd = lines["join"]
+        work = os.path.join(self.dir, "paste")
+        os.mkdir(work)
+        env = {**os.environ, "VEIL_STATE_DIR": os.path.join(work, "other"), "VEIL_TOKEN_ALG": other_alg}
+        p = subprocess.run(["sh", "-c", token_cmd], cwd=work, env=env, capture_output=True, timeout=20)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(work, "other")), "the token command used the server's state")
+        argv = shlex.split(client_cmd)
+        self.assertEqual(argv[0], "veil-client")
+        p = subprocess.run([VEIL_CLIENT, *argv[1:], "--duration", "2", "--json"], cwd=work, capture_output=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        events = [json.loads(e) for e in p.stdout.decode().splitlines() if e.startswith("{")]
+        joined = [e for e in events if e["event"] == "joined"]
+        self.assertEqual([(e["room"], e["self"]) for e in joined], [("demo", "alice@example.org")], events)
+        return open(os.path.join(work, "alice.jwt")).read().strip(), argv
+
+    def test_hs256_server_prints_a_token_command_it_accepts_and_its_pin(self):
+        srv, lines = self.start("--token-alg", "HS256")
+        self.assertTrue(srv.tls)
+        cert = os.path.join(self.dir, "tls-cert.pem")
+        self.assertEqual(lines["tls"], [f"self-signed development certificate {cert}, generated by veil-server "
+                                        "(clients pin its SHA-256: --pin)"])
+        token, argv = self.join_as_printed(lines, "ES256")
+        head, body, sig = token.split(".")
+        self.assertEqual(json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))),
+                         {"alg": "HS256", "typ": "JWT"})
+        secret = read_hs_secret(os.path.join(self.dir, "token-hs256.key"))
+        self.assertEqual(sig, b64u(hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "token-es256.key")), "no second key was made")
+        der = ssl.PEM_cert_to_DER_cert(open(cert).read())
+        self.assertEqual(argv[argv.index("--url") + 1], f"wss://127.0.0.1:{srv.port}/")
+        self.assertEqual(argv[argv.index("--pin") + 1], hashlib.sha256(der).hexdigest())
+        self.assertNotIn("--ca", argv)
+
+    def operator_certificate(self, san="IP:127.0.0.1"):
+        """A CA and a certificate it issued for `san` (127.0.0.1), by the openssl command."""
+        if not shutil.which("openssl"):
+            self.skipTest("no openssl command")
+        d = os.path.join(self.dir, "operator")
+        os.mkdir(d)
+
+        def openssl(*args):
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=30)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=veil it CA")
+        openssl("req", *ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost")
+        with open(os.path.join(d, "ext"), "w") as f:
+            f.write(f"subjectAltName={san}\nextendedKeyUsage=serverAuth\n")
+        openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "leaf.pem", "-days", "1", "-extfile", "ext")
+        with open(os.path.join(d, "chain.pem"), "w") as f:
+            f.write(open(os.path.join(d, "leaf.pem")).read() + open(os.path.join(d, "ca.pem")).read())
+        return d
+
+    def test_operator_certificate_is_named_and_trusted_through_its_chain(self):
+        d = self.operator_certificate()
+        chain, key = os.path.join(d, "chain.pem"), os.path.join(d, "leaf.key")
+        srv, lines = self.start("--cert-file", chain, "--key-file", key)
+        self.assertEqual(lines["tls"], [f"operator certificate {chain} (key {key}), verified against CA file {chain} "
+                                        "(clients: --ca)"])
+        _, argv = self.join_as_printed(lines, "HS256")
+        self.assertEqual(argv[argv.index("--ca") + 1], chain)
+        self.assertNotIn("--pin", argv)
+
+    def test_operator_certificate_for_a_name_puts_that_name_in_the_url(self):
+        # veil-client --ca checks the URL's host against the certificate: a certificate that
+        # names only localhost (not the listen address 127.0.0.1) gets a localhost URL
+        d = self.operator_certificate("DNS:*.example.org,DNS:localhost")
+        chain, key = os.path.join(d, "chain.pem"), os.path.join(d, "leaf.key")
+        srv, lines = self.start("--cert-file", chain, "--key-file", key)
+        _, argv = self.join_as_printed(lines, "HS256")
+        self.assertEqual(argv[argv.index("--url") + 1], f"wss://localhost:{srv.port}/")
+        self.assertEqual(argv[argv.index("--ca") + 1], chain)
+
+    def test_operator_certificate_of_an_unknown_issuer_is_pinned(self):
+        d = self.operator_certificate()
+        leaf, key = os.path.join(d, "leaf.pem"), os.path.join(d, "leaf.key")
+        srv, lines = self.start("--cert-file", leaf, "--key-file", key)
+        self.assertEqual(lines["tls"], [f"operator certificate {leaf} (key {key}), not verified by the system's CAs "
+                                        "(unable to get local issuer certificate): clients pin it (--pin) or take "
+                                        "--ca with its issuer"])
+        _, argv = self.join_as_printed(lines, "HS256")
+        der = ssl.PEM_cert_to_DER_cert(open(leaf).read())
+        self.assertEqual(argv[argv.index("--pin") + 1], hashlib.sha256(der).hexdigest())
+
+    def test_public_token_key_prints_no_token_command(self):
+        if not shutil.which("openssl"):
+            self.skipTest("no openssl command")
+        srv, lines = self.start("--no-tls")
+        srv.stop()
+        pub = os.path.join(self.dir, "token-es256.pub")
+        subprocess.run(["openssl", "pkey", "-in", os.path.join(self.dir, "token-es256.key"), "-pubout", "-out", pub],
+                       check=True, capture_output=True, timeout=30)
+        srv, lines = self.start("--no-tls", "--token-key-file", pub)
+        self.assertEqual(lines["tls"], ["off (plain ws://; terminate TLS in front of the server)"])
+        self.assertEqual(len(lines["join"]), 2)
+        self.assertIn(f"token_key_file {pub} verifies only (a public key)", lines["join"][0])
+        self.assertNotIn(" token ", lines["join"][0])
+        self.assertEqual(shlex.split(lines["join"][1]),
+                         ["veil-client", "--url", f"ws://127.0.0.1:{srv.port}/", "--room", "demo", "--identity",
+                          "alice@example.org", "--name", "Alice", "--token-file", "alice.jwt"])
 
 
 class Lobby(unittest.TestCase):
@@ -661,4 +940,6 @@ if __name__ == "__main__":
     BINARY = sys.argv.pop(1)
     if len(sys.argv) > 1 and os.path.basename(sys.argv[1]).startswith("media_peer"):
         MEDIA_PEER = sys.argv.pop(1)
+    if len(sys.argv) > 1 and os.path.basename(sys.argv[1]).startswith("veil-client"):
+        VEIL_CLIENT = os.path.abspath(sys.argv.pop(1))  # run from another directory
     unittest.main(verbosity=2)

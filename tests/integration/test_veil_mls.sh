@@ -12,7 +12,7 @@ fail() { echo "not ok - $*"; exit 1; }
 ea() { "$MLS" show --state "$1" | sed -n 's/^epoch_authenticator: //p'; }
 epoch() { "$MLS" show --state "$1" | sed -n 's/^epoch: //p'; }
 
-echo "1..1"
+echo "1..3"
 # KeyPackages of bob and carol; alice creates the group and adds both in one Commit.
 "$MLS" keypackage --suite 1 --identity bob --out bob.kp --kp-state bob.kpstate
 "$MLS" keypackage --suite 1 --identity carol --out carol.kp --kp-state carol.kpstate
@@ -76,3 +76,47 @@ if "$MLS" unprotect --state dave.state --in m2.msg 2>/dev/null >/dev/null; then
   fail "joiner read an earlier epoch"
 fi
 echo "ok 1 - veil-mls example session with alice, bob, carol (and dave)"
+
+# Help is asked for, not a mistake: usage on stdout, nothing on stderr, exit 0. An unknown
+# command still exits 2 with usage on stderr.
+for h in --help -h help; do
+  "$MLS" "$h" >help.out 2>help.err || fail "$h exits $?"
+  grep -q '^usage: veil-mls <command>' help.out || fail "$h prints usage on stdout"
+  [ ! -s help.err ] || fail "$h writes to stderr"
+done
+rc=0; "$MLS" frobnicate >help.out 2>help.err || rc=$?
+[ "$rc" = 2 ] && [ ! -s help.out ] && grep -q '^usage:' help.err || fail "unknown command: exit $rc"
+echo "ok 2 - veil-mls --help, -h, help: usage on stdout, exit 0; unknown command exit 2"
+
+# --sig-key is the suite's signature private key in hex (32 bytes: 64 digits for suites
+# 1-3). A wrong length or a non-hex digit is refused with exit 2 and nothing written; a
+# good key is used: two groups created with it show the same leaf signature key.
+K=$(printf '%064d' 0 | tr 0 7)
+for bad in "$(printf '%062d' 0 | tr 0 7)" "${K}77" "${K}7" "" "$(printf '%064d' 0 | tr 0 g)"; do
+  for suite in 1 2 3; do
+    rc=0
+    "$MLS" create --suite $suite --identity eve --group-id g --state eve.state \
+      --sig-key "$bad" 2>sig.err || rc=$?
+    [ "$rc" = 2 ] || fail "suite $suite --sig-key '$bad': exit $rc, not 2"
+    grep -q -- '--sig-key' sig.err || fail "suite $suite --sig-key '$bad': no message"
+    [ ! -e eve.state ] || fail "suite $suite --sig-key '$bad': state written"
+    rc=0
+    "$MLS" keypackage --suite $suite --identity eve --out eve.kp --kp-state eve.kpstate \
+      --sig-key "$bad" 2>/dev/null || rc=$?
+    [ "$rc" = 2 ] && [ ! -e eve.kp ] && [ ! -e eve.kpstate ] ||
+      fail "keypackage suite $suite --sig-key '$bad': exit $rc"
+  done
+done
+sigkey() { "$MLS" show --state "$1" | sed -n 's/^ *leaf 0: .* sig_key //p'; }
+for suite in 1 2 3; do
+  "$MLS" create --suite $suite --identity eve --group-id g1 --state e1.state --sig-key "$K"
+  "$MLS" create --suite $suite --identity eve --group-id g2 --state e2.state --sig-key "$K"
+  "$MLS" create --suite $suite --identity eve --group-id g3 --state e3.state
+  [ -n "$(sigkey e1.state)" ] || fail "suite $suite: show lists no signature key"
+  [ "$(sigkey e1.state)" = "$(sigkey e2.state)" ] || fail "suite $suite: --sig-key not used"
+  [ "$(sigkey e1.state)" != "$(sigkey e3.state)" ] || fail "suite $suite: generated key equals --sig-key"
+  "$MLS" keypackage --suite $suite --identity eve --out e.kp --kp-state e.kpstate --sig-key "$K" ||
+    fail "keypackage suite $suite with a good --sig-key"
+  rm -f e1.state e2.state e3.state e.kp e.kpstate
+done
+echo "ok 3 - veil-mls --sig-key: wrong length or non-hex refused (exit 2, nothing written); a good key is used"

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clients/lib/mls/group.h"
+#include "clients/lib/mls/suite.h"
 #include "common/hex.h"
 
 #define MAX_FILE (64u << 20) /* any input file */
@@ -399,11 +400,14 @@ static int cmd_show(const opts_t *o) {
   return 0;
 }
 
-static void usage(void) {
-  fprintf(stderr,
+/* Usage goes to stdout when asked for (--help, exit 0) and to stderr after a mistake
+ * (exit 2). */
+static void usage(FILE *f) {
+  fprintf(f,
           "usage: veil-mls <command> [options]   (see docs/veil-mls.md)\n"
           "  keypackage --identity ID --out KP.msg --kp-state KP.state [--suite N]\n"
-          "  create     --identity ID --group-id GID --state S [--suite N]\n"
+          "             [--sig-key HEX]\n"
+          "  create     --identity ID --group-id GID --state S [--suite N] [--sig-key HEX]\n"
           "  add        --state S --kp KP.msg [--kp ...] --commit C.msg --welcome W.msg\n"
           "             [--no-inline-tree --tree-out T.bin]\n"
           "  remove     --state S --leaf N --commit C.msg\n"
@@ -417,9 +421,40 @@ static void usage(void) {
           "  show       --state S\n");
 }
 
+/* --sig-key must be exactly the signature private key of --suite in hex (2 * Nsk digits).
+ * Anything else is refused, not skipped: skipping it made the tool generate a fresh key,
+ * and the member then signed with a key its owner never held. Returns 0, or 2 after
+ * saying why. An unsupported suite is left to the command, which reports it. */
+static int check_sig_key(const opts_t *o) {
+  const mls_suite_t *s = mls_suite_get(o->suite);
+  if (!s)
+    return 0;
+  size_t digits = strlen(o->sig_key_hex), want = 2 * s->sig_priv_len;
+  if (digits != want) {
+    fprintf(stderr,
+            "veil-mls: --sig-key must be %zu hex digits (the %zu-byte signature private key "
+            "of suite %u), not %zu\n",
+            want, s->sig_priv_len, (unsigned)o->suite, digits);
+    return 2;
+  }
+  uint8_t k[MLS_SIG_PRIV_MAX];
+  long n = veil_hex_decode(o->sig_key_hex, digits, k, sizeof(k));
+  vc_wipe(k, sizeof(k));
+  if (n != (long)s->sig_priv_len) {
+    fprintf(stderr, "veil-mls: --sig-key is not hex\n");
+    return 2;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 2 &&
+      (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+    usage(stdout);
+    return 0;
+  }
   if (argc < 2) {
-    usage();
+    usage(stderr);
     return 2;
   }
   opts_t o = {.cmd = argv[1], .suite = 1, .leaf = -1};
@@ -458,9 +493,11 @@ int main(int argc, char **argv) {
         return die("too many --kp", 0);
       o.kps[o.n_kps++] = optarg;
       break;
-    default: usage(); return 2;
+    default: usage(stderr); return 2;
     }
   }
+  if (o.sig_key_hex && check_sig_key(&o))
+    return 2;
   if (!strcmp(o.cmd, "keypackage")) return cmd_keypackage(&o);
   if (!strcmp(o.cmd, "create")) return cmd_create(&o);
   if (!strcmp(o.cmd, "add") || !strcmp(o.cmd, "remove") || !strcmp(o.cmd, "update"))
@@ -471,6 +508,6 @@ int main(int argc, char **argv) {
   if (!strcmp(o.cmd, "export")) return cmd_export(&o);
   if (!strcmp(o.cmd, "group-info")) return cmd_group_info(&o);
   if (!strcmp(o.cmd, "show")) return cmd_show(&o);
-  usage();
+  usage(stderr);
   return 2;
 }

@@ -2,9 +2,12 @@
  * veil — the client library's crypto provider ("vc_": veil crypto).
  *
  * One small API over the crypto library. Everything E2EE in clients/lib (HPKE, MLS,
- * SFrame, JWE, identity) calls only this; the backend-specific code lives in exactly one
- * file per backend (provider_openssl.c for OpenSSL 3, provider_boringssl.c for BoringSSL),
- * selected at build time with -Dcrypto_backend. No OpenSSL/BoringSSL type appears here.
+ * SFrame, JWE, identity) calls only this. It is implemented in three files: provider_evp.c
+ * holds the code OpenSSL 3 and BoringSSL share (EVP_Digest, EC_POINT/BN, RAND_bytes, ...)
+ * and is compiled into BOTH backend libraries, each time against that backend's headers;
+ * what differs between the two lives in provider_openssl.c (OpenSSL 3) or
+ * provider_boringssl.c (BoringSSL), behind the vcb_* hooks of provider_evp.h. The backend
+ * is selected at build time with -Dcrypto_backend. No OpenSSL/BoringSSL type appears here.
  *
  * Conventions
  *  - Functions return 0 or a negative VEIL_E* code (common/err.h): VEIL_EAUTH for an AEAD

@@ -4,7 +4,8 @@
  *
  *   externally verified  the chain ends at one of the client's organisation trust anchors
  *   operator verified    it ends only at the operator CA (weaker: the operator could forge it)
- *   unverified           self-signed, unknown issuer, expired, not yet valid, bad chain
+ *   unverified           self-signed, unknown issuer, expired, not yet valid, bad chain,
+ *                        revoked by a CRL of the trust configuration
  *
  * The validator is a backend-specific file (x509_backend.c, compiled once against OpenSSL
  * and once against BoringSSL, whose X509 APIs coincide here); nothing else in veil touches
@@ -71,6 +72,25 @@ int x509_trust_add_pem(x509_trust_t *t, const char *pem, size_t len, x509_anchor
                        const char *label);
 int x509_trust_add_der(x509_trust_t *t, const uint8_t *der, size_t len, x509_anchor_class_t cls,
                        const char *label);
+
+/* Adds every CRL (RFC 5280 §5) of a PEM text to the trust configuration, all or none.
+ *
+ * Each CRL must be issued by an anchor already added (same name, its signature verifies
+ * with the anchor's key, and the anchor may sign CRLs) and be current at `now` (thisUpdate
+ * not after `now`, nextUpdate, when present, after it); otherwise nothing is added and the
+ * call fails: VEIL_EDECODE (no CRL, or one that does not parse), VEIL_EX509_UNTRUSTED (no
+ * anchor issued it: a foreign or forged CRL), VEIL_EX509_EXPIRED, VEIL_ELIMIT.
+ *
+ * From then on every certificate of a chain whose issuer has a CRL here is checked against
+ * it: a revoked one makes the chain unverified (reason_text says "revoked"), and so does a
+ * CRL that has expired by the time of the check (VEIL_EX509_EXPIRED). Certificates whose
+ * issuer has no CRL are not checked, so an anchor without a CRL behaves as before; CRLs of
+ * intermediate CAs cannot be added (they are no anchors). Of several CRLs of one issuer, the
+ * most recent current one applies (CRLs are complete lists). */
+int x509_trust_add_crl_pem(x509_trust_t *t, const char *pem, size_t len, int64_t now);
+/* What a code from x509_trust_add_crl_pem means for a CRL (veil_strerror's words are about
+ * certificates), for the programs' messages. */
+const char *x509_crl_strerror(int rc);
 
 /* Reads one DER certificate without judging it. */
 int x509_parse_info(const uint8_t *der, size_t len, x509_info_t *out);

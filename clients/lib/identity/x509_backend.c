@@ -25,6 +25,7 @@
 #include "common/hex.h"
 
 #define ANCHORS_MAX 64
+#define CRLS_MAX 64
 
 typedef struct anchor {
   X509 *cert; /* owned */
@@ -32,11 +33,20 @@ typedef struct anchor {
   char label[X509_LABEL_MAX];
 } anchor_t;
 
+/* A CRL as added to one store: the verifier asks for a CRL only where one of these names
+ * the issuer (see crl_cb). */
+typedef struct crl_entry {
+  X509_CRL *crl;     /* owned reference (the store took its own) */
+  X509_STORE *store; /* borrowed: org or op, the store of the anchor that issued it */
+} crl_entry_t;
+
 struct x509_trust {
-  X509_STORE *org; /* owned: organisation anchors */
-  X509_STORE *op;  /* owned: operator anchors */
+  X509_STORE *org; /* owned: organisation anchors and their CRLs */
+  X509_STORE *op;  /* owned: operator anchors and their CRLs */
   anchor_t anchors[ANCHORS_MAX];
   size_t n;
+  crl_entry_t crls[CRLS_MAX];
+  size_t ncrl;
 };
 
 /* RFC 5480 SubjectPublicKeyInfo prefix of an uncompressed P-256 key (65 bytes follow). */
@@ -65,6 +75,8 @@ void x509_trust_free(x509_trust_t *t) {
     return;
   for (size_t i = 0; i < t->n; i++)
     X509_free(t->anchors[i].cert);
+  for (size_t i = 0; i < t->ncrl; i++)
+    X509_CRL_free(t->crls[i].crl);
   X509_STORE_free(t->org);
   X509_STORE_free(t->op);
   free(t);
@@ -134,6 +146,127 @@ int x509_trust_add_der(x509_trust_t *t, const uint8_t *der, size_t len, x509_anc
   if (rc)
     X509_free(x);
   return rc;
+}
+
+/* Which stores hold an anchor that issued `crl` (a bit per anchor class), after checking
+ * its signature with that anchor's key. 0 when no anchor did. */
+static unsigned crl_issuers(const x509_trust_t *t, X509_CRL *crl) {
+  unsigned classes = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    X509 *a = t->anchors[i].cert;
+    if (X509_NAME_cmp(X509_get_subject_name(a), X509_CRL_get_issuer(crl)) != 0 ||
+        !(X509_get_key_usage(a) & KU_CRL_SIGN))
+      continue;
+    EVP_PKEY *pk = X509_get_pubkey(a);
+    if (pk && X509_CRL_verify(crl, pk) == 1)
+      classes |= 1u << t->anchors[i].cls;
+    EVP_PKEY_free(pk);
+  }
+  ERR_clear_error();
+  return classes;
+}
+
+/* RFC 5280 §5.1.2.4-5: current when thisUpdate <= now < nextUpdate (an absent nextUpdate
+ * never expires, as both libraries treat it). X509_cmp_time returns 0 on a malformed time. */
+static int crl_current(X509_CRL *crl, int64_t now) {
+  time_t tt = (time_t)now;
+  int last = X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &tt);
+  const ASN1_TIME *next_t = X509_CRL_get0_nextUpdate(crl);
+  int next = next_t ? X509_cmp_time(next_t, &tt) : 1;
+  if (last == 0 || next == 0)
+    return VEIL_EDECODE;
+  return last < 0 && next > 0 ? 0 : VEIL_EX509_EXPIRED;
+}
+
+int x509_trust_add_crl_pem(x509_trust_t *t, const char *pem, size_t len, int64_t now) {
+  if (len > INT32_MAX)
+    return VEIL_EINVAL;
+  BIO *bio = BIO_new_mem_buf(pem, (int)len);
+  if (!bio)
+    return VEIL_ENOMEM;
+  X509_CRL *got[CRLS_MAX];
+  unsigned classes[CRLS_MAX];
+  size_t n = 0, adds = 0;
+  int rc = 0;
+  X509_CRL *c;
+  ERR_clear_error();
+  while ((c = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+    if (n == CRLS_MAX) {
+      X509_CRL_free(c);
+      rc = VEIL_ELIMIT;
+      break;
+    }
+    got[n++] = c;
+  }
+  /* The loop ends at the end of the text ("no start line") or at a CRL that does not parse:
+   * the second must not pass for the first, or a damaged file would silently lose CRLs. */
+  unsigned long e = ERR_peek_last_error();
+  if (!rc && (n == 0 || (e && ERR_GET_REASON(e) != PEM_R_NO_START_LINE)))
+    rc = VEIL_EDECODE;
+  ERR_clear_error();
+  BIO_free(bio);
+  /* All checked before any is added, so a refused file leaves the configuration as it was. */
+  for (size_t i = 0; !rc && i < n; i++) {
+    classes[i] = crl_issuers(t, got[i]);
+    rc = !classes[i] ? VEIL_EX509_UNTRUSTED : crl_current(got[i], now);
+    adds += !!(classes[i] & (1u << X509_ANCHOR_ORGANISATION)) +
+            !!(classes[i] & (1u << X509_ANCHOR_OPERATOR));
+  }
+  if (!rc && t->ncrl + adds > CRLS_MAX)
+    rc = VEIL_ELIMIT;
+  for (size_t i = 0; !rc && i < n; i++) {
+    for (int cls = X509_ANCHOR_ORGANISATION; !rc && cls <= X509_ANCHOR_OPERATOR; cls++) {
+      if (!(classes[i] & (1u << cls)))
+        continue;
+      X509_STORE *store = cls == X509_ANCHOR_ORGANISATION ? t->org : t->op;
+      if (X509_STORE_add_crl(store, got[i]) != 1 || !X509_CRL_up_ref(got[i])) {
+        rc = VEIL_ECRYPTO; /* only on allocation failure, after the checks above */
+        break;
+      }
+      t->crls[t->ncrl++] = (crl_entry_t){.crl = got[i], .store = store};
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    X509_CRL_free(got[i]);
+  ERR_clear_error();
+  return rc;
+}
+
+const char *x509_crl_strerror(int rc) {
+  switch (rc) {
+  case VEIL_EDECODE:
+    return "no CRL, or a CRL that does not parse";
+  case VEIL_EX509_UNTRUSTED:
+    return "not issued by a configured trust anchor (or its signature is wrong)";
+  case VEIL_EX509_EXPIRED:
+    return "expired (nextUpdate passed) or not yet valid";
+  case VEIL_ELIMIT:
+    return "too many CRLs";
+  }
+  return veil_strerror(rc);
+}
+
+static int store_has_crl(const x509_trust_t *t, const X509_STORE *store, const X509_NAME *issuer) {
+  for (size_t i = 0; i < t->ncrl; i++)
+    if (t->crls[i].store == store &&
+        (!issuer || X509_NAME_cmp(X509_CRL_get_issuer(t->crls[i].crl), issuer) == 0))
+      return 1;
+  return 0;
+}
+
+/* X509_V_FLAG_CRL_CHECK_ALL asks for a CRL for every certificate of the chain. veil asks
+ * for one only where the certificate's issuer has a CRL in this store, so that anchors
+ * configured without CRLs (and intermediates, which cannot have one here) keep working;
+ * where the issuer has one, not finding a usable CRL stays an error. Every other verdict
+ * of the library stands. */
+static int crl_cb(int ok, X509_STORE_CTX *ctx) {
+  if (ok || X509_STORE_CTX_get_error(ctx) != X509_V_ERR_UNABLE_TO_GET_CRL)
+    return ok;
+  const x509_trust_t *t = X509_STORE_CTX_get_app_data(ctx);
+  X509 *cur = X509_STORE_CTX_get_current_cert(ctx);
+  if (!t || !cur)
+    return 0;
+  return !store_has_crl(t, X509_STORE_CTX_get0_store(ctx), X509_get_issuer_name(cur));
 }
 
 static void name_line(X509_NAME *name, char *out, size_t cap) {
@@ -242,6 +375,8 @@ static int map_verify_error(int e) {
   switch (e) {
   case X509_V_ERR_CERT_HAS_EXPIRED:
   case X509_V_ERR_CERT_NOT_YET_VALID:
+  case X509_V_ERR_CRL_HAS_EXPIRED:
+  case X509_V_ERR_CRL_NOT_YET_VALID:
     return VEIL_EX509_EXPIRED;
   case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
   case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
@@ -250,6 +385,8 @@ static int map_verify_error(int e) {
   case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
   case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
     return VEIL_EX509_UNTRUSTED;
+  case X509_V_ERR_CERT_REVOKED:
+    return VEIL_EX509_REVOKED;
   default:
     return VEIL_EX509_CHAIN;
   }
@@ -267,6 +404,12 @@ static int verify_in(const x509_trust_t *t, X509_STORE *store, X509 *leaf,
   X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
   X509_VERIFY_PARAM_set_time(param, (time_t)now);
   X509_VERIFY_PARAM_set_depth(param, X509_CHAIN_MAX);
+  /* RFC 5280 §6.3; without a CRL in this store nothing changes from plain path validation. */
+  if (store_has_crl(t, store, NULL)) {
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    X509_STORE_CTX_set_app_data(ctx, (void *)t);
+    X509_STORE_CTX_set_verify_cb(ctx, crl_cb);
+  }
   if (X509_verify_cert(ctx) == 1) {
     STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
     X509 *top = sk_X509_value(chain, sk_X509_num(chain) - 1);
@@ -279,7 +422,16 @@ static int verify_in(const x509_trust_t *t, X509_STORE *store, X509 *leaf,
     rc = 0;
   } else {
     int e = X509_STORE_CTX_get_error(ctx);
-    snprintf(out->reason_text, sizeof out->reason_text, "%s", X509_verify_cert_error_string(e));
+    int depth = X509_STORE_CTX_get_error_depth(ctx);
+    /* Revocation (VEIL_EX509_REVOKED): the text, the same on both backends, is what viewers
+     * show and says which certificate of the chain it was. */
+    if (e == X509_V_ERR_CERT_REVOKED && depth == 0)
+      snprintf(out->reason_text, sizeof out->reason_text, "certificate revoked");
+    else if (e == X509_V_ERR_CERT_REVOKED)
+      snprintf(out->reason_text, sizeof out->reason_text,
+               "issuing CA certificate revoked (chain depth %d)", depth);
+    else
+      snprintf(out->reason_text, sizeof out->reason_text, "%s", X509_verify_cert_error_string(e));
     rc = map_verify_error(e);
   }
 done:

@@ -89,7 +89,8 @@ static int psk_id_eq(const mls_psk_id_t *a, const mls_psk_id_t *b) {
 }
 
 /* A non-default extension type in a GroupContextExtensions proposal must be supported by
- * every member (§12.1.7, §13.4). */
+ * every member (§12.1.7, §13.4), and so must what a required_capabilities extension in it
+ * requires (§11.1). O(members x required types). */
 static int gce_supported(const mls_group_t *g, const mls_list_t *exts) {
   veil_reader_t r;
   mls_list_reader(exts, &r);
@@ -97,6 +98,16 @@ static int gce_supported(const mls_group_t *g, const mls_list_t *exts) {
     mls_extension_t e;
     if (mls_extension_decode(&r, &e) != 0)
       return VEIL_EMLS_PROPOSAL_LIST;
+    if (e.type == MLS_EXT_REQUIRED_CAPABILITIES) {
+      /* §11.1: only what every current member supports may become required. */
+      mls_list_t body = {e.data, 1};
+      for (uint32_t l = 0; l < mls_tree_leaf_count(g->tree); l++) {
+        const mls_leaf_node_t *leaf = mls_tree_leaf(g->tree, l);
+        int rc = leaf ? mls_leaf_meets_required(leaf, &body) : 0;
+        if (rc)
+          return rc == VEIL_EMLS_LEAF_INVALID ? VEIL_EMLS_CAPABILITIES : rc;
+      }
+    }
     if (e.type >= MLS_EXT_APPLICATION_ID && e.type <= MLS_EXT_EXTERNAL_SENDERS)
       continue;
     for (uint32_t l = 0; l < mls_tree_leaf_count(g->tree); l++) {
@@ -202,7 +213,10 @@ int grp_validate_proposals(const mls_group_t *g, const grp_commit_in_t *in) {
         break;
       }
       mark[rp->sender] |= LEAF_UPDATED;
-      if (p->u.update.source != MLS_LEAF_SRC_UPDATE) {
+      /* §7.3: an Update brings a new encryption key, not the one it replaces. */
+      if (p->u.update.source != MLS_LEAF_SRC_UPDATE ||
+          view_eq(p->u.update.encryption_key,
+                  mls_tree_leaf(g->tree, rp->sender)->encryption_key)) {
         rc = VEIL_EMLS_LEAF_INVALID;
         break;
       }

@@ -9,8 +9,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-int grp_stage_commit(const mls_group_t *g, const grp_commit_in_t *in, mls_group_t **next,
-                     uint32_t **added, size_t *n_added, int *removed_me) {
+int grp_keys_unique(const mls_group_t *next, const grp_commit_in_t *in, uint32_t path_leaf,
+                    const uint32_t *added, size_t n_added) {
+  size_t n_props = in ? in->n_props : 0;
+  uint32_t *nodes = malloc((n_added + n_props + MLS_MAX_PATH + 1) * sizeof *nodes);
+  if (!nodes)
+    return VEIL_ENOMEM;
+  size_t n = 0;
+  for (size_t i = 0; i < n_added; i++)
+    nodes[n++] = mls_tm_leaf_to_node(added[i]);
+  for (size_t i = 0; i < n_props; i++)
+    if (in->props[i].p.type == MLS_PROP_UPDATE)
+      nodes[n++] = mls_tm_leaf_to_node(in->props[i].sender);
+  if (path_leaf != UINT32_MAX) {
+    uint32_t leaf = mls_tm_leaf_to_node(path_leaf);
+    nodes[n++] = leaf;
+    n += mls_tm_direct_path(leaf, mls_tree_leaf_count(next->tree), nodes + n);
+  }
+  int rc = mls_tree_check_keys_unique(next->tree, nodes, n);
+  free(nodes);
+  return rc;
+}
+
+int grp_stage_commit(const mls_group_t *g, const grp_commit_in_t *in, int check_keys,
+                     mls_group_t **next, uint32_t **added, size_t *n_added, int *removed_me) {
   *next = NULL;
   *n_added = 0;
   *removed_me = 0;
@@ -19,6 +41,10 @@ int grp_stage_commit(const mls_group_t *g, const grp_commit_in_t *in, mls_group_
   int rc = grp_stage_copy(g, next);
   if (rc == 0)
     rc = grp_apply_proposals(g, *next, in, *added, n_added, removed_me);
+  /* §7.3: the added and updated leaves' keys are unique in the group — on the committer's
+   * side too, so no member ever sends a Commit its peers must refuse. */
+  if (rc == 0 && check_keys)
+    rc = grp_keys_unique(*next, in, UINT32_MAX, *added, *n_added);
   return rc;
 }
 

@@ -13,10 +13,17 @@
 int grp_apply_proposals(const mls_group_t *g, mls_group_t *next, const grp_commit_in_t *in,
                         uint32_t *added, size_t *n_added, int *removed_me);
 /* A Commit's next state: a staged copy of g (*next) with the proposals of `in` applied.
- * *added (malloc'd, room for every proposal) receives the leaves the Commit adds. The
+ * *added (malloc'd, room for every proposal) receives the leaves the Commit adds.
+ * check_keys: also grp_keys_unique on the added and updated leaves (the committer; a
+ * receiver checks them with the path in grp_receive_commit_tail, in one pass). The
  * caller frees *next and *added, whatever this returns. */
-int grp_stage_commit(const mls_group_t *g, const grp_commit_in_t *in, mls_group_t **next,
-                     uint32_t **added, size_t *n_added, int *removed_me);
+int grp_stage_commit(const mls_group_t *g, const grp_commit_in_t *in, int check_keys,
+                     mls_group_t **next, uint32_t **added, size_t *n_added, int *removed_me);
+/* §7.3 / §12.4.2 on a staged tree: the keys of the added leaves, of the leaves `in`'s
+ * Update proposals replaced (in may be NULL), and of path_leaf's leaf and direct path
+ * (UINT32_MAX: no path) appear nowhere else in it: 0 or VEIL_EMLS_DUP_KEY. */
+int grp_keys_unique(const mls_group_t *next, const grp_commit_in_t *in, uint32_t path_leaf,
+                    const uint32_t *added, size_t n_added);
 /* psk_secret over the PSK proposals (Nh bytes); their PreSharedKeyIDs appended to `ids`
  * (may be NULL), *n_ids their count. */
 int grp_psk_secret(const mls_group_t *g, const grp_commit_in_t *in, uint8_t *psk_secret,
@@ -37,7 +44,8 @@ int grp_finish_epoch(const mls_group_t *g, mls_group_t *next, const mls_framed_c
  * committer's new leaf (if any) passed §7.3 (group_process.c): merge the UpdatePath (parent
  * hashes checked) and, unless the Commit removes this member, decrypt our path secret;
  * then the new epoch (init_secret: NULL for g's own, else an external commit's), the
- * Commit's hash kept against replays, and *next swapped into g (set to NULL). A Commit
+ * Commit's hash kept against replays, and *next swapped into g (set to NULL). Before the
+ * path: grp_keys_unique over the added and updated leaves and the path. A Commit
  * that removes us only clears g->active. `added`: leaves added by the Commit, which get
  * no path secret. */
 int grp_receive_commit_tail(mls_group_t *g, mls_group_t **next,

@@ -389,7 +389,7 @@ int grp_process_external_commit(mls_group_t *g, const mls_framing_ctx_t *ctx,
     rc = hpke_export(&hc, (const uint8_t *)EXTERNAL_INIT_LABEL, sizeof(EXTERNAL_INIT_LABEL) - 1,
                      init_secret, s->nh);
   if (rc == 0)
-    rc = grp_stage_commit(g, &in, &next, &added, &n_added, &removed_me);
+    rc = grp_stage_commit(g, &in, 0, &next, &added, &n_added, &removed_me);
   /* The joiner's leaf lands where an Add would put it (§12.4.3.2), then its path. */
   if (rc == 0)
     rc = mls_tree_add(next->tree, &cm->path.leaf_node, &me);

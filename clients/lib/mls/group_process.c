@@ -60,10 +60,18 @@ int grp_receive_commit_tail(mls_group_t *g, mls_group_t **next,
   veil_writer_t prov;
   veil_writer_init_growable(&prov, 0);
   int rc = 0;
-  if (cm->has_path) {
+  if (cm->has_path)
     rc = mls_treekem_merge((*next)->tree, committer, &cm->path);
-    if (rc == 0)
-      rc = grp_provisional_gc(*next, &g->transcript, &prov);
+  /* §7.3, §12.4.2: the added and updated leaves' keys and every public key of the
+   * UpdatePath appear nowhere else in the new tree. */
+  if (rc == 0)
+    rc = grp_keys_unique(*next, in, cm->has_path ? committer : UINT32_MAX, added, n_added);
+  /* Stop here on failure: the steps below set rc afresh (a refused merge or key check
+   * would be lost, and a Commit removing us would still clear g->active). */
+  if (rc)
+    goto done;
+  if (cm->has_path) {
+    rc = grp_provisional_gc(*next, &g->transcript, &prov);
     if (rc == 0 && !removed_me)
       rc = mls_treekem_decrypt((*next)->tree, &(*next)->priv, committer, &cm->path, prov.buf,
                                prov.len, added, n_added, commit_secret, NULL);
@@ -123,7 +131,7 @@ static int process_commit(mls_group_t *g, const mls_authenticated_content_t *ac,
   if (rc == 0 && !cm->has_path && grp_path_required(in.props, in.n_props))
     rc = VEIL_EMLS_PATH_REQUIRED;
   if (rc == 0)
-    rc = grp_stage_commit(g, &in, &next, &added, &n_added, &removed_me);
+    rc = grp_stage_commit(g, &in, 0, &next, &added, &n_added, &removed_me);
   if (rc == 0 && cm->has_path) {
     /* §7.3 on the committer's new leaf before its path is merged. */
     mls_list_t rq;
@@ -131,6 +139,12 @@ static int process_commit(mls_group_t *g, const mls_authenticated_content_t *ac,
                             .required_capabilities = grp_required_caps(next, &rq),
                             .now = 0};
     rc = mls_leaf_node_validate(s->id, &cm->path.leaf_node, sender, &chk);
+    /* §12.4.2: the committer's new leaf has a new encryption key. */
+    const mls_leaf_node_t *old = mls_tree_leaf(g->tree, sender);
+    if (rc == 0 && old && old->encryption_key.len == cm->path.leaf_node.encryption_key.len &&
+        memcmp(old->encryption_key.ptr, cm->path.leaf_node.encryption_key.ptr,
+               old->encryption_key.len) == 0)
+      rc = VEIL_EMLS_LEAF_INVALID;
     if (rc == 0)
       rc = grp_check_credential(g, &cm->path.leaf_node);
   }

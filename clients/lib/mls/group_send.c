@@ -343,7 +343,7 @@ int mls_group_commit(mls_group_t *g, const mls_commit_opts_t *opts, veil_writer_
     goto done;
   rc = grp_validate_proposals(g, &in);
   if (rc == 0)
-    rc = grp_stage_commit(g, &in, &next, &added, &n_added, &removed_me);
+    rc = grp_stage_commit(g, &in, 1, &next, &added, &n_added, &removed_me);
   if (rc)
     goto done;
   has_path = opts->force_path || grp_path_required(in.props, in.n_props);

@@ -120,6 +120,10 @@ typedef struct mls_leaf_check {
  * listed in its own capabilities, required capabilities, lifetime (key_package source). */
 int mls_leaf_node_validate(uint16_t cipher_suite, const mls_leaf_node_t *leaf,
                            uint32_t leaf_index, const mls_leaf_check_t *chk);
+/* The RequiredCapabilities check of mls_leaf_node_validate alone (`required`: the
+ * extension's body, count 1): 0, VEIL_EMLS_LEAF_INVALID, or a codec error for a malformed
+ * body. */
+int mls_leaf_meets_required(const mls_leaf_node_t *leaf, const mls_list_t *required);
 /* KeyPackage validation (§10.1) short of the group's own parameters (suite and version
  * equal to the GroupContext's: the caller's): a supported suite, version mls10, a
  * key_package-source leaf valid per mls_leaf_node_validate, the KeyPackageTBS signature
@@ -134,5 +138,11 @@ int mls_tree_check_unmerged(const mls_tree_t *t);
  * encryption keys unique, parent keys unique, every member supports every member's
  * credential type, unmerged leaves well-formed, parent hashes valid (§7.9.2). */
 int mls_tree_validate(mls_tree_t *t, const mls_leaf_check_t *chk);
+/* The same uniqueness rule for what a received Commit changed (§7.3, §12.4.2): the
+ * encryption key of each of the `n` non-blank nodes in `nodes` appears at no other node of
+ * the tree, and a leaf's signature key at no other leaf; VEIL_EMLS_DUP_KEY otherwise.
+ * O((width + n) log n): one pass over the tree, each key looked up among the n sorted by
+ * prefix — cheap next to a Commit's crypto. Blank or out-of-range entries are skipped. */
+int mls_tree_check_keys_unique(const mls_tree_t *t, const uint32_t *nodes, size_t n);
 
 #endif

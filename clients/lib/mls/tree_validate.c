@@ -130,6 +130,11 @@ int mls_leaf_node_validate(uint16_t cipher_suite, const mls_leaf_node_t *leaf,
   return 0;
 }
 
+int mls_leaf_meets_required(const mls_leaf_node_t *leaf, const mls_list_t *required) {
+  u16set_t set;
+  return check_required(leaf, required, &set);
+}
+
 int mls_key_package_validate(const mls_key_package_t *kp, const mls_leaf_check_t *chk) {
   const mls_suite_t *s = mls_suite_get(kp->cipher_suite);
   if (!s)
@@ -388,5 +393,81 @@ done:
   free(leaves);
   free(sig);
   free(enc);
+  return rc;
+}
+
+/* ---- keys a Commit brought (§7.3, §12.4.2) ------------------------------------------ */
+/* The new keys sorted by an 8-byte prefix: each tree node's key is looked up by binary
+ * search, so a Commit with k new keys costs O((width + k) log k) compares. */
+typedef struct new_key {
+  uint64_t prefix;
+  veil_view_t key;
+  uint32_t node; /* where the Commit put it */
+} new_key_t;
+
+/* The key's first 8 bytes as a native word (any fixed order serves: it is only sorted
+ * and compared for equality), mixed with its length. */
+static uint64_t key_prefix(veil_view_t k) {
+  uint64_t x = 0;
+  if (k.len)
+    memcpy(&x, k.ptr, k.len < 8 ? k.len : 8);
+  return x ^ (uint64_t)k.len;
+}
+
+static int new_key_cmp(const void *a, const void *b) {
+  uint64_t x = ((const new_key_t *)a)->prefix, y = ((const new_key_t *)b)->prefix;
+  return x < y ? -1 : x > y;
+}
+
+/* 1 when `k`, found at node `at`, equals a new key that the Commit put at another node. */
+static int seen_elsewhere(veil_view_t k, uint32_t at, const new_key_t *v, size_t n) {
+  if (!n)
+    return 0;
+  uint64_t p = key_prefix(k);
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (v[mid].prefix < p)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (; lo < n && v[lo].prefix == p; lo++)
+    if (v[lo].node != at && v[lo].key.len == k.len && memcmp(v[lo].key.ptr, k.ptr, k.len) == 0)
+      return 1;
+  return 0;
+}
+
+int mls_tree_check_keys_unique(const mls_tree_t *t, const uint32_t *nodes, size_t n) {
+  uint32_t width = mls_tree_width(t);
+  new_key_t *enc = malloc((n ? n : 1) * sizeof *enc), *sig = malloc((n ? n : 1) * sizeof *sig);
+  size_t ne = 0, ns = 0;
+  int rc = 0;
+  if (!enc || !sig) {
+    rc = VEIL_ENOMEM;
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (nodes[i] >= width || !t->nodes[nodes[i]].type)
+      continue;
+    veil_view_t k = mls_tree_encryption_key(t, nodes[i]);
+    enc[ne++] = (new_key_t){key_prefix(k), k, nodes[i]};
+    if (mls_tm_is_leaf(nodes[i])) {
+      k = t->nodes[nodes[i]].v.leaf.signature_key;
+      sig[ns++] = (new_key_t){key_prefix(k), k, nodes[i]};
+    }
+  }
+  qsort(enc, ne, sizeof *enc, new_key_cmp);
+  qsort(sig, ns, sizeof *sig, new_key_cmp);
+  for (uint32_t j = 0; j < width && rc == 0; j++) {
+    const mls_tnode_t *nd = &t->nodes[j];
+    if (nd->type && (seen_elsewhere(mls_tree_encryption_key(t, j), j, enc, ne) ||
+                     (nd->type == MLS_NODE_LEAF &&
+                      seen_elsewhere(nd->v.leaf.signature_key, j, sig, ns))))
+      rc = VEIL_EMLS_DUP_KEY;
+  }
+done:
+  free(enc);
+  free(sig);
   return rc;
 }

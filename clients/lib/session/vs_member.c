@@ -366,6 +366,34 @@ static int on_application(vs_member_t *m, const relay_env_t *e) {
   return rc;
 }
 
+int vs_member_tap_application(vs_member_t *m, const uint8_t *msg, size_t len, uint64_t *epoch) {
+  *epoch = UINT64_MAX;
+  mls_message_t mm;
+  int rc = mls_message_parse(msg, len, &mm);
+  if (rc)
+    return rc;
+  if (mm.wire_format != MLS_WF_PRIVATE_MESSAGE || mm.u.private_message.content_type != MLS_CT_APPLICATION)
+    return VEIL_EINVAL;
+  *epoch = mm.u.private_message.epoch;
+  if (!m->g)
+    return VEIL_ESTATE;
+  mls_processed_t p;
+  memset(&p, 0, sizeof p);
+  rc = mls_group_process(m->g, msg, len, &p);
+  if (!rc && p.kind != MLS_PROCESSED_APPLICATION)
+    rc = VEIL_EINVAL; /* cannot happen: the content type was checked above */
+  if (p.data.buf)
+    vc_wipe(p.data.buf, p.data.len);
+  mls_processed_free(&p);
+  return rc;
+}
+
+/* The relay's error codes travel as the positive u32 of a veil error: compared in unsigned
+ * space, since negating an arbitrary wire value (0x80000000) as an int is undefined. */
+static int relay_code_is(uint32_t code, int veil_err) {
+  return code == (uint32_t)(-(int64_t)veil_err);
+}
+
 static int on_control(vs_member_t *m, const relay_env_t *e) {
   switch (e->ctl_type) {
   case RELAY_CTL_LEADER:
@@ -380,11 +408,12 @@ static int on_control(vs_member_t *m, const relay_env_t *e) {
     m->stats.errors_from_relay++;
     veil_log(VEIL_LOG_INFO, "client", "relay_error", "code=-%u epoch=%llu kind=%u", e->code,
              (unsigned long long)e->epoch, e->rejected_kind);
-    if (-(int)e->code == VEIL_ERELAY_KP_REJECTED && m->state == MS_WAIT_WELCOME)
+    if (relay_code_is(e->code, VEIL_ERELAY_KP_REJECTED) && m->state == MS_WAIT_WELCOME)
       return send_key_package(m);
     if (e->rejected_kind == RELAY_ENV_COMMIT && m->g && mls_group_has_pending(m->g))
       mls_group_discard_pending(m->g);
-    if (e->rejected_kind == RELAY_ENV_APPLICATION && -(int)e->code == VEIL_ERELAY_STALE_EPOCH && m->g) {
+    if (e->rejected_kind == RELAY_ENV_APPLICATION && relay_code_is(e->code, VEIL_ERELAY_STALE_EPOCH) &&
+        m->g) {
       chat_refused(m, e->epoch);
       resend_chats(m);
     }

@@ -68,6 +68,16 @@ void vs_member_free(vs_member_t *m);
 int vs_member_handle(vs_member_t *m, const uint8_t *env, size_t len);
 /* E2EE chat: an MLS application message of the current epoch. VEIL_ESTATE without a group. */
 int vs_member_send_chat(vs_member_t *m, const uint8_t *text, size_t len);
+/* Test taps: one MLSMessage another member copied to us after we left, tried against the
+ * group state we kept (stale: the Commit removing us never reached us). Nothing is
+ * reported: no on_chat, no stats, the plaintext (if any) wiped and dropped. Only a
+ * PrivateMessage of content type application is tried, as a tapped Commit would move the
+ * kept state on. *epoch gets the epoch its clear header names (UINT64_MAX if none: not an
+ * application PrivateMessage).
+ * Returns 0 when it decrypted, else why not: VEIL_EMLS_FUTURE_EPOCH (an epoch we do not
+ * hold), VEIL_EAUTH (no key of ours opens it), another mls_group_process error,
+ * VEIL_EINVAL (not application data), VEIL_ESTATE (no group), or a codec error. */
+int vs_member_tap_application(vs_member_t *m, const uint8_t *msg, size_t len, uint64_t *epoch);
 mls_group_t *vs_member_group(vs_member_t *m); /* NULL until created/joined */
 uint64_t vs_member_leader(const vs_member_t *m);
 void vs_member_get_stats(const vs_member_t *m, vs_member_stats_t *out);

@@ -407,6 +407,12 @@ static void on_transport_connected(vs_session_t *s, json_t *joined_transport) {
       .ice_pwd = json_string_value(json_object_get(ice, "pwd")),
       .fingerprint = json_string_value(json_object_get(fp, "value")),
   };
+  if (s->cfg.allow_candidate && (!r.ip || !s->cfg.allow_candidate(s->cfg.arg, r.ip, r.port))) {
+    char why[96];
+    snprintf(why, sizeof why, "media candidate %.46s:%u refused", r.ip ? r.ip : "(none)", (unsigned)r.port);
+    vs_emit(s, json_pack("{s:s,s:s,s:s}", "event", "error", "what", "candidate", "error", why));
+    return;
+  }
   int rc = vs_transport_start(s->tr, &r);
   if (rc)
     emit_error(s, "transport_start", rc);
@@ -483,13 +489,16 @@ static void on_binary(void *arg, const uint8_t *data, size_t len) {
   if (!s->member)
     return;
   relay_env_t e;
-  int ctl = relay_env_decode(data, len, len, &e) == 0 && e.kind == RELAY_ENV_CONTROL;
-  if (ctl && e.ctl_type == RELAY_CTL_REJOIN && !s->removed)
+  /* Decoded once for the session's own looks (a `rejoin` is an event; test hooks). */
+  int decoded = relay_env_decode(data, len, len, &e) == 0;
+  if (decoded && e.kind == RELAY_ENV_CONTROL && e.ctl_type == RELAY_CTL_REJOIN && !s->removed)
     vs_emit(s, json_pack("{s:s,s:s,s:I}", "event", "rejoined", "reason", "relay", "epoch", (json_int_t)e.epoch));
-  if (s->cfg.test_ignore_batches && ctl && e.ctl_type == RELAY_CTL_BATCH) {
+  if (decoded && s->cfg.test_ignore_batches && e.kind == RELAY_ENV_CONTROL && e.ctl_type == RELAY_CTL_BATCH) {
     vs_emit(s, json_pack("{s:s,s:I}", "event", "test_batch_ignored", "epoch", (json_int_t)e.epoch));
     return;
   }
+  if (decoded && s->cfg.on_mls_copy && e.kind == RELAY_ENV_APPLICATION)
+    s->cfg.on_mls_copy(s->cfg.arg, e.mls.ptr, e.mls.len);
   int rc = vs_member_handle(s->member, data, len);
   if (rc)
     veil_log(VEIL_LOG_INFO, "client", "relay_message_not_applied", "err=%s", veil_strerror(rc));

@@ -57,8 +57,15 @@ typedef struct vs_session_config {
   uint32_t video_fps;
   int (*frame_check)(void *arg, const char *participant_id, const vs_frame_t *f, uint64_t *sent_us);
   void (*on_frame)(void *arg, const char *participant_id, const vs_frame_t *f);
+  /* Vets the server's media candidate before the transport dials it (optional; arg
+   * below): 1 allows ip:port. A refused candidate is never contacted: the session emits
+   * an error ("candidate") and stays without media. veil-load allows only the URL's host. */
+  int (*allow_candidate)(void *arg, const char *ip, uint16_t port);
   /* Every RTP packet received from the SFU after SRTP (test taps). */
   void (*on_rtp_copy)(void *arg, const uint8_t *pkt, size_t len);
+  /* Every MLS application message (the MLSMessage, a PrivateMessage) received from the
+   * relay, as it came and before we try it (test taps). */
+  void (*on_mls_copy)(void *arg, const uint8_t *msg, size_t len);
   void *arg;
 } vs_session_config_t;
 
@@ -67,13 +74,18 @@ int vs_session_start(vs_session_t *s);
 /* E2EE chat to the group (MLS application message). */
 int vs_session_chat(vs_session_t *s, const char *text);
 /* Leaves the meeting (signaling and transport) but keeps the MLS state and receivers, so
- * that packets fed through vs_session_tap_packet show what a departed member can still
- * decrypt. */
+ * that packets fed through vs_session_tap_packet and messages through vs_session_tap_mls
+ * show what a departed member can still decrypt. */
 void vs_session_leave(vs_session_t *s);
 /* One RTP packet (already without SRTP) from a tap, taken only after vs_session_leave:
  * routed to a tap receiver of its SSRC (created on first sight; kind from the payload
  * type; frames from any member's leaf accepted). */
 void vs_session_tap_packet(vs_session_t *s, const uint8_t *pkt, size_t len);
+/* One MLS application message from a tap, taken only after vs_session_leave: tried
+ * against the MLS state we kept, never reported as chat; counted in the stats' tap_chat
+ * ({fed, decrypted, refused, wrong_epoch, unknown_key, not_application, other,
+ * last_error, min_epoch, max_epoch}: the epochs named by the fed messages' headers). */
+void vs_session_tap_mls(vs_session_t *s, const uint8_t *msg, size_t len);
 json_t *vs_session_stats(vs_session_t *s);   /* new reference */
 json_t *vs_session_roster(vs_session_t *s);  /* new reference */
 const char *vs_session_security_code(const vs_session_t *s); /* "" before the group */

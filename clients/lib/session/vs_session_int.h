@@ -34,6 +34,16 @@ typedef struct vs_rx {
   struct vs_rx *next;
 } vs_rx_t;
 
+/* MLS application messages fed through vs_session_tap_mls after we left. refused is the
+ * sum of the four classes; last_error is the newest refusal. The epoch range covers the
+ * `dated` messages, those whose header parsed. */
+typedef struct vs_tap_chat {
+  uint64_t fed, decrypted, refused;
+  uint64_t wrong_epoch, unknown_key, not_application, other;
+  int last_error;
+  uint64_t dated, min_epoch, max_epoch;
+} vs_tap_chat_t;
+
 struct vs_session {
   vs_session_config_t cfg;
   char self_pid[VS_ID_MAX];
@@ -72,6 +82,7 @@ struct vs_session {
   uv_timer_t retry_timer;       /* reconnect attempts; on close, the wait for the server */
   int retry_open;
   int bye;                      /* closing: `leave` sent, waiting for the server to close */
+  vs_tap_chat_t tap_chat;
 };
 
 void vs_emit(vs_session_t *s, json_t *ev); /* steals ev */

@@ -1,4 +1,5 @@
-/* veil client session — media: senders on timers, receivers per subscribed track, stats.
+/* veil client session — media: senders on timers, receivers per subscribed track, stats,
+ * and the test taps (RTP and MLS application messages fed to a member that left).
  * Contract in vs_session.h / vs_media.h. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,52 @@ void vs_session_tap_packet(vs_session_t *s, const uint8_t *pkt, size_t len) {
   deliver(s, x, pkt, len);
 }
 
+/* Why a tapped message did not open, by class: the epoch is not one we hold; the epoch is,
+ * but no key of ours opens or authenticates it; not application data (never tried). */
+static void tap_chat_refused(vs_tap_chat_t *t, int rc) {
+  t->refused++;
+  t->last_error = rc;
+  if (rc == VEIL_EMLS_FUTURE_EPOCH || rc == VEIL_EMLS_STALE_EPOCH)
+    t->wrong_epoch++;
+  else if (rc == VEIL_EAUTH || rc == VEIL_EMLS_SIGNATURE)
+    t->unknown_key++;
+  else if (rc == VEIL_EINVAL)
+    t->not_application++;
+  else
+    t->other++;
+}
+
+void vs_session_tap_mls(vs_session_t *s, const uint8_t *msg, size_t len) {
+  /* Only once we left, as for RTP: while a member, the relay gives us the same message
+   * and trying the copy too would consume its ratchet key twice. */
+  if (!s->left || !s->member)
+    return;
+  vs_tap_chat_t *t = &s->tap_chat;
+  uint64_t epoch;
+  int rc = vs_member_tap_application(s->member, msg, len, &epoch);
+  t->fed++;
+  if (epoch != UINT64_MAX) {
+    if (!t->dated++ || epoch < t->min_epoch)
+      t->min_epoch = epoch;
+    if (epoch > t->max_epoch)
+      t->max_epoch = epoch;
+  }
+  if (rc)
+    tap_chat_refused(t, rc);
+  else
+    t->decrypted++; /* counted, never shown as chat: the test decides what it means */
+}
+
+static json_t *tap_chat_json(const vs_tap_chat_t *t) {
+  const char *err = t->last_error ? veil_errname(t->last_error) : NULL;
+  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s?,s:I,s:I,s:I}", "fed", (json_int_t)t->fed, "decrypted",
+                   (json_int_t)t->decrypted, "refused", (json_int_t)t->refused, "wrong_epoch",
+                   (json_int_t)t->wrong_epoch, "unknown_key", (json_int_t)t->unknown_key, "not_application",
+                   (json_int_t)t->not_application, "other", (json_int_t)t->other, "last_error", err, "dated",
+                   (json_int_t)t->dated, "min_epoch", (json_int_t)t->min_epoch, "max_epoch",
+                   (json_int_t)t->max_epoch);
+}
+
 json_t *vs_session_stats(vs_session_t *s) {
   json_t *arr = json_array();
   for (vs_rx_t *x = s->rx; x && arr; x = x->next) {
@@ -181,5 +228,7 @@ json_t *vs_session_stats(vs_session_t *s) {
                         (json_int_t)(s->audio ? vs_sender_frames(s->audio) : 0), "video_frames_sent",
                         (json_int_t)(s->video ? vs_sender_frames(s->video) : 0), "send_failures",
                         (json_int_t)s->frames_sent_failed);
+  if (o)
+    json_object_set_new(o, "tap_chat", tap_chat_json(&s->tap_chat));
   return o;
 }

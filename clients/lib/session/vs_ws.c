@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct vs_ws {
   uint8_t pin[32];
   char host[256], path[512];
   int port, tls;
+  char tls_error[400]; /* why cert_verify refused the server; reported as the close reason */
 };
 
 static void report_closed(vs_ws_t *ws, int code, const char *why) {
@@ -141,7 +143,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_CLIENT_WRITEABLE:
     return on_writeable(ws, wsi);
   case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-    report_closed(ws, 1006, in && len ? (const char *)in : "connection error");
+    /* Our own verdict on the certificate says more than lws's generic handshake error. */
+    report_closed(ws, 1006, ws->tls_error[0] ? ws->tls_error : in && len ? (const char *)in : "connection error");
     return 0;
   case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
     return 0;
@@ -228,14 +231,44 @@ static int verify_as_is(int ok, X509_STORE_CTX *x) {
   return ok;
 }
 
+/* The identity a CA-file chain must prove: the URL's host (RFC 9525's service identity).
+ * An IP literal must be one of the certificate's iPAddress SANs, a name one of its dNSName
+ * SANs, case-insensitively; a wildcard counts only as the whole left-most label
+ * ("*.example.org" names a.example.org, not example.org nor a.b.example.org; "f*.example.org"
+ * names nothing), and the subject CN is never consulted (RFC 9525 dropped that fallback).
+ * Without this any certificate the CA file vouches for, for any name, was accepted: a man
+ * in the middle with a public CA bundle. This is the only name check: lws is told to skip
+ * its own (vs_ws_new), so there is one place and one rule. One of host and IP is set, the
+ * other cleared. */
+static int bind_peer_name(X509_VERIFY_PARAM *p, const char *host) {
+  X509_VERIFY_PARAM_set_hostflags(p, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+  if (X509_VERIFY_PARAM_set1_ip_asc(p, host) == 1)
+    return X509_VERIFY_PARAM_set1_host(p, NULL, 0) == 1;
+  return X509_VERIFY_PARAM_set1_ip(p, NULL, 0) == 1 && X509_VERIFY_PARAM_set1_host(p, host, 0) == 1;
+}
+
 static int cert_verify(X509_STORE_CTX *x, void *arg) {
-  if (arg)
+  vs_ws_t *ws = arg;
+  if (ws->have_pin)
     return 1;
   X509_STORE_CTX_set_verify_cb(x, verify_as_is); /* OpenSSL's default: no overrides */
+  if (!bind_peer_name(X509_STORE_CTX_get0_param(x), ws->host)) {
+    veil_log(VEIL_LOG_ERROR, "client", "tls_verify_failed", "host=%s error=cannot_set_peer_name", ws->host);
+    snprintf(ws->tls_error, sizeof ws->tls_error, "tls: cannot check the server certificate against %s", ws->host);
+    return 0; /* fail closed: without a name the chain alone would pass */
+  }
   if (X509_verify_cert(x) == 1)
     return 1;
-  veil_log(VEIL_LOG_ERROR, "client", "tls_verify_failed", "error=%s",
-           X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
+  int err = X509_STORE_CTX_get_error(x);
+  const char *why = X509_verify_cert_error_string(err);
+  if (err == X509_V_ERR_HOSTNAME_MISMATCH || err == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+    veil_log(VEIL_LOG_ERROR, "client", "tls_name_mismatch", "host=%s error=\"%s\"", ws->host, why);
+    snprintf(ws->tls_error, sizeof ws->tls_error, "tls: server certificate name does not match %s (%s)", ws->host,
+             why);
+  } else {
+    veil_log(VEIL_LOG_ERROR, "client", "tls_verify_failed", "error=%s", why);
+    snprintf(ws->tls_error, sizeof ws->tls_error, "tls: server certificate not trusted (%s)", why);
+  }
   return 0;
 }
 
@@ -243,17 +276,18 @@ static int cert_verify(X509_STORE_CTX *x, void *arg) {
  * it creates itself through the same re-assigned SSL_CTX ex-data index, so every context
  * but the last created one leaked its SSL_CTX and CA store (~350 KiB, issue 11); a
  * provided SSL_CTX is never freed by lws, and vs_ws_free drops our reference. */
-static SSL_CTX *client_ssl_ctx(const char *ca_file, int pinned) {
+static SSL_CTX *client_ssl_ctx(vs_ws_t *ws, const char *ca_file) {
   SSL_CTX *c = SSL_CTX_new(TLS_client_method());
   if (!c)
     return NULL;
   if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1 ||
-      (!pinned && SSL_CTX_load_verify_locations(c, ca_file, NULL) != 1)) {
+      (!ws->have_pin && SSL_CTX_load_verify_locations(c, ca_file, NULL) != 1)) {
     SSL_CTX_free(c);
     return NULL;
   }
   SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
-  SSL_CTX_set_cert_verify_callback(c, cert_verify, pinned ? (void *)c : NULL);
+  /* ws outlives every handshake: vs_ws_free destroys the lws context before the SSL_CTX. */
+  SSL_CTX_set_cert_verify_callback(c, cert_verify, ws);
   return c;
 }
 
@@ -287,7 +321,7 @@ int vs_ws_new(const vs_ws_config_t *cfg, vs_ws_t **out) {
   if (ws->tls) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     rc = VEIL_EIO;
-    if (!(ws->ssl_ctx = client_ssl_ctx(cfg->ca_file, ws->have_pin)))
+    if (!(ws->ssl_ctx = client_ssl_ctx(ws, cfg->ca_file)))
       goto fail;
     info.provided_client_ssl_ctx = ws->ssl_ctx;
   }
@@ -324,6 +358,8 @@ static int connect_wsi(vs_ws_t *ws) {
   ci.origin = ws->host;
   ci.protocol = PROTOCOL;
   if (ws->tls) {
+    /* lws's own name check stays off in both modes: with a CA file cert_verify binds the
+     * URL's host (bind_peer_name), the one rule; with a pin the pin is the identity. */
     ci.ssl_connection = LCCSCF_USE_SSL | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
     /* With a pin the chain is not what we trust: the pin is (checked above). */
     if (ws->have_pin)

@@ -3,12 +3,15 @@
  * connection: libwebsockets on the caller's libuv loop, ws:// or wss://.
  *
  * Server authentication for wss (a meeting client has no reason to trust the system's
- * CA list for a server it reaches by URL): either a CA file (the chain must verify to
- * it, hostname checks skipped for 127.0.0.1 setups), or a pin, the SHA-256 of the
- * server's DER certificate. The pin is compared (constant time) right after the TLS
- * handshake, before the HTTP upgrade request leaves: a mismatch closes the connection
- * before the join token is ever sent. Neither given: wss refuses to connect
- * (VEIL_EINVAL) — there is no "accept anything" mode.
+ * CA list for a server it reaches by URL): either a CA file — the chain must verify to
+ * it AND the leaf must name the URL's host: an IP literal as a subjectAltName iPAddress,
+ * a DNS name as a subjectAltName dNSName (wildcards only as the whole left-most label,
+ * the subject CN never counts); anything else fails the TLS handshake and on_closed
+ * says the name did not match — or a pin, the SHA-256 of the server's DER certificate
+ * (the pin is the identity: no chain or name check). The pin is compared (constant
+ * time) right after the TLS handshake, before the HTTP upgrade request leaves: a
+ * mismatch closes the connection before the join token is ever sent. Neither given:
+ * wss refuses to connect (VEIL_EINVAL) — there is no "accept anything" mode.
  *
  * Text and binary messages are reassembled from fragments, bounded by max_message; a
  * larger one closes the connection (1009). Outgoing messages are queued (owned copies)

@@ -12,7 +12,10 @@
  * or a size cap per frame). Instead HMAC is composed from the provider's incremental
  * SHA-256 exactly as RFC 2104 §2 defines it, H((K ^ opad) || H((K ^ ipad) || m)), with
  * the padded keys computed once per KID. tests/unit/sframe checks it against vc_hmac and
- * the Appendix C vectors check the whole construction.
+ * the Appendix C vectors check the whole construction. AES-CTR likewise runs on a
+ * provider context keyed once per KID (vc_aes_ctr_new); each frame only sets its initial
+ * counter block, which restarts the keystream, so no frame pays for a key schedule or a
+ * cipher context (the one-shot vc_aes_ctr did both, per frame).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +106,9 @@ int sframe_cipher_init(sframe_cipher_t *k, sframe_suite_t s, const uint8_t *key,
   }
   /* §4.5.1 derive_subkeys: enc_key = key[..Nka], auth_key = key[Nka..] (Nh = 32 bytes,
    * shorter than the 64-byte block, so RFC 2104 pads it with zeros). */
-  memcpy(k->enc_key, key, SFRAME_CTR_NKA);
+  k->ctr = vc_aes_ctr_new(key, SFRAME_CTR_NKA);
+  if (!k->ctr)
+    return VEIL_ECRYPTO;
   memset(k->ipad, 0x36, SFRAME_HMAC_BLOCK);
   memset(k->opad, 0x5c, SFRAME_HMAC_BLOCK);
   for (size_t i = 0; i < si->nh; i++) {
@@ -119,6 +124,8 @@ void sframe_cipher_clear(sframe_cipher_t *k) {
     vc_aead_free(k->aead);
   if (k->hash)
     vc_hash_free(k->hash);
+  if (k->ctr)
+    vc_aes_ctr_free(k->ctr);
   vc_wipe(k, sizeof(*k));
 }
 
@@ -188,7 +195,7 @@ int sframe_cipher_seal_nonce(sframe_cipher_t *k, const uint8_t nonce[SFRAME_NONC
   }
   uint8_t iv[16] = {0};
   memcpy(iv, nonce, SFRAME_NONCE_LEN); /* initial_counter = nonce || 0x00000000 */
-  int rc = vc_aes_ctr(k->enc_key, SFRAME_CTR_NKA, iv, pt, pt_len, out);
+  int rc = vc_aes_ctr_ctx_crypt(k->ctr, iv, pt, pt_len, out);
   if (rc)
     return rc;
   uint8_t tag[32];
@@ -224,7 +231,7 @@ int sframe_cipher_open_nonce(sframe_cipher_t *k, const uint8_t nonce[SFRAME_NONC
   int ok = vc_ct_equal(tag, ct + inner_len, k->nt);
   uint8_t iv[16] = {0};
   memcpy(iv, nonce, SFRAME_NONCE_LEN);
-  rc = vc_aes_ctr(k->enc_key, SFRAME_CTR_NKA, iv, ct, inner_len, out);
+  rc = vc_aes_ctr_ctx_crypt(k->ctr, iv, ct, inner_len, out);
   if (rc == 0 && !ok) {
     if (inner_len)
       vc_wipe(out, inner_len);

@@ -2,8 +2,9 @@
  * veil — SFrame internals shared by the module's .c files (not part of the API).
  *
  * sframe_cipher_t is one KID's keyed AEAD (§4.4.2-§4.5): the derived salt, and either a
- * keyed provider AEAD context (GCM suites: key schedule once per key) or the AES-CTR key
- * and HMAC-SHA256 pads of the §4.5.1 compound AEAD.
+ * keyed provider AEAD context (GCM suites) or, for the §4.5.1 compound AEAD, a keyed
+ * AES-CTR context and the HMAC-SHA256 pads. Either way every key schedule is done once,
+ * when the key is added, and the per-frame path neither keys nor allocates.
  */
 #ifndef VEIL_CLIENTS_SFRAME_INTERNAL_H
 #define VEIL_CLIENTS_SFRAME_INTERNAL_H
@@ -20,7 +21,8 @@ typedef struct sframe_cipher {
   uint8_t salt[SFRAME_NONCE_LEN];    /* sframe_salt, secret */
   vc_aead_ctx_t *aead;               /* GCM: owned, wiped by vc_aead_free */
   vc_hash_ctx_t *hash;               /* CTR: owned, reused per frame for HMAC */
-  uint8_t enc_key[SFRAME_CTR_NKA];   /* CTR: AES key, secret */
+  vc_aes_ctr_ctx_t *ctr;             /* CTR: owned, keyed once with enc_key; per frame
+                                        only the IV is set; wiped by vc_aes_ctr_free */
   uint8_t ipad[SFRAME_HMAC_BLOCK];   /* CTR: auth_key ^ 0x36.., secret */
   uint8_t opad[SFRAME_HMAC_BLOCK];   /* CTR: auth_key ^ 0x5c.., secret */
 } sframe_cipher_t;

@@ -209,6 +209,11 @@ int sfu_peer_poll(sfu_peer_t *p, int timeout_ms) {
   return handled;
 }
 
+int sfu_peer_unprotect_rtp(sfu_peer_t *p, uint8_t *buf, size_t *len) {
+  if (!p->connected) return VEIL_ESTATE;
+  return sfu_srtp_unprotect_rtp(p->in, buf, len);
+}
+
 static int send_protected(sfu_peer_t *p, const uint8_t *pkt, size_t len, int rtcp) {
   if (!p->connected) return VEIL_ESTATE;
   uint8_t buf[SFU_PKT_CAP];

@@ -41,5 +41,10 @@ int sfu_peer_send_rtcp(sfu_peer_t *p, const uint8_t *pkt, size_t len);
  * protects each and sends with one sendmmsg). */
 int sfu_peer_send_rtp_batch(sfu_peer_t *p, uint8_t *const *pkts, const size_t *lens, size_t n);
 uint64_t sfu_peer_rx_media(const sfu_peer_t *p);
+/* Authenticates and decrypts, in place, one SRTP packet that arrived on sfu_peer_fd but was
+ * read by the caller instead of sfu_peer_poll (a benchmark draining many sockets itself).
+ * Returns sfu_srtp_unprotect_rtp's result (VEIL_ESFU_SRTP_AUTH for a forged or corrupted
+ * packet). Uses the peer's inbound session: never call it while another thread polls p. */
+int sfu_peer_unprotect_rtp(sfu_peer_t *p, uint8_t *buf, size_t *len);
 
 #endif

@@ -9,10 +9,16 @@
 
 #include "clients/device/device_state.h"
 
+/* K = 32 bytes of 0x11 (the seeds' JWEs are sealed under it with this salt), sealed under
+ * the KEK below as device_state.h documents, with an all-zero nonce. */
+static const uint8_t kek[DEVICE_KEK_LEN] = {
+    0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46,
+    0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46};
 static const char state[] =
-    "{\"version\":1,\"has_secret\":true,\"salt\":\"AAECAwQFBgcICQoLDA0ODw\","
-    "\"k\":\"ERERERERERERERERERERERERERERERERERERERERERE\",\"mode\":\"On\","
-    "\"preferred_domain\":\"\",\"internal\":[],\"certs\":[],\"active\":{}}";
+    "{\"version\":2,\"has_secret\":true,\"salt\":\"AAECAwQFBgcICQoLDA0ODw\","
+    "\"kek_check\":\"wG0zgxcQx0PXEAmYnjxdFg\","
+    "\"sealed_k\":\"AAAAAAAAAAAAAAAAoj6pUl3zGdTHwhxLKSuypDKdiUG6lOlF6LpbjYNYzozaGu1dcsiQ74PMsw8cASB5\","
+    "\"mode\":\"On\",\"preferred_domain\":\"\",\"internal\":[],\"certs\":[],\"active\":{}}";
 
 typedef struct ctx {
   device_t *d;
@@ -28,7 +34,7 @@ static void on_cmd(void *p, int rc, const xapi_cmd_t *cmd) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  device_config_t cfg = {.name = "fuzz"};
+  device_config_t cfg = {.name = "fuzz", .kek = kek};
   ctx_t c = {.d = device_new(&cfg)};
   if (!c.d)
     return 0;

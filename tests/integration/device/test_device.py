@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Integration: an organisation CA made with veil-ca, a device certificate, a veil-device
 listening on 127.0.0.1, provisioned end to end by veil-provision; then refusals, secret
-rotation and a restart from the state file. Real processes, kernel-chosen port, bounded
-timeouts.
+rotation, what the state file holds (nothing secret without the key file beside it), starts
+refused for a wrong or missing key file or an old state file, and a restart from the state
+file. Real processes, kernel-chosen port, bounded timeouts.
 
 usage: test_device.py VEIL_CA VEIL_DEVICE VEIL_PROVISION
 """
+import base64
+import hashlib
 import os
 import shutil
 import socket
@@ -24,6 +27,36 @@ def check(cond, what):
     print(("ok - " if cond else "FAIL - ") + what, flush=True)
     if not cond:
         failures += 1
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def unb64url(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def refused_start(state, *extra):
+    """Starts veil-device on `state`; returns (exit code, stderr). The device must stop at once."""
+    try:
+        p = subprocess.run([DEVICE, "--name", "Room 1", "--shell-port", "0", "--state", state,
+                            *extra], capture_output=True, text=True, timeout=10)
+        return p.returncode, p.stderr
+    except subprocess.TimeoutExpired:
+        return None, "still running after 10 s"
+
+
+def files(*paths):
+    """Each path's bytes, or None where there is no file: to compare before and after."""
+    out = []
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                out.append(f.read())
+        except FileNotFoundError:
+            out.append(None)
+    return out
 
 
 def run(*args, ok=True):
@@ -85,8 +118,11 @@ def main():
     listing = run(CA, "list", "--dir", org).stdout
     check("room1.acme.example" in listing and listing.count("valid ") == 2, "veil-ca lists both")
 
+    kek = state + ".kek"
     d = Device(state, os.path.join(org, "ca.pem"))
     try:
+        check(os.path.isfile(kek) and stat.S_IMODE(os.stat(kek).st_mode) == 0o600,
+              "the first start creates the key file beside the state file, 0600")
         check(d.status("Conference EndToEndEncryption ExternalIdentity", "Valid") == "False",
               "a fresh device has no external identity")
         secret = run(PROVISION, "--generate-secret").stdout.strip()
@@ -122,6 +158,7 @@ def main():
         check(p.returncode != 0, "the old secret no longer works")
         check(d.status("Conference EndToEndEncryption ExternalIdentity", "Valid") == "True",
               "the identity survives rotation")
+        salt = unb64url(d.status("Security ClientSecret Salt", "Salt"))
     finally:
         d.stop()
 
@@ -129,7 +166,35 @@ def main():
         saved = f.read()
     check("PRIVATE KEY" not in saved and secret not in saved and secret2 not in saved,
           "the state file holds neither secret nor clear private key")
+    # K = scrypt(secret, salt) as the device derives it (docs/devices.md)
+    k = hashlib.scrypt(unb64url(secret2), salt=salt, n=32768, r=8, p=1, maxmem=64 << 20,
+                       dklen=32)
+    check(b64url(k)[:42] not in saved and k.hex() not in saved.lower() and '"k"' not in saved,
+          "the state file does not hold K")
+    with open(kek) as f:
+        check(f.read().strip() not in saved, "nor the key-encryption key")
     check(stat.S_IMODE(os.stat(state).st_mode) == 0o600, "the state file is 0600")
+
+    other = os.path.join(tmp, "other.kek")
+    with open(os.open(other, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(b64url(os.urandom(32)) + "\n")
+    before = files(state, kek, other)
+    rc, err = refused_start(state, "--key-file", other)
+    check(rc == 1 and "another key-encryption key" in err, "another key file is refused: " + err)
+    rc, err = refused_start(state, "--key-file", os.path.join(tmp, "missing.kek"))
+    check(rc == 1 and "does not exist" in err, "a missing key file is refused: " + err)
+    check(files(state, kek, other, os.path.join(tmp, "missing.kek")) == before + [None],
+          "refused starts change no file and make no key")
+    old = os.path.join(tmp, "old.json")
+    with open(os.open(old, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write('{"version":1,"has_secret":true,"salt":"AAECAwQFBgcICQoLDA0ODw",'
+                '"k":"ERERERERERERERERERERERERERERERERERERERERERE","mode":"On",'
+                '"preferred_domain":"","internal":[],"certs":[],"active":{}}')
+    before = files(old)
+    rc, err = refused_start(old)
+    check(rc == 1 and "version 1" in err and "re-provision" in err,
+          "a version 1 state file (K in clear) is refused: " + err)
+    check(files(old, old + ".kek") == before + [None], "and left as it was, no key made")
 
     d = Device(state, os.path.join(org, "ca.pem"))
     try:

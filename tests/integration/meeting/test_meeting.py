@@ -9,9 +9,10 @@ Shows, with real processes, sockets and crypto end to end:
     and all four show the same security code;
   * a member leaves: the group rekeys (new epoch without it), the security code stays; the
     departed client keeps running and receives the others' packets through a tap (another
-    member copies every RTP packet it gets from the SFU; the departed client takes them
-    once it left): it decrypts nothing sent under the epochs after its removal, and the
-    same frames are counted as refused (unknown key);
+    member copies every RTP packet and MLS application message it gets; the departed
+    client takes them once it left): it decrypts nothing sent under the epochs after its
+    removal, frames and chat alike, and the same frames are counted as refused (unknown
+    key), the chat as of an epoch it does not hold;
   * a fifth client joins: the security code changes, identically for everyone;
   * a client that flips bits in its SFrame ciphertexts causes authentication failures at
     its receivers, never garbage media;
@@ -108,6 +109,10 @@ class Meeting(unittest.TestCase):
             c[n].wait_for(lambda e: e.get("event") == "epoch" and e["members"] == 3 and e["epoch"] > epoch4,
                           what="rekey without dave")
         removal_epoch = min(e["epoch"] for e in c["alice"].of("epoch") if e["members"] == 3 and e["epoch"] > epoch4)
+        c["bob"].command("chat bob after dave left")  # carol's tap copies it to dave
+        for n in ["alice", "carol"]:
+            c[n].wait_for(lambda e: e.get("event") == "chat" and e["text"] == "bob after dave left",
+                          what="chat after dave left")
         time.sleep(2.5)  # the others send under the new epoch; dave gets it all through the tap
         for n in ["alice", "bob", "carol"]:
             self.assertEqual(c[n].code(), codes4[n], f"{n}: security code must stay on a removal")
@@ -156,6 +161,16 @@ class Meeting(unittest.TestCase):
         undecryptable = sum(r["unknown_kid"] - taps_leave.get(r["track_id"], {"unknown_kid": 0})["unknown_kid"]
                             for r in taps_end)
         self.assertGreater(undecryptable, 50, "post-removal frames were refused by dave")
+        # and the chat carol's tap copied to it: sent after its removal, refused, never shown
+        tc = stats["dave"]["tap_chat"]
+        self.assertGreater(tc["fed"], 0, f"chat reached dave through the tap after it left: {tc}")
+        self.assertEqual(tc["dated"], tc["fed"], tc)
+        self.assertGreaterEqual(tc["min_epoch"], removal_epoch, f"a tapped chat predates dave's removal: {tc}")
+        self.assertEqual(tc["decrypted"], 0, f"dave decrypted a post-removal chat: {tc}")
+        self.assertEqual(tc["refused"], tc["fed"], tc)
+        self.assertEqual(tc["wrong_epoch"], tc["refused"], f"refused as of an epoch dave lacks: {tc}")
+        self.assertEqual([e for e in c["dave"].of("chat") if e["t_ms"] > left["t_ms"]], [],
+                         "dave got no chat after it left")
 
         # chat
         for n in ["alice", "carol", "dave"]:
@@ -194,7 +209,8 @@ class Meeting(unittest.TestCase):
 
 
 class PinnedTLS(unittest.TestCase):
-    """wss: the client trusts the server by a SHA-256 pin of its certificate."""
+    """wss: the client trusts the server by a SHA-256 pin of its certificate, or by a CA
+    file whose chain must end in a certificate naming the URL's host."""
 
     @classmethod
     def setUpClass(cls):
@@ -231,6 +247,49 @@ class PinnedTLS(unittest.TestCase):
         bad = Client(CLIENT, self.srv, "t3", "dog@example.org", "Dog", "--duration", "3", "--ca", foreign, pin=False)
         self.assertEqual(bad.finish(20), 1)
         self.assertEqual(bad.of("joined"), [])
+
+    def test_ca_file_trust_needs_the_url_host_in_the_certificate(self):
+        # One CA, two leaves that differ only in the name they carry. The CA file alone
+        # vouches for both; only the leaf naming the URL's host (IP 127.0.0.1) may be the
+        # server — the other one is what a man in the middle holding any certificate from
+        # a trusted CA would present. Its CN says 127.0.0.1: the subject never counts.
+        d = os.path.join(self.dir, "names")
+        os.mkdir(d)
+        ca, ca_key = os.path.join(d, "ca.pem"), os.path.join(d, "ca.key")
+
+        def openssl(*args):
+            subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=20)
+
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        openssl("req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-subj", "/CN=names test CA", "-days", "1")
+        for leaf, san, joins in (("other", "DNS:other.example", False), ("right", "IP:127.0.0.1", True)):
+            with self.subTest(leaf=leaf, san=san):
+                cert, key, csr, ext = (os.path.join(d, f"{leaf}.{x}") for x in ("pem", "key", "csr", "ext"))
+                with open(ext, "w") as f:
+                    f.write(f"subjectAltName={san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+                openssl("req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1")
+                openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+                        "-out", cert, "-days", "1", "-extfile", ext)
+                state = os.path.join(d, f"server-{leaf}")
+                os.mkdir(state)
+                srv = Server(SERVER, state, "--cert-file", cert, "--key-file", key)
+                try:
+                    self.assertTrue(srv.tls)
+                    c = Client(CLIENT, srv, "t4", f"{leaf}@example.org", leaf, "--duration", "2", "--ca", ca,
+                               pin=False)
+                    if joins:
+                        c.wait_for(lambda e: e.get("event") == "joined", what="joined with --ca")
+                        self.assertEqual(c.finish(20), 0)
+                    else:
+                        self.assertEqual(c.finish(20), 1, "a name mismatch ends the client with an error")
+                        self.assertEqual(c.of("joined"), [], "no join with a certificate for another name")
+                        closed = c.of("signaling_closed")
+                        self.assertEqual(len(closed), 1, closed)
+                        self.assertIn("name does not match 127.0.0.1", closed[0]["reason"])
+                        self.assertIn("tls_name_mismatch host=127.0.0.1", open(c.stderr_path).read())
+                finally:
+                    rc = srv.stop()
+                self.assertEqual(rc, 0, f"server exit code {rc}")
 
     def test_server_survives_connections_closed_before_http(self):
         # what a client's pin check does to the server: TLS up, then closed before the upgrade

@@ -9,8 +9,10 @@ Shows, with real processes, sockets and MLS (issue 8, docs/relay.md):
     reports has one epoch_authenticator across all clients (no fork), and the members
     left end in the same epoch with the same epoch_authenticator and security code;
   * the three removed members (the two that left and the old leader) keep running and are
-    fed the remaining members' media through taps: nothing sent under the epochs after their
-    removal decrypts (refused as unknown keys);
+    fed the remaining members' media and chat through taps: nothing sent under the epochs
+    after their removal decrypts (frames refused as unknown keys, MLS application messages
+    as of an epoch they do not hold), and no chat reaches them (the relay routes chat to
+    members only: that part shows the routing, the taps show the crypto);
   * a leader that never answers its batch (veil-client --test-ignore-batches, test only):
     the relay's commit deadline appoints the next leader, which adds the waiting joiner and
     removes the stalled one; the stalled one is told to rejoin and is added back; chat flows;
@@ -49,8 +51,9 @@ def free_udp_port():
 
 
 class TapFanout:
-    """A UDP socket the test owns: every datagram a member's --tap-to sends it is copied
-    to several --tap-listen ports, so that one remaining member feeds two departed ones."""
+    """A UDP socket the test owns: every datagram a member's --tap-to sends it (RTP, or an
+    MLS application message) is copied to several --tap-listen ports, so that one remaining
+    member feeds two departed ones."""
 
     def __init__(self, ports):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -65,7 +68,7 @@ class TapFanout:
     def _run(self):
         while not self.stop:
             try:
-                pkt = self.sock.recv(4096)
+                pkt = self.sock.recv(65536)
             except socket.timeout:
                 continue
             except OSError:
@@ -81,6 +84,19 @@ class TapFanout:
 
 def taps(stats):
     return [r for r in stats["receivers"] if r["track_id"].startswith("tap-")]
+
+
+def after_left(c, kind):
+    """The events of `kind` the client reported after its own `left` event."""
+    with c.lock:
+        evs = list(c.events)
+    i = next(k for k, e in enumerate(evs) if e.get("event") == "left")
+    return [e for e in evs[i + 1:] if e.get("event") == kind]
+
+
+def chat_from(c, sender, text):
+    c.wait_for(lambda e: e.get("event") == "chat" and e["from"] == sender and e["text"] == text,
+               timeout=TIMEOUT, what=f"chat {text!r}")
 
 
 def last_epoch(c):
@@ -203,6 +219,15 @@ class Relay(unittest.TestCase):
             removal[name] = min(e["epoch"] for e in c["bob"].of("epoch") if e["members"] == len(rest) and e["epoch"] > e0)
         for name in rest:
             self.assertEqual(c[name].code(), code5, f"{name}: a removal keeps the security code")
+        # chat under the epoch without dave and erin: bob's tap copies carol's to dave (alice,
+        # still a member, reads it from the relay and leaves the copy alone), carol's tap
+        # copies bob's to erin (the relay never echoes a message to its sender)
+        c["carol"].command("chat carol after two left")
+        c["bob"].command("chat bob after two left")
+        for name, sender, text in (("alice", "carol", "carol after two left"), ("bob", "carol", "carol after two left"),
+                                   ("alice", "bob", "bob after two left"), ("carol", "bob", "bob after two left")):
+            chat_from(c[name], f"{sender}@example.org", text)
+        time.sleep(0.5)  # the tapped copies reach alice while she is a member: not counted
 
         # the leader leaves: the relay appoints bob (present longest), who removes alice
         e0 = last_epoch(c["bob"])["epoch"]
@@ -218,10 +243,11 @@ class Relay(unittest.TestCase):
         self.assertTrue(c["bob"].of("leader")[-1]["self"])
         self.assertEqual(removal["alice"], e0 + 1, "one commit removes the old leader")
 
-        # the meeting goes on: chat and media under the final epoch reach carol only
+        # the meeting goes on: chat and media under the final epoch reach the two members only
         c["bob"].command("chat after the failover")
-        c["carol"].wait_for(lambda e: e.get("event") == "chat" and e["text"] == "after the failover",
-                            timeout=TIMEOUT, what="chat after failover")
+        c["carol"].command("chat carol after the failover")
+        chat_from(c["carol"], "bob@example.org", "after the failover")
+        chat_from(c["bob"], "carol@example.org", "carol after the failover")
         time.sleep(2.0)  # media under the last epochs, copied to the departed through the taps
 
         final_epoch, final_auth, final_code = self.assert_same_end([c["bob"], c["carol"]])
@@ -230,7 +256,7 @@ class Relay(unittest.TestCase):
         self.assert_no_fork(c.values())
         for name in ("alice", "dave", "erin"):
             self.assertLess(last_epoch(c[name])["epoch"], removal[name], f"{name} saw no epoch after its removal")
-            self.assertEqual(c[name].of("chat"), [], f"{name} got no chat after its removal")
+            self.assertEqual(after_left(c[name], "chat"), [], f"{name} got no chat after its removal")
 
         m1 = self.metrics()
         self.assertGreaterEqual(m1["veil_mls_epoch_max"], final_epoch)
@@ -238,7 +264,7 @@ class Relay(unittest.TestCase):
         self.assertLess(time.monotonic() - t_start, 60, "bounded")
 
         # the removed ones: fed by the taps, decrypted nothing of the epochs after removal
-        blind = {}
+        blind, blind_chat = {}, {}
         for name in ("dave", "erin", "alice"):
             at_leave = {r["track_id"]: r for r in taps(c[name].of("stats")[0])}
             end = taps(c[name].final_stats())
@@ -252,6 +278,16 @@ class Relay(unittest.TestCase):
             for r in end:
                 self.assertLess(r["max_epoch"], removal[name], f"{name} decrypted a post-removal frame: {r}")
                 self.assertEqual(r["corrupt"], 0, r)
+            # and the chat: every MLS application message the taps fed it after it left was
+            # sent under an epoch after its removal, and its kept MLS state opened none
+            tc = c[name].final_stats()["tap_chat"]
+            blind_chat[name] = tc
+            self.assertGreater(tc["fed"], 0, f"{name}: chat reached it through the tap after it left: {tc}")
+            self.assertEqual(tc["dated"], tc["fed"], f"{name}: every tapped chat is an application message: {tc}")
+            self.assertGreaterEqual(tc["min_epoch"], removal[name], f"{name}: a tapped chat predates its removal: {tc}")
+            self.assertEqual(tc["decrypted"], 0, f"{name} decrypted a post-removal chat: {tc}")
+            self.assertEqual(tc["refused"], tc["fed"], f"{name}: every tapped chat refused: {tc}")
+            self.assertEqual(tc["wrong_epoch"], tc["refused"], f"{name}: refused as of an epoch it lacks: {tc}")
 
         # the relay's counters for this room
         d = {k: m1[k] - m0.get(k, 0) for k in m1 if k.startswith("veil_mls_")}
@@ -276,8 +312,10 @@ class Relay(unittest.TestCase):
                 self.assertTrue(rk, f"{n} saw no rekey for {gone}'s leave")
                 print(f"  {gone:5s} left, at {n:6s} {rk[0]['after_leave_ms']:8.1f}", file=sys.stderr)
         for name, (fed, refused) in blind.items():
-            print(f"relay: {name} after leaving: {fed} tapped packets, {refused} refused (unknown key), "
-                  f"none decrypted from epoch {removal[name]} on", file=sys.stderr)
+            tc = blind_chat[name]
+            print(f"relay: {name} after leaving: {fed} tapped packets, {refused} refused (unknown key); "
+                  f"{tc['fed']} tapped chats (epochs {tc['min_epoch']}..{tc['max_epoch']}), {tc['refused']} refused "
+                  f"({tc['last_error']}); none decrypted from epoch {removal[name]} on", file=sys.stderr)
         print(f"relay: leader failover (alice leaves -> bob's commit seen by all): {failover_ms:.1f} ms; "
               f"final epoch {final_epoch}, epoch_authenticator {final_auth[:16]}...", file=sys.stderr)
 

@@ -187,3 +187,157 @@ Test(x509, anchor_text_without_certificates_is_an_error) {
   cr_assert_eq(x509_trust_add_pem(t, "not a pem", 9, X509_ANCHOR_ORGANISATION, "x"), VEIL_EDECODE);
   x509_trust_free(t);
 }
+
+/* ---- revocation (CRLs of the trust configuration; fixtures from fixtures/make_crls.py) --- */
+
+/* The fixture CRLs were made 2026-12-05 (thisUpdate the day before); the current ones run
+ * until CRL_NEXT, 50 years on, long before the certificates end (2126). */
+#define CRL_MADE ((int64_t)1796428800)  /* 2026-12-05T00:00:00Z */
+#define CRL_NEXT ((int64_t)3373228800)  /* 2076-11-22T00:00:00Z: crl-org-none's nextUpdate */
+
+static int add_crl(x509_trust_t *t, const char *name, int64_t now) {
+  size_t len;
+  char *pem = slurp(name, &len);
+  int rc = x509_trust_add_crl_pem(t, pem, len, now);
+  free(pem);
+  return rc;
+}
+
+/* Two fixture files as one text (malloc'd), as a file carrying several CRLs would be. */
+static char *slurp_two(const char *a, const char *b, size_t *len) {
+  size_t la, lb;
+  char *ta = slurp(a, &la), *tb = slurp(b, &lb);
+  char *both = malloc(la + lb + 1);
+  memcpy(both, ta, la);
+  memcpy(both + la, tb, lb + 1);
+  free(ta);
+  free(tb);
+  *len = la + lb;
+  return both;
+}
+
+/* Organisation and operator anchors and the CRL `name`, which must be accepted. */
+static x509_trust_t *trust_crl(const char *name) {
+  x509_trust_t *t = trust(1, 1);
+  int rc = add_crl(t, name, NOW);
+  cr_assert_eq(rc, 0, "%s: %s", name, veil_strerror(rc));
+  return t;
+}
+
+/* The verdict is unverified because of a revocation; `text` says which certificate. */
+static void expect_revoked(x509_trust_t *t, const char *leaf, int64_t now, const char *text) {
+  x509_verdict_t v = judge(t, leaf, now);
+  cr_assert_eq(v.level, X509_UNVERIFIED, "%s", leaf);
+  cr_assert_eq(v.reason, VEIL_EX509_REVOKED, "%s: %s", leaf, veil_strerror(v.reason));
+  cr_assert_str_eq(v.reason_text, text);
+  cr_assert_str_eq(v.anchor, "");
+}
+
+static void expect_level(x509_trust_t *t, const char *leaf, int64_t now, x509_level_t want) {
+  x509_verdict_t v = judge(t, leaf, now);
+  cr_assert_eq(v.level, want, "%s: %s (%s)", leaf, x509_level_name(v.level), v.reason_text);
+  cr_assert_eq(v.reason, 0, "%s", leaf);
+}
+
+Test(x509_crl, the_fixture_times_are_what_the_tests_assume) {
+  cr_assert_lt(CRL_MADE, NOW, "the machine's clock is before the fixtures were made");
+  cr_assert_lt(NOW, CRL_NEXT - 86400, "the fixture CRLs are about to expire: remake them");
+}
+
+Test(x509_crl, revoked_leaf_is_unverified_and_says_revoked) {
+  x509_trust_t *t = trust_crl("crl-org-alice.pem");
+  expect_revoked(t, "alice-org.pem", NOW, "certificate revoked");
+  /* The same CRL leaves the anchor's other certificates alone. */
+  expect_level(t, "room-device.pem", NOW, X509_EXTERNALLY_VERIFIED);
+  expect_level(t, "erin-int.pem", NOW, X509_EXTERNALLY_VERIFIED);
+  x509_trust_free(t);
+}
+
+Test(x509_crl, revoked_intermediate_makes_its_leaves_unverified) {
+  x509_trust_t *t = trust(1, 1);
+  expect_level(t, "erin-int.pem", NOW, X509_EXTERNALLY_VERIFIED); /* the chain itself is sound */
+  cr_assert_eq(add_crl(t, "crl-org-int.pem", NOW), 0);
+  expect_revoked(t, "erin-int.pem", NOW, "issuing CA certificate revoked (chain depth 1)");
+  expect_level(t, "alice-org.pem", NOW, X509_EXTERNALLY_VERIFIED);
+  x509_trust_free(t);
+}
+
+Test(x509_crl, not_revoked_stays_verified_and_issuers_without_crl_need_none) {
+  x509_trust_t *t = trust_crl("crl-org-none.pem");
+  expect_level(t, "alice-org.pem", NOW, X509_EXTERNALLY_VERIFIED);
+  /* erin's issuer, the intermediate, has no CRL here: only its own certificate is checked. */
+  expect_level(t, "erin-int.pem", NOW, X509_EXTERNALLY_VERIFIED);
+  /* The operator anchor has no CRL: its chains are judged as before. */
+  expect_level(t, "bob-operator.pem", NOW, X509_OPERATOR_VERIFIED);
+  x509_trust_free(t);
+}
+
+Test(x509_crl, revoked_operator_certificate_is_unverified) {
+  x509_trust_t *t = trust_crl("crl-operator-bob.pem");
+  expect_revoked(t, "bob-operator.pem", NOW, "certificate revoked");
+  expect_level(t, "alice-org.pem", NOW, X509_EXTERNALLY_VERIFIED);
+  x509_trust_free(t);
+}
+
+Test(x509_crl, one_file_may_carry_crls_of_several_anchors) {
+  size_t len;
+  char *both = slurp_two("crl-org-alice.pem", "crl-operator-bob.pem", &len);
+  x509_trust_t *t = trust(1, 1);
+  cr_assert_eq(x509_trust_add_crl_pem(t, both, len, NOW), 0);
+  expect_revoked(t, "alice-org.pem", NOW, "certificate revoked");
+  expect_revoked(t, "bob-operator.pem", NOW, "certificate revoked");
+  expect_level(t, "room-device.pem", NOW, X509_EXTERNALLY_VERIFIED);
+  free(both);
+  x509_trust_free(t);
+}
+
+Test(x509_crl, crl_from_a_wrong_issuer_is_refused_and_changes_nothing) {
+  x509_trust_t *t = trust(1, 1);
+  /* A CA nobody trusts; the organisation's name over the operator's signature; the
+   * operator's own CRL when the operator is no anchor. */
+  cr_assert_eq(add_crl(t, "crl-rogue.pem", NOW), VEIL_EX509_UNTRUSTED);
+  cr_assert_eq(add_crl(t, "crl-org-forged.pem", NOW), VEIL_EX509_UNTRUSTED);
+  expect_level(t, "alice-org.pem", NOW, X509_EXTERNALLY_VERIFIED);
+  x509_trust_free(t);
+  t = trust(1, 0);
+  cr_assert_eq(add_crl(t, "crl-operator-bob.pem", NOW), VEIL_EX509_UNTRUSTED);
+  x509_trust_free(t);
+}
+
+Test(x509_crl, expired_or_future_crl_is_refused_at_load) {
+  x509_trust_t *t = trust(1, 1);
+  cr_assert_eq(add_crl(t, "crl-org-expired.pem", NOW), VEIL_EX509_EXPIRED);
+  expect_level(t, "alice-org.pem", NOW, X509_EXTERNALLY_VERIFIED);
+  /* thisUpdate is 2026-12-04: on 2026-12-01 the CRL is not issued yet. */
+  cr_assert_eq(add_crl(t, "crl-org-alice.pem", CRL_MADE - 4 * 86400), VEIL_EX509_EXPIRED);
+  x509_trust_free(t);
+}
+
+Test(x509_crl, crl_expired_since_load_makes_its_issuers_chains_unverified) {
+  x509_trust_t *t = trust_crl("crl-org-none.pem");
+  int64_t later = CRL_NEXT + 86400; /* the certificates are still valid then */
+  x509_verdict_t v = judge(t, "alice-org.pem", later);
+  cr_assert_eq(v.level, X509_UNVERIFIED);
+  cr_assert_eq(v.reason, VEIL_EX509_EXPIRED);
+  cr_assert(strstr(v.reason_text, "CRL"), "%s", v.reason_text);
+  expect_level(t, "alice-org.pem", CRL_NEXT - 86400, X509_EXTERNALLY_VERIFIED);
+  expect_level(t, "bob-operator.pem", later, X509_OPERATOR_VERIFIED); /* no CRL there */
+  x509_trust_free(t);
+}
+
+Test(x509_crl, a_file_with_one_bad_crl_adds_none) {
+  size_t len, la;
+  char *both = slurp_two("crl-org-alice.pem", "crl-rogue.pem", &len);
+  x509_trust_t *t = trust(1, 1);
+  cr_assert_eq(x509_trust_add_crl_pem(t, both, len, NOW), VEIL_EX509_UNTRUSTED);
+  expect_level(t, "alice-org.pem", NOW, X509_EXTERNALLY_VERIFIED); /* alice's CRL not added */
+  /* alice's CRL followed by one whose DER does not parse. */
+  free(slurp("crl-org-alice.pem", &la));
+  static const char damaged[] = "-----BEGIN X509 CRL-----\nMAMCAQA=\n-----END X509 CRL-----\n";
+  memcpy(both + la, damaged, sizeof damaged - 1);
+  cr_assert_eq(x509_trust_add_crl_pem(t, both, la + sizeof damaged - 1, NOW), VEIL_EDECODE);
+  expect_level(t, "alice-org.pem", NOW, X509_EXTERNALLY_VERIFIED);
+  cr_assert_eq(x509_trust_add_crl_pem(t, "not a pem", 9, NOW), VEIL_EDECODE);
+  free(both);
+  x509_trust_free(t);
+}

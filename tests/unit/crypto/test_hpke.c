@@ -1,8 +1,9 @@
 /*
  * Unit tests of HPKE (RFC 9180) misuse and limits. The known answers are in
- * tests/vectors/crypto/vectors_hpke.c (the RFC's vectors); here: sequence overflow, PSK and
- * auth input validation, tamper handling, export-only contexts, and round trips of the
- * suites the filtered vector file does not carry (HKDF-SHA384/512, export-only).
+ * tests/vectors/crypto/vectors_hpke.c (the RFC's vectors, KDF 0x0001) and, for HKDF-SHA512,
+ * in test_hpke_kat.c (Appendix A.4); here: sequence overflow, PSK and auth input
+ * validation, tamper handling, export-only contexts, and round trips of every suite,
+ * including those no known answer covers (HKDF-SHA384, export-only with SHA-384/512).
  */
 #include <criterion/criterion.h>
 #include <stdint.h>

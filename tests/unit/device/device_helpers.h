@@ -28,14 +28,22 @@ static inline void on_emit(void *ctx, const char *text, size_t len) {
   e->n++;
 }
 
-static inline device_t *mk_device(const x509_trust_t *trust) {
+/* The key-encryption key test devices are made with, and another one. */
+static const uint8_t test_kek[DEVICE_KEK_LEN] = {0x4b, 0x45, 0x4b, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+static const uint8_t other_kek[DEVICE_KEK_LEN] = {0x4b, 0x45, 0x4b, 9, 8, 7, 6, 5, 4, 3, 2, 1};
+
+static inline device_t *mk_device_kek(const x509_trust_t *trust, const uint8_t *kek) {
   fake_clock = (int64_t)time(NULL);
   memset(&events, 0, sizeof events);
   device_config_t cfg = {.name = "Room 1", .now = fake_now, .clock_ctx = &fake_clock,
-                         .emit = on_emit, .emit_ctx = &events, .trust = trust};
+                         .emit = on_emit, .emit_ctx = &events, .trust = trust, .kek = kek};
   device_t *d = device_new(&cfg);
   cr_assert_not_null(d);
   return d;
+}
+
+static inline device_t *mk_device(const x509_trust_t *trust) {
+  return mk_device_kek(trust, test_kek);
 }
 
 typedef struct shell_run {

@@ -115,6 +115,51 @@ Test(load_media, verify_rejects_frame_relabelled_as_another_sender) {
   cr_assert_eq(load_frame_verify(buf, 100, 3, NULL), VEIL_EDECODE);
 }
 
+/* Frames seq 0..n-1 of one audio source; returns the length of frame i in lens[i]. */
+static void emit_frames(uint8_t frames[][LOAD_AUDIO_MAX], size_t *lens, int n, uint64_t seed) {
+  load_source_t s;
+  load_source_init_audio(&s, 4, seed, 0);
+  for (int i = 0; i < n; i++)
+    cr_assert_eq(load_source_emit(&s, load_source_due(&s), frames[i], LOAD_AUDIO_MAX, &lens[i], NULL), 0);
+}
+
+Test(load_media, check_samples_every_nth_seq_bit_exact) {
+  uint8_t f[12][LOAD_AUDIO_MAX];
+  size_t len[12];
+  emit_frames(f, len, 12, 9);
+  for (int i = 0; i < 12; i++) {
+    load_frame_info_t fi;
+    int sampled = -1;
+    cr_assert_eq(load_frame_check(f[i], len[i], 9, 5, &fi, &sampled), 0, "frame %d", i);
+    cr_assert_eq(sampled, i % 5 == 0, "frame %d", i);
+    cr_assert_eq(fi.seq, (uint32_t)i);
+    /* a wrong seed is only seen where the filler is rebuilt */
+    cr_assert_eq(load_frame_check(f[i], len[i], 10, 5, NULL, &sampled), i % 5 == 0 ? VEIL_EDECODE : 0);
+    /* every = 1 is the full check of every frame */
+    cr_assert_eq(load_frame_check(f[i], len[i], 9, 1, NULL, &sampled), 0);
+    cr_assert_eq(sampled, 1);
+  }
+  cr_assert_eq(load_frame_check(f[0], len[0], 9, 0, NULL, &(int){0}), VEIL_EINVAL);
+}
+
+Test(load_media, check_reads_every_header_but_compares_the_sample_only) {
+  uint8_t f[2][LOAD_AUDIO_MAX];
+  size_t len[2];
+  int sampled;
+  emit_frames(f, len, 2, 3);
+  f[0][len[0] - 1] ^= 1; /* seq 0: in the sample */
+  f[1][len[1] - 1] ^= 1; /* seq 1: not */
+  cr_assert_eq(load_frame_check(f[0], len[0], 3, 2, NULL, &sampled), VEIL_EDECODE);
+  cr_assert_eq(load_frame_check(f[1], len[1], 3, 2, NULL, &sampled), 0);
+  cr_assert_eq(sampled, 0);
+  /* a header that is wrong fails every frame: magic, length */
+  f[1][0] ^= 1;
+  cr_assert_eq(load_frame_check(f[1], len[1], 3, 2, NULL, &sampled), VEIL_EDECODE);
+  f[1][0] ^= 1;
+  cr_assert_eq(load_frame_check(f[1], len[1] - 1, 3, 2, NULL, &sampled), VEIL_EDECODE);
+  cr_assert_eq(load_frame_peek(f[1], len[1], NULL), 0);
+}
+
 Test(load_media, emit_with_small_buffer_fails_without_advancing) {
   load_source_t s;
   load_source_init_audio(&s, 1, 1, 0);

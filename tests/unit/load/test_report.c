@@ -15,7 +15,8 @@ static void setup(void) {
   sc.kind = LOAD_KIND_RAMP;
   snprintf(sc.url, sizeof sc.url, "ws://127.0.0.1:1/<script>");
   load_stats_reset(&tot);
-  tot.frames_sent = 1000, tot.frames_recv = 990, tot.frames_verified = 990, tot.rtp_expected = 1000;
+  tot.frames_sent = 1000, tot.frames_recv = 990, tot.frames_decrypted = 980, tot.frames_verified = 98;
+  tot.rtp_expected = 1000, tot.prejoin_undecryptable = 4, tot.early_epoch_drops = 6;
   tot.rtp_lost = 10, tot.packets_recv = 2000, tot.commits = 4;
   for (int i = 0; i < 100; i++) load_hist_add(&tot.join_latency, 20000 + i * 100);
   load_series_init(&se, 16);
@@ -53,7 +54,18 @@ Test(load_report, json_carries_every_figure_and_the_series) {
   cr_assert_not_null(j, "%s", e.text);
   cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "frames"), "rtp_lost")), 10);
   cr_assert_float_eq(json_real_value(json_object_get(json_object_get(j, "frames"), "loss_pct")), 1.0, 1e-9);
+  json_t *fr = json_object_get(j, "frames");
+  cr_assert_eq(json_integer_value(json_object_get(fr, "decrypted")), 980);
+  cr_assert_eq(json_integer_value(json_object_get(fr, "verified")), 98);
+  cr_assert_eq(json_integer_value(json_object_get(fr, "epoch_change_drops")), 6);
   cr_assert_eq(json_array_size(json_object_get(j, "series")), 10);
+  /* each second carries what the integration test checks once the room settled */
+  json_t *s9 = json_array_get(json_object_get(j, "series"), 9);
+  cr_assert_eq(json_integer_value(json_object_get(s9, "recv")), 990);
+  cr_assert_eq(json_integer_value(json_object_get(s9, "decrypted")), 980);
+  cr_assert_eq(json_integer_value(json_object_get(s9, "verified")), 98);
+  cr_assert_eq(json_integer_value(json_object_get(s9, "prejoin_undecryptable")), 4);
+  cr_assert_eq(json_integer_value(json_object_get(s9, "epoch_change_drops")), 6);
   cr_assert_float_eq(json_real_value(json_object_get(json_object_get(j, "server"), "cpu_s_per_million_forwarded_packets")),
                      250.0, 1e-6);
   cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "ramp"), "broke_at")), 10);

@@ -179,13 +179,27 @@ Test(load_scenario, bare_number_is_in_the_keys_unit) {
   cr_assert_eq(sc.duration_s, 30);
 }
 
-Test(load_scenario, sampling_other_than_every_frame_is_refused_until_supported) {
+Test(load_scenario, verify_every_samples_one_in_1_to_1000) {
   load_scenario_set(&sc, "scenario", "meeting", NULL, 0);
   load_scenario_set(&sc, "participants", "2", NULL, 0);
   load_scenario_set(&sc, "url", "ws://h/", NULL, 0);
   load_scenario_set(&sc, "token-key", "k", NULL, 0);
-  load_scenario_set(&sc, "verify-every", "10", NULL, 0);
-  cr_assert_eq(load_scenario_validate(&sc, err, sizeof err), VEIL_EUNSUPPORTED);
+  cr_assert_eq(sc.verify_every, 1, "every frame by default");
+  cr_assert_eq(load_scenario_set(&sc, "verify-every", "10", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(sc.verify_every, 10);
+  cr_assert_eq(load_scenario_validate(&sc, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(load_scenario_set(&sc, "verify-every", "1000", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(load_scenario_set(&sc, "verify-every", "0", err, sizeof err), VEIL_EINVAL);
+  cr_assert_eq(load_scenario_set(&sc, "verify-every", "1001", err, sizeof err), VEIL_ELIMIT);
+  cr_assert_eq(sc.verify_every, 1000, "a refused value is not stored");
+}
+
+/* The help once said the media model and sampling were not in use; both are. */
+Test(load_scenario, usage_claims_no_unimplemented_feature) {
+  const char *u = load_scenario_usage();
+  cr_assert_null(strstr(u, "not on the wire"), "%s", u);
+  cr_assert_null(strstr(u, "for now"), "%s", u);
+  cr_assert(strstr(u, "--verify-every") && strstr(u, "--seed") && strstr(u, "--video-kbps"));
 }
 
 /* The example files in clients/load/scenarios must stay valid as keys change. */

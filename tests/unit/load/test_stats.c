@@ -9,7 +9,7 @@ static load_thresholds_t th = {1.0, 400, 0, 0};
 
 static void good(void) {
   load_stats_reset(&t);
-  t.frames_sent = t.frames_recv = t.frames_verified = t.rtp_expected = 1000;
+  t.frames_sent = t.frames_recv = t.frames_decrypted = t.frames_verified = t.rtp_expected = 1000;
   for (int i = 0; i < 1000; i++) load_hist_add(&t.frame_latency, 2000);
 }
 TestSuite(load_stats, .init = good);
@@ -87,16 +87,28 @@ Test(load_stats, ramp_reports_last_good_step_and_break_point) {
   cr_assert(strstr(r.reason, "loss"), "%s", r.reason);
 }
 
+Test(load_stats, ramp_step_is_judged_on_decrypted_frames) {
+  load_ramp_result_t r = {0};
+  t.frames_verified = 0; /* verify-every N: no frame of this step fell in the sample */
+  cr_assert_eq(load_ramp_step(&r, &th, 10, &t), 0);
+  cr_assert_eq(r.last_good, 10);
+  t.frames_decrypted = 0;
+  cr_assert_eq(load_ramp_step(&r, &th, 12, &t), 1);
+  cr_assert_eq(r.broke_at, 12);
+  cr_assert(strstr(r.reason, "no frame decrypted"), "%s", r.reason);
+}
+
 Test(load_stats, merge_adds_counters_and_keeps_max_epoch) {
   load_stats_t a, b;
   load_stats_reset(&a);
   load_stats_reset(&b);
-  a.frames_sent = 3, a.max_epoch = 7, a.packets_recv = 4;
-  b.frames_sent = 4, b.max_epoch = 5, b.packets_recv = 6;
+  a.frames_sent = 3, a.max_epoch = 7, a.packets_recv = 4, a.frames_decrypted = 2;
+  b.frames_sent = 4, b.max_epoch = 5, b.packets_recv = 6, b.frames_decrypted = 5;
   load_hist_add(&b.join_latency, 10);
   load_stats_merge(&a, &b);
   cr_assert_eq(a.frames_sent, 7);
   cr_assert_eq(a.packets_recv, 10);
+  cr_assert_eq(a.frames_decrypted, 7);
   cr_assert_eq(a.max_epoch, 7);
   cr_assert_eq(a.join_latency.count, 1);
 }

@@ -9,96 +9,9 @@
 
 #include "clients/lib/mls/group.h"
 #include "clients/lib/identity/x509.h"
+#include "clients/lib/mls/group_epoch.h"
 #include "clients/lib/mls/group_internal.h"
-
-#define W(name)                                                                            \
-  veil_writer_t name;                                                                      \
-  veil_writer_init_growable(&name, 0)
-
-typedef struct member {
-  mls_group_t *g;
-  mls_keypackage_priv_t *kp;
-  veil_writer_t kpmsg;
-  char name[8];
-} member_t;
-
-static mls_identity_t basic_id(const char *name) {
-  mls_identity_t id = {0};
-  id.credential.type = MLS_CRED_BASIC;
-  id.credential.identity = (veil_view_t){(const uint8_t *)name, strlen(name)};
-  return id;
-}
-
-static void make_kp(member_t *m, uint16_t suite, const char *name) {
-  memset(m, 0, sizeof(*m));
-  snprintf(m->name, sizeof(m->name), "%s", name);
-  veil_writer_init_growable(&m->kpmsg, 0);
-  mls_identity_t id = basic_id(m->name);
-  cr_assert_eq(mls_keypackage_create(suite, &id, 0, &m->kpmsg, &m->kp), 0);
-}
-
-static void member_free(member_t *m) {
-  mls_group_free(m->g);
-  mls_keypackage_priv_free(m->kp);
-  veil_writer_free(&m->kpmsg);
-}
-
-static void state_of(const mls_group_t *g, veil_writer_t *w) {
-  w->len = 0;
-  cr_assert_eq(mls_group_serialize(g, w), 0);
-}
-
-static void assert_same_epoch(mls_group_t *a, mls_group_t *b) {
-  cr_assert_eq(mls_group_epoch(a), mls_group_epoch(b));
-  veil_view_t x = mls_group_epoch_authenticator(a), y = mls_group_epoch_authenticator(b);
-  cr_assert_eq(x.len, y.len);
-  cr_assert(memcmp(x.ptr, y.ptr, x.len) == 0, "epoch authenticators differ");
-  uint8_t e1[32], e2[32];
-  cr_assert_eq(mls_group_export(a, (const uint8_t *)"t", 1, NULL, 0, e1, 32), 0);
-  cr_assert_eq(mls_group_export(b, (const uint8_t *)"t", 1, NULL, 0, e2, 32), 0);
-  cr_assert(memcmp(e1, e2, 32) == 0, "exporter outputs differ");
-}
-
-static int process(mls_group_t *g, const veil_writer_t *msg, mls_processed_t *res) {
-  mls_processed_t tmp;
-  int rc = mls_group_process(g, msg->buf, msg->len, res ? res : &tmp);
-  if (!res && rc == 0)
-    mls_processed_free(&tmp);
-  return rc;
-}
-
-/* A (creator) and B, C added by one Commit. */
-typedef struct trio {
-  member_t a, b, c;
-  veil_writer_t commit1;
-} trio_t;
-
-static void trio_setup(trio_t *t, uint16_t suite) {
-  memset(t, 0, sizeof(*t));
-  mls_identity_t ida = basic_id("alice");
-  cr_assert_eq(mls_group_create(suite, (const uint8_t *)"room-1", 6, &ida, NULL, &t->a.g), 0);
-  make_kp(&t->b, suite, "bob");
-  make_kp(&t->c, suite, "carol");
-  veil_view_t kps[2] = {{t->b.kpmsg.buf, t->b.kpmsg.len}, {t->c.kpmsg.buf, t->c.kpmsg.len}};
-  mls_commit_opts_t o = {.add_key_packages = kps, .n_add = 2, .inline_tree = 1};
-  W(welcome);
-  veil_writer_init_growable(&t->commit1, 0);
-  cr_assert_eq(mls_group_commit(t->a.g, &o, &t->commit1, &welcome), 0);
-  cr_assert_eq(process(t->a.g, &t->commit1, NULL), 0, "own commit echo merges");
-  cr_assert_eq(mls_group_join(welcome.buf, welcome.len, t->b.kp, NULL, 0, NULL, &t->b.g), 0);
-  cr_assert_eq(mls_group_join(welcome.buf, welcome.len, t->c.kp, NULL, 0, NULL, &t->c.g), 0);
-  veil_writer_free(&welcome);
-  assert_same_epoch(t->a.g, t->b.g);
-  assert_same_epoch(t->a.g, t->c.g);
-  cr_assert_eq(mls_group_member_count(t->a.g), 3);
-}
-
-static void trio_free(trio_t *t) {
-  member_free(&t->a);
-  member_free(&t->b);
-  member_free(&t->c);
-  veil_writer_free(&t->commit1);
-}
+#include "tests/unit/mls/group_fixture.h"
 
 /* B proposes an Update; A commits B's Update, the removal of C and the Add of D at once. */
 static void big_commit(trio_t *t, member_t *d, veil_writer_t *commit, veil_writer_t *welcome,
@@ -467,12 +380,6 @@ Test(mls_group, external_commit_joins_from_group_info) {
   trio_free(&t);
 }
 
-static int reject_mallory(void *arg, const mls_credential_t *cred, veil_view_t key) {
-  (void)arg;
-  (void)key;
-  return cred->identity.len == 7 && memcmp(cred->identity.ptr, "mallory", 7) == 0 ? -1 : 0;
-}
-
 Test(mls_group, credential_validator_refuses_add) {
   mls_group_config_t cfg = {.validate_credential = reject_mallory};
   mls_identity_t id = basic_id("alice");
@@ -759,4 +666,54 @@ Test(mls_group, expired_keypackage_is_refused) {
   mls_keypackage_priv_free(kp);
   mls_group_free(g1);
   mls_group_free(g2);
+}
+
+/* §7.3: a KeyPackage whose leaf reuses a member's encryption key (re-signed by its own
+ * key, so it is otherwise valid) is never committed: the committer refuses it before any
+ * peer would have to, with DUP_KEY, and its state is unchanged. */
+Test(mls_group, add_reusing_a_members_encryption_key_is_refused) {
+  trio_t t;
+  trio_setup(&t, 2);
+  member_t d;
+  make_kp(&d, 2, "dave");
+  mls_key_package_t kp;
+  veil_view_t bare;
+  cr_assert_eq(grp_parse_key_package(d.kpmsg.buf, d.kpmsg.len, &kp, &bare), 0);
+  const mls_suite_t *s = t.a.g->suite;
+  kp.leaf_node.encryption_key = mls_tree_leaf(t.a.g->tree, 1)->encryption_key; /* bob's */
+  W(tbs);
+  uint8_t leaf_sig[MLS_SIG_MAX], kp_sig[MLS_SIG_MAX];
+  size_t ls, ks;
+  cr_assert_eq(mls_leaf_node_encode_tbs(&tbs, &kp.leaf_node, (veil_view_t){0}, 0), 0);
+  cr_assert_eq(mls_sign_with_label(s, d.kp->sig_priv, "LeafNodeTBS", tbs.buf, tbs.len, leaf_sig, &ls), 0);
+  kp.leaf_node.signature = (veil_view_t){leaf_sig, ls};
+  tbs.len = 0;
+  cr_assert_eq(mls_key_package_encode_tbs(&tbs, &kp), 0);
+  cr_assert_eq(mls_sign_with_label(s, d.kp->sig_priv, "KeyPackageTBS", tbs.buf, tbs.len, kp_sig, &ks), 0);
+  kp.signature = (veil_view_t){kp_sig, ks};
+  W(forged);
+  cr_assert_eq(mls_key_package_encode(&forged, &kp), 0);
+  W(before);
+  W(after);
+  state_of(t.a.g, &before);
+  W(c);
+  W(w);
+  veil_view_t v = {forged.buf, forged.len};
+  mls_commit_opts_t o = {.add_key_packages = &v, .n_add = 1, .inline_tree = 1};
+  cr_assert_eq(mls_group_commit(t.a.g, &o, &c, &w), VEIL_EMLS_DUP_KEY);
+  state_of(t.a.g, &after);
+  cr_assert(before.len == after.len && memcmp(before.buf, after.buf, before.len) == 0,
+            "a refused commit changes nothing");
+  /* the untouched KeyPackage is fine */
+  v = (veil_view_t){d.kpmsg.buf, d.kpmsg.len};
+  c.len = w.len = 0;
+  cr_assert_eq(mls_group_commit(t.a.g, &o, &c, &w), 0);
+  veil_writer_free(&tbs);
+  veil_writer_free(&forged);
+  veil_writer_free(&before);
+  veil_writer_free(&after);
+  veil_writer_free(&c);
+  veil_writer_free(&w);
+  member_free(&d);
+  trio_free(&t);
 }

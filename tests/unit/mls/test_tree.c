@@ -568,3 +568,39 @@ Test(mls_tree, parallel_leaf_checks_report_the_lowest_failing_leaf) {
   mls_tree_free(t);
   free(f);
 }
+
+/* §7.3 / §12.4.2 on what a Commit changed: a new key that appears at another node (leaf or
+ * parent, encryption or signature) is refused; the node's own key, blanks and keys that
+ * are unique pass. */
+Test(mls_tree, keys_a_commit_brought_must_be_unique) {
+  fleaf_t f[4], dup;
+  mls_tree_t *t = make_tree(4, f);
+  uint32_t all[7] = {0, 1, 2, 3, 4, 5, 6};
+  cr_assert_eq(mls_tree_check_keys_unique(t, all, 7), 0, "distinct keys, blanks skipped");
+  /* leaf 3 takes leaf 0's encryption key (its own signature key) */
+  make_leaf(&dup, 3, MLS_LEAF_SRC_UPDATE, NULL, 0);
+  memcpy(dup.enc_key, f[0].enc_key, sizeof dup.enc_key);
+  cr_assert_eq(mls_tree_update(t, 3, &dup.leaf), 0);
+  uint32_t n6 = 6;
+  cr_assert_eq(mls_tree_check_keys_unique(t, &n6, 1), VEIL_EMLS_DUP_KEY);
+  uint32_t n2 = 2;
+  cr_assert_eq(mls_tree_check_keys_unique(t, &n2, 1), 0, "leaf 1 is not involved");
+  /* a parent whose key is a leaf's */
+  mls_tree_free(t);
+  t = make_tree(4, f);
+  mls_parent_node_t pn = {.encryption_key = f[2].leaf.encryption_key};
+  cr_assert_eq(mls_tree_set_parent(t, 1, &pn), 0);
+  uint32_t n1 = 1;
+  cr_assert_eq(mls_tree_check_keys_unique(t, &n1, 1), VEIL_EMLS_DUP_KEY);
+  /* a signature key two leaves share */
+  mls_tree_free(t);
+  t = make_tree(4, f);
+  fleaf_t twin;
+  make_leaf(&twin, 2, MLS_LEAF_SRC_UPDATE, NULL, 0);
+  memcpy(twin.sig_priv, f[1].sig_priv, sizeof twin.sig_priv);
+  memcpy(twin.sig_pub, f[1].sig_pub, sizeof twin.sig_pub);
+  cr_assert_eq(mls_tree_update(t, 2, &twin.leaf), 0);
+  uint32_t n4 = 4;
+  cr_assert_eq(mls_tree_check_keys_unique(t, &n4, 1), VEIL_EMLS_DUP_KEY);
+  mls_tree_free(t);
+}

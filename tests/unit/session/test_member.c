@@ -31,6 +31,9 @@ typedef struct peer {
   int tamper_kp; /* corrupt the signature of the next KeyPackage it sends */
   char sig_name[64]; /* the identity signaling admitted it as (its token's subject) */
   int mute;          /* a stalled client: receives and sends nothing */
+  /* the last commit and application envelopes it sent, as a tap would copy them */
+  uint8_t sent[RELAY_ENV_APPLICATION + 1][8192];
+  size_t sent_len[RELAY_ENV_APPLICATION + 1];
 } peer_t;
 
 static peer_t P[N];
@@ -57,6 +60,10 @@ static int send_cb(void *arg, const uint8_t *env, size_t len) {
   q[qn].data = malloc(len);
   memcpy(q[qn].data, env, len);
   q[qn].len = len;
+  if (len > 2 && (env[1] == RELAY_ENV_COMMIT || env[1] == RELAY_ENV_APPLICATION) && len <= sizeof p->sent[0]) {
+    memcpy(p->sent[env[1]], env, len);
+    p->sent_len[env[1]] = len;
+  }
   if (p->tamper_kp && len > 2 && env[1] == RELAY_ENV_KEY_PACKAGE) {
     q[qn].data[len - 1] ^= 0x01; /* the KeyPackage signature is last */
     p->tamper_kp = 0;
@@ -387,4 +394,52 @@ Test(member, security_codes_agree_and_change_only_on_adds) {
   cr_assert_str_neq(c0, c1, "a join gives a new code");
   cr_assert_eq(P[3].added_epochs, 1);
   cr_assert_eq(P[0].added_epochs, 3, "create, the batch of two, the join");
+}
+
+/* A copy of the MLSMessage in the last envelope of `kind` member i sent (what a tap
+ * copies): its length; the bytes into out. */
+static size_t sent_mls(int i, uint8_t kind, uint8_t *out, size_t cap) {
+  relay_env_t e;
+  cr_assert_gt(P[i].sent_len[kind], 0, "member %d sent a kind %u envelope", i, kind);
+  cr_assert_eq(relay_env_decode(P[i].sent[kind], P[i].sent_len[kind], P[i].sent_len[kind], &e), 0);
+  cr_assert_leq(e.mls.len, cap);
+  memcpy(out, e.mls.ptr, e.mls.len);
+  return e.mls.len;
+}
+
+Test(member, departed_member_opens_no_tapped_chat_of_a_later_epoch) {
+  three_members();
+  uint64_t e = mls_group_epoch(G(2));
+  /* a chat of the epoch member 2 still holds, which the relay never gave it */
+  P[2].mute = 1;
+  cr_assert_eq(vs_member_send_chat(P[1].m, (const uint8_t *)"before", 6), 0);
+  pump();
+  uint8_t before[8192], removal[8192], after[8192];
+  size_t before_len = sent_mls(1, RELAY_ENV_APPLICATION, before, sizeof before);
+  P[2].mute = 0;
+  leave(2);
+  pump();
+  cr_assert_eq(mls_group_epoch(G(0)), e + 1);
+  size_t removal_len = sent_mls(0, RELAY_ENV_COMMIT, removal, sizeof removal);
+  cr_assert_eq(vs_member_send_chat(P[1].m, (const uint8_t *)"after", 5), 0);
+  pump();
+  size_t after_len = sent_mls(1, RELAY_ENV_APPLICATION, after, sizeof after);
+  cr_assert_eq(P[0].chats, 2);
+  cr_assert_str_eq(P[0].last_chat, "after");
+
+  uint64_t ep = 0;
+  cr_assert_eq(vs_member_tap_application(P[2].m, after, after_len, &ep), VEIL_EMLS_FUTURE_EPOCH);
+  cr_assert_eq(ep, e + 1, "the epoch its header names");
+  /* the kept state is real: the chat of its own epoch opens, and is not reported either */
+  cr_assert_eq(vs_member_tap_application(P[2].m, before, before_len, &ep), 0);
+  cr_assert_eq(ep, e);
+  cr_assert_eq(P[2].chats, 0, "a tapped message never becomes chat");
+  vs_member_stats_t st;
+  vs_member_get_stats(P[2].m, &st);
+  cr_assert_eq(st.chats_in + st.process_failures, 0, "nor member statistics");
+  /* the Commit that removed it is not tried: the kept state stays where it was */
+  cr_assert_eq(vs_member_tap_application(P[2].m, removal, removal_len, &ep), VEIL_EINVAL);
+  cr_assert_eq(ep, UINT64_MAX);
+  cr_assert_eq(mls_group_epoch(G(2)), e);
+  cr_assert_eq(vs_member_tap_application(P[2].m, after, after_len, &ep), VEIL_EMLS_FUTURE_EPOCH);
 }
