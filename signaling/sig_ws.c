@@ -28,6 +28,7 @@ typedef struct conn {
   int close_code;         /* nonzero: close after the queue drains */
   int closing;            /* the close frame has been requested from lws */
   int peer_close_code;    /* the status of the client's close frame (0: none received) */
+  int shell_closed;       /* the shell ended the connection for a limit: no resume */
   char close_reason[64];
   char *http_body;        /* owned (HTTP responses) */
   size_t http_len;
@@ -57,6 +58,7 @@ static void queue_frame(sig_ws_t *ws, conn_t *c, const void *data, size_t len, i
     /* A client that does not read must not make us buffer without bound (STYLE 10). */
     c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
     snprintf(c->close_reason, sizeof c->close_reason, "send queue full");
+    c->shell_closed = 1;
     lws_callback_on_writable(c->wsi);
     return;
   }
@@ -140,6 +142,7 @@ static int on_receive(sig_ws_t *ws, conn_t *c, struct lws *wsi, const uint8_t *i
   if (c->rx_len + len > max || c->rx_len + len + pending > max) {
     veil_log(VEIL_LOG_INFO, "signaling", "frame_too_large", "limit=%zu", max);
     sig_hub_count_error(ws->hub, VEIL_ESIG_TOO_LARGE);
+    c->shell_closed = 1;
     return close_now(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
   }
   if (c->rx_len + len > c->rx_cap) {
@@ -149,8 +152,10 @@ static int on_receive(sig_ws_t *ws, conn_t *c, struct lws *wsi, const uint8_t *i
     if (cap > max)
       cap = max;
     uint8_t *n = realloc(c->rx, cap);
-    if (!n)
+    if (!n) {
+      c->shell_closed = 1;
       return close_now(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    }
     c->rx = n;
     c->rx_cap = cap;
   }
@@ -357,11 +362,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_CLOSED:
     if (c->session) {
       /* A close handshake the client started with 1000 (normal) or 1001 (going away) is
-       * an intentional end, like `leave`; a connection that just breaks is held for a
-       * resume. Shutting down: nobody will come back to a held place. */
-      veil_log(VEIL_LOG_DEBUG, "signaling", "ws_closed", "peer_close=%d joined=%d", c->peer_close_code,
-               sig_session_joined(c->session));
-      if (ws->destroying || c->peer_close_code == 1000 || c->peer_close_code == 1001)
+       * an intentional end, like `leave`; so is a connection the shell closed for a limit
+       * (1009, send queue full): an abuser gets no place held. A connection that just
+       * breaks is held for a resume. Shutting down: nobody will come back to a held place. */
+      veil_log(VEIL_LOG_DEBUG, "signaling", "ws_closed", "peer_close=%d shell_closed=%d joined=%d",
+               c->peer_close_code, c->shell_closed, sig_session_joined(c->session));
+      if (ws->destroying || c->shell_closed || c->peer_close_code == 1000 || c->peer_close_code == 1001)
         sig_session_close(ws->hub, c->session);
       else
         sig_session_lost(ws->hub, c->session, veil_now_ms());
