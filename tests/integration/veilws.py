@@ -137,8 +137,16 @@ class WS:
         raise TimeoutError("connection not closed")
 
     def close(self):
+        """The client's close handshake (RFC 6455 §7.1.1): the close frame, then read until
+        the server closes (bounded), so that the socket never ends with unread data — that
+        would make the kernel send RST, and the server could see a broken connection (which
+        it holds for a resume) instead of a close."""
         try:
             self.send_frame(0x8, struct.pack("!H", 1000))
+            self.sock.settimeout(2.0)
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline and self.sock.recv(65536):
+                pass
         except OSError:
             pass
         self.sock.close()
