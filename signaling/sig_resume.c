@@ -93,8 +93,7 @@ bool sig_resume_hold(sig_hub_t *hub, sig_session_t *s, uint64_t now_ms) {
   return true;
 }
 
-static int refuse(sig_hub_t *hub, const sig_session_t *s, const char *pid, const char *why) {
-  (void)hub;
+static int refuse(const sig_session_t *s, const char *pid, const char *why) {
   veil_log(VEIL_LOG_INFO, "signaling", "resume_refused", "room=%s participant=%s reason=%s", s->claims.room, pid, why);
   return VEIL_ESIG_RESUME;
 }
@@ -115,16 +114,16 @@ int sig_resume_take(sig_hub_t *hub, sig_session_t *s, json_t *resume, long long 
   json_t *ep = json_object_get(resume, "epoch");
   uint64_t epoch = json_is_integer(ep) ? (uint64_t)json_integer_value(ep) : RELAY_NO_STATE;
   if (!sig_resume_enabled(hub))
-    return refuse(hub, s, pid, "disabled");
+    return refuse(s, pid, "disabled");
   sig_room_t *room = sig_room_find(hub, s->claims.room);
   sig_session_t *p = room ? sig_room_member(room, pid) : NULL;
   if (!p || (p->state != SIG_JOINED && p->state != SIG_AWAY) || !p->resume_token[0])
-    return refuse(hub, s, pid, "not_held");
+    return refuse(s, pid, "not_held");
   bool ok = token_ok(tok, p->resume_token);
   if (!ok)
-    return refuse(hub, s, pid, "token");
+    return refuse(s, pid, "token");
   if (strcmp(p->claims.sub, s->claims.sub) != 0)
-    return refuse(hub, s, pid, "identity");
+    return refuse(s, pid, "identity");
 
   void *conn = s->user;
   bool takeover = p->state == SIG_JOINED;
