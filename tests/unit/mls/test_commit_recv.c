@@ -687,3 +687,111 @@ Test(mls_commit_recv, refuses_required_capabilities_members_do_not_support) {
   veil_writer_free(&rq);
   forge_free(&f);
 }
+
+/* ---- §12.4.3.2: external Commits ---------------------------------------------------------- */
+
+/* A joiner E's real external Commit, made from A's GroupInfo, and what E needs to forge
+ * others: its signature key (E's group state) and the GroupContext of the epoch it joins
+ * (from the GroupInfo, public). */
+typedef struct ext {
+  veil_writer_t gi, gc, real;
+  mls_group_t *e;                /* owned: E's state after its real Commit */
+  mls_public_message_t real_pm;  /* views into real */
+  mls_proposal_t einit;          /* the real ExternalInit (views into real) */
+  mls_framing_ctx_t ctx;         /* borrows gc */
+} ext_t;
+
+static void ext_setup(forge_t *f, ext_t *x) {
+  memset(x, 0, sizeof(*x));
+  veil_writer_init_growable(&x->gi, 0);
+  veil_writer_init_growable(&x->gc, 0);
+  veil_writer_init_growable(&x->real, 0);
+  cr_assert_eq(mls_group_group_info(f->r, 1, &x->gi), 0);
+  mls_identity_t id = basic_id("erin");
+  cr_assert_eq(mls_group_join_external(x->gi.buf, x->gi.len, NULL, 0, SUITE, &id, NULL, &x->real,
+                                       &x->e),
+               0);
+  mls_message_t m;
+  cr_assert_eq(mls_message_parse(x->gi.buf, x->gi.len, &m), 0);
+  cr_assert_eq(mls_group_context_encode(&x->gc, &m.u.group_info.group_context), 0);
+  cr_assert_eq(mls_framing_ctx_init(&x->ctx, x->e->suite, x->gc.buf, x->gc.len, NULL, NULL, NULL),
+               0);
+  cr_assert_eq(mls_message_parse(x->real.buf, x->real.len, &m), 0);
+  x->real_pm = m.u.public_message;
+  const mls_commit_t *cm = &x->real_pm.content.commit;
+  cr_assert_eq(cm->proposals.count, 1);
+  veil_reader_t r;
+  mls_list_reader(&cm->proposals, &r);
+  mls_proposal_or_ref_t por;
+  cr_assert_eq(mls_proposal_or_ref_decode(&r, &por), 0);
+  cr_assert_eq(por.proposal.type, MLS_PROP_EXTERNAL_INIT);
+  x->einit = por.proposal;
+}
+
+static void ext_free(ext_t *x) {
+  mls_group_free(x->e);
+  veil_writer_free(&x->gi);
+  veil_writer_free(&x->gc);
+  veil_writer_free(&x->real);
+}
+
+/* E's Commit with the proposals gathered in f, `path` (NULL: none) and `tag`, signed by
+ * E (new_member_commit: no membership tag). Into f->msg. */
+static void forge_external(forge_t *f, ext_t *x, const mls_update_path_t *path, veil_view_t tag) {
+  mls_framed_content_t c = x->real_pm.content;
+  c.commit.proposals = mls_list_from_writer(&f->props, f->n_props);
+  c.commit.has_path = path != NULL;
+  if (path)
+    c.commit.path = *path;
+  f->msg.len = 0;
+  cr_assert_eq(mls_public_protect(&x->ctx, &c, x->e->sig_priv, tag, &f->msg), 0);
+  f->props.len = 0;
+  f->n_props = 0;
+}
+
+Test(mls_commit_recv, refuses_invalid_external_commits) {
+  forge_t f;
+  forge_setup(&f);
+  ext_t x;
+  ext_setup(&f, &x);
+  const mls_update_path_t *path = &x.real_pm.content.commit.path;
+  veil_view_t tag = x.real_pm.auth.confirmation_tag;
+  /* No path at all. */
+  by_value(&f, &x.einit);
+  forge_external(&f, &x, NULL, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_PATH_REQUIRED);
+  /* No ExternalInit; two of them. */
+  forge_external(&f, &x, path, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_EXTERNAL_COMMIT);
+  by_value(&f, &x.einit);
+  by_value(&f, &x.einit);
+  forge_external(&f, &x, path, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_PROPOSAL_LIST);
+  /* An Add or a GroupContextExtensions beside the ExternalInit (§12.4.3.2: only
+   * ExternalInit, Remove, PreSharedKey). */
+  member_t d;
+  make_kp(&d, SUITE, "dave");
+  by_value(&f, &x.einit);
+  add_kp(&f, d.kpmsg.buf, d.kpmsg.len);
+  forge_external(&f, &x, path, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_PROPOSAL_LIST);
+  by_value(&f, &x.einit);
+  add_gce(&f, NULL, 0);
+  forge_external(&f, &x, path, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_PROPOSAL_LIST);
+  /* A Remove of someone else's leaf: only a resync of the joiner's own client may. */
+  by_value(&f, &x.einit);
+  remove_leaf(&f, mls_group_own_leaf(f.t.c.g));
+  forge_external(&f, &x, path, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_EXTERNAL_COMMIT);
+  /* Control: the helpers rebuild E's real Commit, which A takes. */
+  by_value(&f, &x.einit);
+  forge_external(&f, &x, path, tag);
+  cr_assert_eq(f.msg.len, x.real.len);
+  cr_assert(memcmp(f.msg.buf, x.real.buf, x.real.len) == 0);
+  cr_assert_eq(process(f.r, &f.msg, NULL), 0);
+  assert_same_epoch(f.r, x.e);
+  member_free(&d);
+  ext_free(&x);
+  forge_free(&f);
+}
