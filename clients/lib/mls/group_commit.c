@@ -162,9 +162,18 @@ int grp_validate_proposals(const mls_group_t *g, const grp_commit_in_t *in) {
   const mls_suite_t *s = g->suite;
   uint32_t nl = mls_tree_leaf_count(g->tree);
   int external = in->sender_type == MLS_SENDER_NEW_MEMBER_COMMIT;
-  uint8_t *mark = calloc(nl ? nl : 1, 1);
-  if (!mark)
+  uint8_t *mark = calloc(nl ? nl : 1, 1), *removed = calloc(nl ? nl : 1, 1);
+  if (!mark || !removed) {
+    free(mark);
+    free(removed);
     return VEIL_ENOMEM;
+  }
+  /* Leaves the list removes, wherever their Remove stands in it: an Add of a client
+   * already in the group is valid when the same list removes that client (§12.2) — a
+   * member that lost its state rejoins with its certificate's key in one Commit. */
+  for (size_t i = 0; i < in->n_props; i++)
+    if (in->props[i].p.type == MLS_PROP_REMOVE && in->props[i].p.u.remove < nl)
+      removed[in->props[i].p.u.remove] = 1;
   mls_list_t rq;
   mls_leaf_check_t chk = {.group_id = {g->group_id, g->group_id_len},
                           .required_capabilities = grp_required_caps(g, &rq),
@@ -200,7 +209,7 @@ int grp_validate_proposals(const mls_group_t *g, const grp_commit_in_t *in) {
           rc = VEIL_EMLS_PROPOSAL_LIST;
       for (uint32_t l = 0; l < nl && rc == 0; l++) {
         const mls_leaf_node_t *leaf = mls_tree_leaf(g->tree, l);
-        if (leaf && view_eq(leaf->signature_key, kp->leaf_node.signature_key))
+        if (leaf && !removed[l] && view_eq(leaf->signature_key, kp->leaf_node.signature_key))
           rc = VEIL_EMLS_PROPOSAL_LIST;
       }
       break;
@@ -269,6 +278,7 @@ int grp_validate_proposals(const mls_group_t *g, const grp_commit_in_t *in) {
     }
   }
   free(mark);
+  free(removed);
   if (rc == 0 && external && (n_einit != 1 || n_remove > 1))
     rc = VEIL_EMLS_EXTERNAL_COMMIT;
   return rc;

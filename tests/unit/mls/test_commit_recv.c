@@ -1,12 +1,8 @@
 /* Received Commits that break RFC 9420 §12.2–§12.4 or §7.3 are refused, each with the
  * code the receiver gives for it, and leave the receiver's state byte-identical.
  *
- * The forger is a real malicious member: B, holding only its own state (signature
- * private key, epoch secrets through the framing context). It builds a FramedContent
- * with the Commit it wants, signs it and adds the membership tag (mls_public_protect),
- * so signature and membership tag are valid and the receiver (A) must refuse the
- * message for its content. Where the Commit needs an UpdatePath, B takes one from a
- * real Commit of its own (mls_group_commit, then discarded).
+ * The forger (commit_forge.h) is a real malicious member, B: signature and membership
+ * tag of its Commits are valid, so the receiver (A) must refuse them for their content.
  *
  * The receiver checks, in order (group_process.c process_commit): proposal references,
  * the proposal list (§12.2), path required (§12.4), staging on a copy, the committer's
@@ -15,9 +11,8 @@
  * confirmation tag: a content check that let it through would surface as a different
  * code (at the latest VEIL_EMLS_CONFIRMATION_TAG), never as the one asserted.
  *
- * Where only a receiver's check can stand in the way, B goes further and derives the
- * true confirmation tag (and, if needed, a fresh UpdatePath) itself, as a modified
- * client would: forge_commit_tagged.
+ * Where only a receiver's check can stand in the way, B derives the true tag itself
+ * (forge_commit_tagged).
  *
  * Ed25519 (suite 1) signs deterministically: the positive controls show that the
  * forging helpers, given a real Commit's content and tag, give back its exact bytes,
@@ -27,267 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clients/lib/mls/group_epoch.h"
-#include "tests/unit/mls/group_fixture.h"
+#include "tests/unit/mls/commit_forge.h"
 
 #define SUITE 1
-
-typedef struct forge {
-  trio_t t;
-  mls_group_t *m;       /* borrowed: the forging committer (B) */
-  mls_group_t *r;       /* borrowed: the receiver (A) */
-  veil_writer_t props;  /* the ProposalOrRef list being built */
-  uint32_t n_props;
-  veil_writer_t real;   /* a real Commit of m, source of an UpdatePath or a tag */
-  mls_public_message_t real_pm; /* its parsed PublicMessage (views into real) */
-  veil_writer_t msg;    /* the forged MLSMessage */
-  veil_writer_t before, after;
-} forge_t;
-
-static const uint8_t GARBAGE_TAG[MLS_HASH_MAX] = {0x5a, 0x5a, 0x5a, 0x5a};
-
-static void forge_setup(forge_t *f) {
-  memset(f, 0, sizeof(*f));
-  trio_setup(&f->t, SUITE);
-  f->m = f->t.b.g;
-  f->r = f->t.a.g;
-  veil_writer_init_growable(&f->props, 0);
-  veil_writer_init_growable(&f->real, 0);
-  veil_writer_init_growable(&f->msg, 0);
-  veil_writer_init_growable(&f->before, 0);
-  veil_writer_init_growable(&f->after, 0);
-}
-
-static void forge_free(forge_t *f) {
-  veil_writer_free(&f->props);
-  veil_writer_free(&f->real);
-  veil_writer_free(&f->msg);
-  veil_writer_free(&f->before);
-  veil_writer_free(&f->after);
-  trio_free(&f->t);
-}
-
-/* A real Commit of the forger (opts may be NULL), kept parsed in f->real_pm; the
- * forger's pending state is dropped (its epoch stays). */
-static void real_commit(forge_t *f, const mls_commit_opts_t *opts) {
-  f->real.len = 0;
-  cr_assert_eq(mls_group_commit(f->m, opts, &f->real, NULL), 0);
-  mls_group_discard_pending(f->m);
-  mls_message_t mm;
-  cr_assert_eq(mls_message_parse(f->real.buf, f->real.len, &mm), 0);
-  f->real_pm = mm.u.public_message;
-}
-
-/* A real Commit with an UpdatePath and nothing else (a self update). */
-static const mls_update_path_t *real_path(forge_t *f) {
-  mls_commit_opts_t o = {.force_path = 1};
-  real_commit(f, &o);
-  cr_assert(f->real_pm.content.commit.has_path);
-  return &f->real_pm.content.commit.path;
-}
-
-static veil_view_t real_tag(const forge_t *f) { return f->real_pm.auth.confirmation_tag; }
-
-static veil_view_t garbage_tag(const forge_t *f) {
-  return (veil_view_t){GARBAGE_TAG, f->m->suite->nh};
-}
-
-static void by_value(forge_t *f, const mls_proposal_t *p) {
-  mls_proposal_or_ref_t por = {.type = MLS_POR_PROPOSAL, .proposal = *p};
-  cr_assert_eq(mls_proposal_or_ref_encode(&f->props, &por), 0);
-  f->n_props++;
-}
-
-static void by_ref(forge_t *f, const uint8_t *ref) {
-  mls_proposal_or_ref_t por = {.type = MLS_POR_REFERENCE,
-                               .reference = {ref, f->m->suite->nh}};
-  cr_assert_eq(mls_proposal_or_ref_encode(&f->props, &por), 0);
-  f->n_props++;
-}
-
-static void remove_leaf(forge_t *f, uint32_t leaf) {
-  mls_proposal_t p = {.type = MLS_PROP_REMOVE, .u.remove = leaf};
-  by_value(f, &p);
-}
-
-/* An Add of an MLSMessage(KeyPackage) or bare KeyPackage (encoded at once: `kp` need
- * not outlive the call). */
-static void add_kp(forge_t *f, const uint8_t *kp, size_t len) {
-  mls_proposal_t p = {.type = MLS_PROP_ADD};
-  cr_assert_eq(grp_parse_key_package(kp, len, &p.u.add, NULL), 0);
-  by_value(f, &p);
-}
-
-static void add_gce(forge_t *f, const mls_extension_t *exts, uint32_t n) {
-  W(body);
-  for (uint32_t i = 0; i < n; i++)
-    cr_assert_eq(mls_extension_encode(&body, &exts[i]), 0);
-  mls_proposal_t p = {.type = MLS_PROP_GROUP_CONTEXT_EXTENSIONS,
-                      .u.group_context_extensions = mls_list_from_writer(&body, n)};
-  by_value(f, &p);
-  veil_writer_free(&body);
-}
-
-/* Frames the proposals gathered so far (then cleared) and `path` (NULL: none) as the
- * forger's Commit for its current epoch: signed with its key, membership tag under its
- * epoch's membership_key, `tag` as confirmation tag. Into f->msg. */
-static void forge_commit(forge_t *f, const mls_update_path_t *path, veil_view_t tag) {
-  mls_framed_content_t c = {.group_id = mls_group_id(f->m),
-                            .epoch = mls_group_epoch(f->m),
-                            .sender = {MLS_SENDER_MEMBER, mls_group_own_leaf(f->m)},
-                            .content_type = MLS_CT_COMMIT};
-  c.commit.proposals = mls_list_from_writer(&f->props, f->n_props);
-  if (path) {
-    c.commit.has_path = 1;
-    c.commit.path = *path;
-  }
-  mls_framing_ctx_t ctx;
-  cr_assert_eq(grp_framing(f->m, &ctx), 0);
-  f->msg.len = 0;
-  cr_assert_eq(mls_public_protect(&ctx, &c, f->m->sig_priv, tag, &f->msg), 0);
-  f->props.len = 0;
-  f->n_props = 0;
-}
-
-/* The forger's new commit-source leaf for `u`: its current leaf with the path's key and
- * parent hash and, when ext_cap is not 0, capabilities.extensions = {ext_cap} (a client
- * may announce what it likes; mls_group_commit keeps the old list). Into `out`. */
-static void own_commit_leaf(const mls_group_t *m, const mls_treekem_update_t *u, uint16_t ext_cap,
-                            veil_writer_t *out) {
-  const mls_suite_t *s = m->suite;
-  uint32_t me = mls_group_own_leaf(m);
-  mls_leaf_node_t ln = *mls_tree_leaf(m->tree, me);
-  uint8_t cap[2] = {(uint8_t)(ext_cap >> 8), (uint8_t)ext_cap};
-  if (ext_cap)
-    ln.capabilities.extensions = (mls_list_t){{cap, 2}, 1};
-  ln.encryption_key = (veil_view_t){u->leaf_pub, s->hpke_pk_len};
-  ln.source = MLS_LEAF_SRC_COMMIT;
-  ln.lifetime = (mls_lifetime_t){0, 0};
-  ln.parent_hash = (veil_view_t){u->leaf_parent_hash, u->leaf_parent_hash_len};
-  W(tbs);
-  uint8_t sig[MLS_SIG_MAX];
-  size_t sig_len = 0;
-  cr_assert_eq(mls_leaf_node_encode_tbs(&tbs, &ln, mls_group_id(m), me), 0);
-  cr_assert_eq(mls_sign_with_label(s, m->sig_priv, "LeafNodeTBS", tbs.buf, tbs.len, sig, &sig_len),
-               0);
-  ln.signature = (veil_view_t){sig, sig_len};
-  out->len = 0;
-  cr_assert_eq(mls_leaf_node_encode(out, &ln), 0);
-  veil_writer_free(&tbs);
-}
-
-/* Like forge_commit, but with the confirmation tag the Commit really has, and (with_path)
- * a fresh UpdatePath whose leaf is own_commit_leaf(ext_cap): the forger stages the
- * proposals itself, skipping the checks its own mls_group_commit makes (a modified
- * client), and derives the next epoch as every receiver will. Only a receiver's own
- * checks can then refuse the Commit. */
-static void forge_commit_tagged(forge_t *f, int with_path, uint16_t ext_cap) {
-  const mls_suite_t *s = f->m->suite;
-  uint32_t me = mls_group_own_leaf(f->m);
-  mls_framed_content_t c = {.group_id = mls_group_id(f->m),
-                            .epoch = mls_group_epoch(f->m),
-                            .sender = {MLS_SENDER_MEMBER, me},
-                            .content_type = MLS_CT_COMMIT};
-  c.commit.proposals = mls_list_from_writer(&f->props, f->n_props);
-  grp_commit_in_t in = {.sender_type = MLS_SENDER_MEMBER, .committer = me};
-  cr_assert_eq(grp_resolve_commit(f->m, &c.commit, MLS_SENDER_MEMBER, me, &in.props, &in.n_props),
-               0);
-  mls_group_t *next = NULL;
-  uint32_t *added = NULL, n_psk = 0;
-  size_t n_added = 0;
-  int removed_me = 0;
-  cr_assert_eq(grp_stage_commit(f->m, &in, 0, &next, &added, &n_added, &removed_me), 0);
-  mls_treekem_update_t u = {0};
-  W(leaf);
-  W(prov);
-  W(pathw);
-  if (with_path) {
-    cr_assert_eq(mls_treekem_prepare(next->tree, me, NULL, &u), 0);
-    own_commit_leaf(f->m, &u, ext_cap, &leaf);
-    cr_assert_eq(mls_tree_set_leaf_encoded(next->tree, me, leaf.buf, leaf.len), 0);
-    cr_assert_eq(grp_provisional_gc(next, &f->m->transcript, &prov), 0);
-    cr_assert_eq(mls_treekem_encrypt(next->tree, &u, mls_tree_leaf(next->tree, me), prov.buf,
-                                     prov.len, added, n_added, &pathw),
-                 0);
-    veil_reader_t r;
-    veil_reader_init(&r, pathw.buf, pathw.len);
-    cr_assert_eq(mls_update_path_decode(&r, &c.commit.path), 0);
-    cr_assert_eq(veil_reader_finish(&r), 0);
-    c.commit.has_path = 1;
-  }
-  uint8_t psk_secret[MLS_HASH_MAX], sig[MLS_SIG_MAX], tag[MLS_HASH_MAX];
-  size_t sig_len = 0;
-  cr_assert_eq(grp_psk_secret(f->m, &in, psk_secret, NULL, &n_psk), 0);
-  mls_framing_ctx_t ctx;
-  cr_assert_eq(grp_framing(f->m, &ctx), 0);
-  cr_assert_eq(mls_framing_sign(&ctx, MLS_WF_PUBLIC_MESSAGE, &c, f->m->sig_priv, sig, &sig_len),
-               0);
-  cr_assert_eq(grp_finish_epoch(f->m, next, &c, MLS_WF_PUBLIC_MESSAGE,
-                                (veil_view_t){sig, sig_len}, with_path ? u.commit_secret : NULL,
-                                psk_secret, NULL, NULL, 0, tag, NULL),
-               0);
-  mls_framed_content_auth_t auth = {{sig, sig_len}, {tag, s->nh}};
-  f->msg.len = 0;
-  cr_assert_eq(mls_public_encode_signed(&ctx, &c, &auth, &f->msg), 0);
-  mls_treekem_update_wipe(&u);
-  veil_writer_free(&leaf);
-  veil_writer_free(&prov);
-  veil_writer_free(&pathw);
-  mls_group_free(next);
-  free(added);
-  free(in.props);
-  f->props.len = 0;
-  f->n_props = 0;
-}
-
-/* g refuses f->msg with `want`, its serialized state unchanged. */
-static void assert_refused(forge_t *f, mls_group_t *g, int want) {
-  state_of(g, &f->before);
-  mls_processed_t r;
-  int rc = mls_group_process(g, f->msg.buf, f->msg.len, &r);
-  cr_assert_eq(rc, want, "got %d (%s), want %d (%s)", rc, veil_strerror(rc), want,
-               veil_strerror(want));
-  state_of(g, &f->after);
-  cr_assert(f->before.len == f->after.len &&
-                memcmp(f->before.buf, f->after.buf, f->before.len) == 0,
-            "a refused Commit changed the state");
-}
-
-/* forge_commit, then the receiver refuses it with `want`, its state unchanged. */
-static void forge_refused(forge_t *f, const mls_update_path_t *path, veil_view_t tag, int want) {
-  forge_commit(f, path, tag);
-  assert_refused(f, f->r, want);
-}
-
-static void assert_forged_is_real(const forge_t *f) {
-  cr_assert_eq(f->msg.len, f->real.len);
-  cr_assert(memcmp(f->msg.buf, f->real.buf, f->real.len) == 0,
-            "the forging helpers do not rebuild the real Commit");
-}
-
-/* The forger's own leaf re-made with `source` and the path's encryption key, signed by
- * the forger over group id and leaf index (a commit source keeps the parent hash). The
- * leaf views into `buf`. */
-static void remake_path_leaf(forge_t *f, const mls_update_path_t *in, uint8_t source,
-                             mls_update_path_t *out, veil_writer_t *buf) {
-  *out = *in;
-  veil_view_t ph = source == MLS_LEAF_SRC_COMMIT ? in->leaf_node.parent_hash
-                                                 : (veil_view_t){NULL, 0};
-  buf->len = 0;
-  cr_assert_eq(grp_remake_own_leaf(f->m, f->m->tree, in->leaf_node.encryption_key, source, ph,
-                                   buf),
-               0);
-  veil_reader_t r;
-  veil_reader_init(&r, buf->buf, buf->len);
-  cr_assert_eq(mls_leaf_node_decode(&r, &out->leaf_node), 0);
-  cr_assert_eq(veil_reader_finish(&r), 0);
-}
 
 /* ---- positive controls ------------------------------------------------------------------ */
 
 Test(mls_commit_recv, forged_copy_of_a_real_remove_commit_is_identical_and_accepted) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   uint32_t c = mls_group_own_leaf(f.t.c.g);
   mls_commit_opts_t o = {.remove_leaves = &c, .n_remove = 1};
   real_commit(&f, &o);
@@ -313,7 +56,7 @@ Test(mls_commit_recv, forged_copy_of_a_real_remove_commit_is_identical_and_accep
 
 Test(mls_commit_recv, forged_copy_of_a_real_add_commit_is_identical_and_accepted) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   member_t d;
   make_kp(&d, SUITE, "dave");
   veil_view_t kp = {d.kpmsg.buf, d.kpmsg.len};
@@ -337,7 +80,7 @@ Test(mls_commit_recv, forged_copy_of_a_real_add_commit_is_identical_and_accepted
 
 Test(mls_commit_recv, refuses_remove_of_the_committer) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   const mls_update_path_t *path = real_path(&f);
   remove_leaf(&f, mls_group_own_leaf(f.m));
   forge_refused(&f, path, garbage_tag(&f), VEIL_EMLS_PROPOSAL_LIST);
@@ -351,7 +94,7 @@ Test(mls_commit_recv, refuses_remove_of_the_committer) {
 
 Test(mls_commit_recv, refuses_add_of_a_client_already_in_the_group) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   /* B's own KeyPackage, the one it joined with. */
   add_kp(&f, f.t.b.kpmsg.buf, f.t.b.kpmsg.len);
   forge_refused(&f, NULL, garbage_tag(&f), VEIL_EMLS_PROPOSAL_LIST);
@@ -370,7 +113,7 @@ Test(mls_commit_recv, refuses_add_of_a_client_already_in_the_group) {
 
 Test(mls_commit_recv, refuses_two_adds_of_one_client) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   member_t d;
   make_kp(&d, SUITE, "dave");
   add_kp(&f, d.kpmsg.buf, d.kpmsg.len);
@@ -393,7 +136,7 @@ Test(mls_commit_recv, refuses_two_adds_of_one_client) {
 
 Test(mls_commit_recv, refuses_add_of_a_keypackage_for_another_cipher_suite) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   member_t d;
   make_kp(&d, 2, "dave"); /* P-256, the group is on suite 1 */
   add_kp(&f, d.kpmsg.buf, d.kpmsg.len);
@@ -406,7 +149,7 @@ Test(mls_commit_recv, refuses_add_of_a_keypackage_for_another_cipher_suite) {
  * the committer's own Update proposal may not be committed by reference either. */
 Test(mls_commit_recv, refuses_the_committers_own_update) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   W(upd);
   cr_assert_eq(mls_group_propose_update(f.m, &upd), 0);
   mls_message_t um;
@@ -427,7 +170,7 @@ Test(mls_commit_recv, refuses_the_committers_own_update) {
 
 Test(mls_commit_recv, refuses_external_init_in_a_member_commit) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   const mls_update_path_t *path = real_path(&f);
   uint8_t kem[32];
   memset(kem, 0x11, sizeof(kem));
@@ -439,7 +182,7 @@ Test(mls_commit_recv, refuses_external_init_in_a_member_commit) {
 
 Test(mls_commit_recv, refuses_two_group_context_extensions) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   const mls_update_path_t *path = real_path(&f);
   add_gce(&f, NULL, 0);
   add_gce(&f, NULL, 0);
@@ -454,7 +197,7 @@ Test(mls_commit_recv, refuses_two_group_context_extensions) {
 /* §12.1.7: an extension type the members do not all support. */
 Test(mls_commit_recv, refuses_group_context_extension_members_do_not_support) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   const mls_update_path_t *path = real_path(&f);
   mls_extension_t e = {.type = 0xff00, .data = {(const uint8_t *)"x", 1}};
   add_gce(&f, &e, 1);
@@ -464,7 +207,7 @@ Test(mls_commit_recv, refuses_group_context_extension_members_do_not_support) {
 
 Test(mls_commit_recv, refuses_two_removes_of_one_leaf) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   const mls_update_path_t *path = real_path(&f);
   remove_leaf(&f, mls_group_own_leaf(f.t.c.g));
   remove_leaf(&f, mls_group_own_leaf(f.t.c.g));
@@ -483,7 +226,7 @@ static void a_commits(forge_t *f, const mls_commit_opts_t *o) {
 
 Test(mls_commit_recv, refuses_remove_of_a_blank_or_missing_leaf) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   /* Leaves A0 B1 _2 D3: D added, then C removed. */
   member_t d;
   make_kp(&d, SUITE, "dave");
@@ -516,7 +259,7 @@ Test(mls_commit_recv, refuses_remove_of_a_blank_or_missing_leaf) {
 
 Test(mls_commit_recv, refuses_path_requiring_commits_without_path) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   uint32_t c = mls_group_own_leaf(f.t.c.g);
   mls_commit_opts_t o = {.remove_leaves = &c, .n_remove = 1};
   real_commit(&f, &o);
@@ -534,7 +277,7 @@ Test(mls_commit_recv, refuses_path_requiring_commits_without_path) {
  * otherwise valid (signed by B over group id and leaf index, a new encryption key). */
 Test(mls_commit_recv, refuses_path_whose_leaf_source_is_not_commit) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   uint32_t c = mls_group_own_leaf(f.t.c.g);
   mls_commit_opts_t o = {.remove_leaves = &c, .n_remove = 1};
   real_commit(&f, &o);
@@ -565,7 +308,7 @@ static mls_group_t *receiver_with(forge_t *f, const mls_group_config_t *cfg) {
 
 Test(mls_commit_recv, refuses_add_the_receivers_credential_validator_rejects) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   mls_group_config_t cfg = {.validate_credential = reject_mallory};
   mls_group_t *a = receiver_with(&f, &cfg);
   member_t mal, d;
@@ -588,7 +331,7 @@ Test(mls_commit_recv, refuses_add_the_receivers_credential_validator_rejects) {
 /* §10.1: a KeyPackage outside its lifetime, by the receiver's clock. */
 Test(mls_commit_recv, refuses_add_of_an_expired_keypackage) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   const uint64_t t0 = 1700000000;
   mls_group_config_t late = {.now = t0 + 100ull * 86400}, in_time = {.now = t0 + 86400};
   mls_group_t *a_late = receiver_with(&f, &late), *a_ok = receiver_with(&f, &in_time);
@@ -617,7 +360,7 @@ Test(mls_commit_recv, refuses_add_of_an_expired_keypackage) {
  * stands between it and the group. */
 Test(mls_commit_recv, refuses_add_reusing_a_members_encryption_key) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   const mls_suite_t *s = f.m->suite;
   member_t d;
   make_kp(&d, SUITE, "dave");
@@ -667,7 +410,7 @@ static void required_ext(uint16_t type, veil_writer_t *body) {
  * extension type (so its path passes the new requirement); A and C do not support it. */
 Test(mls_commit_recv, refuses_required_capabilities_members_do_not_support) {
   forge_t f;
-  forge_setup(&f);
+  forge_setup(&f, SUITE);
   W(rq);
   required_ext(0xff00, &rq);
   mls_extension_t e = {.type = MLS_EXT_REQUIRED_CAPABILITIES, .data = {rq.buf, rq.len}};
@@ -685,5 +428,154 @@ Test(mls_commit_recv, refuses_required_capabilities_members_do_not_support) {
   cr_assert_eq(process(f.t.c.g, &f.msg, NULL), 0);
   assert_same_epoch(f.r, f.t.c.g);
   veil_writer_free(&rq);
+  forge_free(&f);
+}
+
+/* ---- §12.4.3.2: external Commits ---------------------------------------------------------- */
+
+/* A joiner E's real external Commit, made from A's GroupInfo, and what E needs to forge
+ * others: its signature key (E's group state) and the GroupContext of the epoch it joins
+ * (from the GroupInfo, public). */
+typedef struct ext {
+  veil_writer_t gi, gc, real;
+  mls_group_t *e;                /* owned: E's state after its real Commit */
+  mls_public_message_t real_pm;  /* views into real */
+  mls_proposal_t einit;          /* the real ExternalInit (views into real) */
+  mls_framing_ctx_t ctx;         /* borrows gc */
+} ext_t;
+
+static void ext_setup(forge_t *f, ext_t *x) {
+  memset(x, 0, sizeof(*x));
+  veil_writer_init_growable(&x->gi, 0);
+  veil_writer_init_growable(&x->gc, 0);
+  veil_writer_init_growable(&x->real, 0);
+  cr_assert_eq(mls_group_group_info(f->r, 1, &x->gi), 0);
+  mls_identity_t id = basic_id("erin");
+  cr_assert_eq(mls_group_join_external(x->gi.buf, x->gi.len, NULL, 0, SUITE, &id, NULL, &x->real,
+                                       &x->e),
+               0);
+  mls_message_t m;
+  cr_assert_eq(mls_message_parse(x->gi.buf, x->gi.len, &m), 0);
+  cr_assert_eq(mls_group_context_encode(&x->gc, &m.u.group_info.group_context), 0);
+  cr_assert_eq(mls_framing_ctx_init(&x->ctx, x->e->suite, x->gc.buf, x->gc.len, NULL, NULL, NULL),
+               0);
+  cr_assert_eq(mls_message_parse(x->real.buf, x->real.len, &m), 0);
+  x->real_pm = m.u.public_message;
+  const mls_commit_t *cm = &x->real_pm.content.commit;
+  cr_assert_eq(cm->proposals.count, 1);
+  veil_reader_t r;
+  mls_list_reader(&cm->proposals, &r);
+  mls_proposal_or_ref_t por;
+  cr_assert_eq(mls_proposal_or_ref_decode(&r, &por), 0);
+  cr_assert_eq(por.proposal.type, MLS_PROP_EXTERNAL_INIT);
+  x->einit = por.proposal;
+}
+
+static void ext_free(ext_t *x) {
+  mls_group_free(x->e);
+  veil_writer_free(&x->gi);
+  veil_writer_free(&x->gc);
+  veil_writer_free(&x->real);
+}
+
+/* E's Commit with the proposals gathered in f, `path` (NULL: none) and `tag`, signed by
+ * E (new_member_commit: no membership tag). Into f->msg. */
+static void forge_external(forge_t *f, ext_t *x, const mls_update_path_t *path, veil_view_t tag) {
+  mls_framed_content_t c = x->real_pm.content;
+  c.commit.proposals = mls_list_from_writer(&f->props, f->n_props);
+  c.commit.has_path = path != NULL;
+  if (path)
+    c.commit.path = *path;
+  f->msg.len = 0;
+  cr_assert_eq(mls_public_protect(&x->ctx, &c, x->e->sig_priv, tag, &f->msg), 0);
+  f->props.len = 0;
+  f->n_props = 0;
+}
+
+Test(mls_commit_recv, refuses_invalid_external_commits) {
+  forge_t f;
+  forge_setup(&f, SUITE);
+  ext_t x;
+  ext_setup(&f, &x);
+  const mls_update_path_t *path = &x.real_pm.content.commit.path;
+  veil_view_t tag = x.real_pm.auth.confirmation_tag;
+  /* No path at all. */
+  by_value(&f, &x.einit);
+  forge_external(&f, &x, NULL, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_PATH_REQUIRED);
+  /* No ExternalInit; two of them. */
+  forge_external(&f, &x, path, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_EXTERNAL_COMMIT);
+  by_value(&f, &x.einit);
+  by_value(&f, &x.einit);
+  forge_external(&f, &x, path, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_PROPOSAL_LIST);
+  /* An Add or a GroupContextExtensions beside the ExternalInit (§12.4.3.2: only
+   * ExternalInit, Remove, PreSharedKey). */
+  member_t d;
+  make_kp(&d, SUITE, "dave");
+  by_value(&f, &x.einit);
+  add_kp(&f, d.kpmsg.buf, d.kpmsg.len);
+  forge_external(&f, &x, path, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_PROPOSAL_LIST);
+  by_value(&f, &x.einit);
+  add_gce(&f, NULL, 0);
+  forge_external(&f, &x, path, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_PROPOSAL_LIST);
+  /* A Remove of someone else's leaf: only a resync of the joiner's own client may. */
+  by_value(&f, &x.einit);
+  remove_leaf(&f, mls_group_own_leaf(f.t.c.g));
+  forge_external(&f, &x, path, tag);
+  assert_refused(&f, f.r, VEIL_EMLS_EXTERNAL_COMMIT);
+  /* Control: the helpers rebuild E's real Commit, which A takes. */
+  by_value(&f, &x.einit);
+  forge_external(&f, &x, path, tag);
+  cr_assert_eq(f.msg.len, x.real.len);
+  cr_assert(memcmp(f.msg.buf, x.real.buf, x.real.len) == 0);
+  cr_assert_eq(process(f.r, &f.msg, NULL), 0);
+  assert_same_epoch(f.r, x.e);
+  member_free(&d);
+  ext_free(&x);
+  forge_free(&f);
+}
+
+/* ---- §12.1.4 / §8.4: PreSharedKey proposals ----------------------------------------------- */
+
+static void add_resumption_psk(forge_t *f, uint8_t usage, uint64_t epoch, size_t nonce_len) {
+  static const uint8_t nonce[MLS_HASH_MAX] = {7};
+  mls_proposal_t p = {.type = MLS_PROP_PSK,
+                      .u.psk = {.psktype = MLS_PSK_RESUMPTION,
+                                .usage = usage,
+                                .psk_group_id = mls_group_id(f->m),
+                                .psk_epoch = epoch,
+                                .psk_nonce = {nonce, nonce_len}}};
+  by_value(f, &p);
+}
+
+/* The resumption PSK of the current epoch is one every member holds. The same PSK twice,
+ * a nonce not Nh long, an epoch nobody kept and a usage other than application are
+ * refused (the list is checked before the tag); B's valid one, committed with the true
+ * tag, is accepted. */
+Test(mls_commit_recv, refuses_invalid_psk_proposals) {
+  forge_t f;
+  forge_setup(&f, SUITE);
+  size_t nh = f.m->suite->nh;
+  uint64_t now = mls_group_epoch(f.m);
+  add_resumption_psk(&f, MLS_RESUMPTION_APPLICATION, now, nh);
+  add_resumption_psk(&f, MLS_RESUMPTION_APPLICATION, now, nh);
+  forge_refused(&f, NULL, garbage_tag(&f), VEIL_EMLS_PROPOSAL_LIST);
+  add_resumption_psk(&f, MLS_RESUMPTION_APPLICATION, now, nh - 1);
+  forge_refused(&f, NULL, garbage_tag(&f), VEIL_EMLS_PROPOSAL_LIST);
+  /* Not known: the generic VEIL_ENOTFOUND, for a missing epoch and a wrong usage alike. */
+  add_resumption_psk(&f, MLS_RESUMPTION_APPLICATION, now + 5, nh);
+  forge_refused(&f, NULL, garbage_tag(&f), VEIL_ENOTFOUND);
+  add_resumption_psk(&f, MLS_RESUMPTION_BRANCH, now, nh);
+  forge_refused(&f, NULL, garbage_tag(&f), VEIL_ENOTFOUND);
+  /* Control: the one valid PSK proposal, true tag and all. */
+  add_resumption_psk(&f, MLS_RESUMPTION_APPLICATION, now, nh);
+  forge_commit_tagged(&f, 0, 0);
+  cr_assert_eq(process(f.r, &f.msg, NULL), 0);
+  cr_assert_eq(process(f.t.c.g, &f.msg, NULL), 0);
+  assert_same_epoch(f.r, f.t.c.g);
   forge_free(&f);
 }

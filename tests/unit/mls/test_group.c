@@ -717,3 +717,40 @@ Test(mls_group, add_reusing_a_members_encryption_key_is_refused) {
   member_free(&d);
   trio_free(&t);
 }
+
+/* §12.2: an Add of a client already in the group is valid when the same Commit removes
+ * it — a member that lost its state rejoins under its certificate's key (the same
+ * signature key) in one Commit, as the relay batches it (leaves + joins). */
+Test(mls_group, rejoin_with_the_same_signature_key_in_one_commit) {
+  trio_t t;
+  trio_setup(&t, 2);
+  mls_identity_t idb = basic_id("bob");
+  idb.sig_priv = t.b.kp->sig_priv;
+  W(kpmsg);
+  mls_keypackage_priv_t *kp2 = NULL;
+  cr_assert_eq(mls_keypackage_create(2, &idb, 0, &kpmsg, &kp2), 0);
+  veil_view_t v = {kpmsg.buf, kpmsg.len};
+  uint32_t bob = 1;
+  W(c);
+  W(w);
+  /* alone, the Add is of a member: refused */
+  mls_commit_opts_t add_only = {.add_key_packages = &v, .n_add = 1, .inline_tree = 1};
+  cr_assert_eq(mls_group_commit(t.a.g, &add_only, &c, &w), VEIL_EMLS_PROPOSAL_LIST);
+  /* with the Remove of bob's old leaf: one Commit */
+  mls_commit_opts_t o = {.add_key_packages = &v, .n_add = 1, .remove_leaves = &bob, .n_remove = 1,
+                         .inline_tree = 1};
+  cr_assert_eq(mls_group_commit(t.a.g, &o, &c, &w), 0);
+  cr_assert_eq(process(t.c.g, &c, NULL), 0, "carol takes it");
+  cr_assert_eq(mls_group_merge_pending(t.a.g), 0);
+  mls_group_t *b2 = NULL;
+  cr_assert_eq(mls_group_join(w.buf, w.len, kp2, NULL, 0, NULL, &b2), 0);
+  assert_same_epoch(t.a.g, t.c.g);
+  assert_same_epoch(t.a.g, b2);
+  cr_assert_eq(mls_group_member_count(t.a.g), 3);
+  mls_group_free(b2);
+  mls_keypackage_priv_free(kp2);
+  veil_writer_free(&kpmsg);
+  veil_writer_free(&c);
+  veil_writer_free(&w);
+  trio_free(&t);
+}
